@@ -1,0 +1,103 @@
+// The overhead benchmark's measurements, one function per figure, each against one target with
+// the same request: sequential latency, closed-loop throughput at a fixed concurrency, and time to
+// the first chunk of a stream. Answers are validated; a wrong answer is an error, not a sample.
+import { performance } from "node:perf_hooks";
+import { HttpClient, networkReason, statusReason } from "../load/http";
+import { validateChat, validateChatStream } from "../load/validate";
+
+export interface Target {
+  key: "a" | "b" | "c";
+  name: string;
+  client: HttpClient;
+}
+
+export interface LatencyFigures {
+  p50: number;
+  p99: number;
+  errors: string[];
+}
+
+export interface ThroughputFigures {
+  rps: number;
+  errors: string[];
+}
+
+const CHAT_PATH = "/v1/chat/completions";
+
+export function chatBody(model: string, stream: boolean): Record<string, unknown> {
+  return {
+    model,
+    messages: [{ role: "user", content: "Say hello to the overhead benchmark in a few words." }],
+    max_tokens: 16,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** One chat request; returns its latency, or an error reason. */
+async function chatOnce(t: Target, body: Record<string, unknown>): Promise<{ ms: number } | { error: string }> {
+  try {
+    const r = await t.client.send("POST", CHAT_PATH, { body });
+    if (r.status !== 200) return { error: statusReason(r.status, r.text) };
+    const check = validateChat(r.text);
+    return check.error === null ? { ms: r.latencyMs } : { error: check.error };
+  } catch (err) {
+    return { error: networkReason(err) };
+  }
+}
+
+/** `n` requests one after another. */
+export async function sequential(t: Target, body: Record<string, unknown>, n: number): Promise<LatencyFigures> {
+  const samples: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await chatOnce(t, body);
+    if ("ms" in r) samples.push(r.ms);
+    else errors.push(r.error);
+  }
+  samples.sort((x, y) => x - y);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), errors };
+}
+
+/** `concurrency` loops sending back to back for `durationMs`; successful answers per second. */
+export async function throughput(t: Target, body: Record<string, unknown>, concurrency: number, durationMs: number): Promise<ThroughputFigures> {
+  const started = performance.now();
+  const end = started + durationMs;
+  let ok = 0;
+  const errors: string[] = [];
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const r = await chatOnce(t, body);
+      if ("ms" in r) ok += 1;
+      else errors.push(r.error);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { rps: ok / ((performance.now() - started) / 1000), errors };
+}
+
+/** `n` streams one after another: time from sending to the first SSE event. */
+export async function streamFirstChunk(t: Target, body: Record<string, unknown>, n: number): Promise<LatencyFigures> {
+  const samples: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      const r = await t.client.stream(CHAT_PATH, { body });
+      if (r.status !== 200) {
+        errors.push(statusReason(r.status, r.text));
+        continue;
+      }
+      const check = validateChatStream(r.events);
+      if (check.error !== null || r.ttfcMs === null) errors.push(check.error ?? "stream: no events");
+      else samples.push(r.ttfcMs);
+    } catch (err) {
+      errors.push(networkReason(err));
+    }
+  }
+  samples.sort((x, y) => x - y);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), errors };
+}

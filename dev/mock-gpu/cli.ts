@@ -1,0 +1,88 @@
+// CLI for the simulated GPU host. Prints one line (its URL) once listening; errors are one line, exit 1.
+//   tsx dev/mock-gpu/cli.ts --port 9001 --model Qwen/Qwen2.5-0.5B-Instruct \
+//     [--router http://127.0.0.1:8787 --instance-id <uuid> --token <t>] [--host H] [--ttft-ms N]
+//     [--token-delay-ms N] [--heartbeat-ms N] [--max-tokens-default N] [--max-model-len N]
+//     [--status starting|ready|draining] [--queue-depth N] [--public-url URL]
+import { parseArgs } from "node:util";
+import { startMockGpu, type MockGpuOptions, type WorkerStatus } from "./server";
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`mock-gpu: ${message}\n`);
+  process.exit(code);
+}
+
+function int(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer, got "${raw}"`, 2);
+  return n;
+}
+
+function parseOptions(): MockGpuOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      strict: true,
+      options: {
+        port: { type: "string", default: "0" },
+        host: { type: "string" },
+        model: { type: "string" },
+        router: { type: "string" },
+        "instance-id": { type: "string" },
+        token: { type: "string" },
+        "ttft-ms": { type: "string" },
+        "token-delay-ms": { type: "string" },
+        "heartbeat-ms": { type: "string" },
+        "max-tokens-default": { type: "string" },
+        "max-model-len": { type: "string" },
+        status: { type: "string" },
+        "queue-depth": { type: "string" },
+        "public-url": { type: "string" },
+      },
+    }));
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err), 2);
+  }
+  if (!values.model) fail("--model is required (the Hugging Face id to serve)", 2);
+  const agentArgs = [values.router, values["instance-id"], values.token];
+  if (agentArgs.some(Boolean) && !agentArgs.every(Boolean)) {
+    fail("--router, --instance-id and --token go together (all or none)", 2);
+  }
+  const status = values.status;
+  if (status !== undefined && status !== "starting" && status !== "ready" && status !== "draining") {
+    fail(`--status must be starting, ready or draining, got "${status}"`, 2);
+  }
+  return {
+    port: int("port", values.port),
+    host: values.host,
+    model: values.model,
+    router: values.router,
+    instanceId: values["instance-id"],
+    token: values.token,
+    ttftMs: int("ttft-ms", values["ttft-ms"]),
+    tokenDelayMs: int("token-delay-ms", values["token-delay-ms"]),
+    heartbeatMs: int("heartbeat-ms", values["heartbeat-ms"]),
+    maxTokensDefault: int("max-tokens-default", values["max-tokens-default"]),
+    maxModelLen: int("max-model-len", values["max-model-len"]),
+    workerStatus: status as WorkerStatus | undefined,
+    reportedQueueDepth: int("queue-depth", values["queue-depth"]),
+    publicUrl: values["public-url"],
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const gpu = await startMockGpu(options).catch((err: NodeJS.ErrnoException) => {
+    const where = `${options.host ?? "127.0.0.1"}:${options.port ?? 0}`;
+    if (err.code === "EADDRINUSE") fail(`port ${where} is already in use`);
+    fail(`cannot listen on ${where}: ${err.message}`);
+  });
+  process.stdout.write(`${gpu.url}\n`);
+  const stop = (): void => {
+    void gpu.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+void main();

@@ -1,0 +1,96 @@
+// Public types of the simulated GPU host (a vLLM-compatible mock server).
+
+export type WorkerStatus = "starting" | "ready" | "draining";
+
+export interface MockGpuOptions {
+  /** 0 = ephemeral port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Hugging Face id served, e.g. "Qwen/Qwen2.5-0.5B-Instruct". */
+  model: string;
+  /** Delay before the first token (default 0). */
+  ttftMs?: number;
+  /** Delay between tokens (default 0); applies to JSON answers too, like a real engine. */
+  tokenDelayMs?: number;
+  /** Output cap when the request sets no max_tokens (default: only max_model_len limits). */
+  maxTokensDefault?: number;
+  /** Context window reported in /v1/models and enforced like vLLM (default 32768). */
+  maxModelLen?: number;
+  /** URL announced to the router as base_url (default: the listening URL). */
+  publicUrl?: string;
+  /** Heartbeat agent: runs only when router, instanceId and token are all given. */
+  router?: string;
+  instanceId?: string;
+  /** Per-instance worker token, sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Default 4000. */
+  heartbeatMs?: number;
+  /** Reported status, default "ready". */
+  workerStatus?: WorkerStatus;
+  /** When set, reported instead of the live in-flight count (simulates a deep queue). */
+  reportedQueueDepth?: number;
+}
+
+/**
+ * Injected faults. Precedence for one inference request (first match wins):
+ *   hang → failNext → status → (generation) cutAfterTokens / streamErrorAfterTokens.
+ * `refuse` acts earlier, at the TCP connection. `omitUsage` only changes successful answers.
+ * Inference requests = POST /v1/chat/completions, /v1/completions, /v1/embeddings.
+ */
+export interface Faults {
+  /** Answer every inference request with this HTTP status and a vLLM error body. */
+  status?: number;
+  /** Answer the next `count` inference requests with `status`, then behave normally. */
+  failNext?: { count: number; status: number };
+  /** Read the request, never answer (until the client leaves or the server closes). */
+  hang?: boolean;
+  /**
+   * Destroy the socket after N tokens. Streaming: after N content chunks were written
+   * (mid-stream cut). Non-streaming: after N tokens were generated, before any response byte.
+   */
+  cutAfterTokens?: number;
+  /** Streaming only: after N content chunks send `data: {"error":{…}}` and end without [DONE]. */
+  streamErrorAfterTokens?: number;
+  /** Destroy incoming TCP connections at once. */
+  refuse?: boolean;
+  /** JSON answers without `usage`; streams without any usage even if include_usage was asked. */
+  omitUsage?: boolean;
+}
+
+/** Counters over inference requests only (not /health, /metrics, /v1/models, /_mock/*). */
+export interface MockStats {
+  requests: number;
+  /** Requests currently being processed (including hung ones). */
+  inflight: number;
+  /** In-flight requests still in their time-to-first-token wait (no token sent yet). */
+  prefilling: number;
+  /** Responses fully written (any status). */
+  completed: number;
+  /** The client closed before the response ended; generation stopped at that moment. */
+  cancelled: number;
+  /** Connections destroyed on purpose by cutAfterTokens. */
+  cut: number;
+  /** Responses with status >= 400, plus in-stream errors. */
+  errors: number;
+  promptTokens: number;
+  tokensGenerated: number;
+  /** x-request-id header of the most recent requests, oldest first ("" when absent); capped. */
+  lastRequestIds: string[];
+  /** `model` field of the most recent requests, oldest first ("" when absent); capped. */
+  lastModels: string[];
+}
+
+export interface MockGpu {
+  url: string;
+  port: number;
+  /** Replace the current faults (not a merge). */
+  setFaults(f: Faults): void;
+  stats(): MockStats;
+  setWorkerStatus(s: WorkerStatus): void;
+  setReportedQueueDepth(n: number | undefined): void;
+  /** Register (if not yet registered) or heartbeat now; resolves when the router answered or failed. */
+  heartbeatNow(): Promise<void>;
+  /** Stops heartbeats and the server, destroying open sockets. */
+  close(): Promise<void>;
+}

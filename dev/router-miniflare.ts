@@ -1,0 +1,115 @@
+// Runs the router in workerd through the Miniflare API, for tests and benchmarks: one workerd
+// process listening directly on 127.0.0.1 (unsafeDirectSockets), no `wrangler dev` proxy hop.
+// The Worker is bundled exactly as for deploy (`wrangler deploy --dry-run`), once per process.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_readConfig, type Unstable_Config } from "wrangler";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const DEFAULT_CONFIG = join(REPO, "wrangler.toml");
+
+export interface RouterOptions {
+  /** 0 or absent picks a free port. */
+  port?: number;
+  /** Plain-text bindings on top of wrangler.toml's [vars]: DATABASE_URL, DB_WS_PROXY, … */
+  vars: Record<string, string>;
+  /** Another wrangler config (its `main` is bundled instead). */
+  configPath?: string;
+  /** Miniflare/workerd log level; warnings and errors by default. */
+  logLevel?: LogLevel;
+  /** Receives each line the Worker logs (console.log/error); replaces printing them. */
+  onLog?: (message: string, level: string) => void;
+}
+
+export interface Router {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  port: number;
+  mf: Miniflare;
+  dispose(): Promise<void>;
+}
+
+export async function startRouter(options: RouterOptions): Promise<Router> {
+  const configPath = resolve(options.configPath ?? DEFAULT_CONFIG);
+  const scriptPath = await bundle(configPath);
+  const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      name: "router",
+      compatibilityDate: config.compatibility_date,
+      compatibilityFlags: config.compatibility_flags,
+      durableObjects: durableObjects(config),
+      modules: true,
+      scriptPath,
+      modulesRoot: dirname(scriptPath),
+      bindings: { ...config.vars, ...options.vars },
+      host: "127.0.0.1",
+      port: 0,
+      cf: false,
+      log: new Log(options.logLevel ?? LogLevel.WARN),
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: options.port ?? 0 }],
+      ...(options.onLog ? { handleStructuredLogs: (log: { message: string; level: string }) => options.onLog?.(log.message, log.level) } : {}),
+    }),
+  );
+  try {
+    await mf.ready;
+    const direct = await mf.unsafeGetDirectURL("router");
+    const url = direct.origin;
+    return { url, port: Number(direct.port), mf, dispose: () => mf.dispose() };
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
+  }
+}
+
+/** The config's Durable Object bindings; classes created by a new_sqlite_classes migration use SQLite. */
+function durableObjects(config: Unstable_Config): Record<string, { className: string; useSQLite: boolean }> {
+  const sqlite = new Set(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []));
+  return Object.fromEntries(
+    config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]),
+  );
+}
+
+const builds = new Map<string, Promise<string>>();
+
+/** Bundles the config's `main`; cached per process, in a private temp dir so parallel runs don't clash. */
+function bundle(configPath: string): Promise<string> {
+  let build = builds.get(configPath);
+  if (!build) {
+    build = runWranglerBuild(configPath);
+    builds.set(configPath, build);
+    build.catch(() => builds.delete(configPath));
+  }
+  return build;
+}
+
+const run = promisify(execFile);
+
+async function runWranglerBuild(configPath: string): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), "router-build-"));
+  process.once("exit", () => rmSync(outDir, { recursive: true, force: true }));
+  const wrangler = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
+  const args = [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--config", configPath];
+  try {
+    await run(nodeBinary(), args, {
+      cwd: dirname(configPath),
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const detail = error instanceof Error && "stderr" in error ? String(error.stderr) : "";
+    throw new Error(`wrangler build of ${configPath} failed\n${detail}`, { cause: error });
+  }
+  return join(outDir, "index.js");
+}
+
+/** Wrangler needs Node ≥ 22; the system Node may be older, the npm-installed one is not. */
+function nodeBinary(): string {
+  const local = join(REPO, "node_modules", ".bin", "node");
+  return existsSync(local) ? local : process.execPath;
+}

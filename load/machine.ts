@@ -1,0 +1,83 @@
+// How busy the machine was during a run, and how much of that was this run's own process tree
+// (generator, stack children, workerd). On a shared 2-core machine another process's test suite
+// can double every latency; the report says so instead of leaving the reader to guess.
+// Linux /proc only; elsewhere the figures are null.
+import { readdirSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+
+interface Snapshot {
+  at: number;
+  /** Whole machine: busy and total jiffies since boot. */
+  busy: number;
+  total: number;
+  /** utime + stime jiffies of this process and its descendants alive now, by pid. */
+  ours: Map<number, number>;
+}
+
+export interface CpuShare {
+  cpus: number;
+  /** Average over the run, % of all cores. */
+  machineBusyPct: number | null;
+  ownPct: number | null;
+  othersPct: number | null;
+}
+
+function machineJiffies(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** pid → [ppid, utime + stime] for every process. */
+function processTable(): Map<number, [number, number]> {
+  const table = new Map<number, [number, number]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      table.set(Number(name), [Number(f[1]), Number(f[11]) + Number(f[12])]);
+    } catch {
+      // the process ended while we listed it
+    }
+  }
+  return table;
+}
+
+function snapshot(): Snapshot | null {
+  try {
+    const { busy, total } = machineJiffies();
+    const table = processTable();
+    const ours = new Map<number, number>();
+    const mine = new Set([process.pid]);
+    // Parents usually have lower pids, but not always: repeat until no new descendant appears.
+    for (let changed = true, rounds = 0; changed && rounds < 10; rounds++) {
+      changed = false;
+      for (const [pid, [ppid]] of table) if (!mine.has(pid) && mine.has(ppid)) (mine.add(pid), (changed = true));
+    }
+    for (const pid of mine) ours.set(pid, table.get(pid)?.[1] ?? 0);
+    return { at: Date.now(), busy, total, ours };
+  } catch {
+    return null;
+  }
+}
+
+export class CpuMeter {
+  private readonly start = snapshot();
+
+  /** Shares since construction. Processes that started after it count from zero. */
+  stop(): CpuShare {
+    const n = cpus().length;
+    const end = snapshot();
+    if (!this.start || !end || end.total <= this.start.total) return { cpus: n, machineBusyPct: null, ownPct: null, othersPct: null };
+    const total = end.total - this.start.total;
+    const busy = end.busy - this.start.busy;
+    let own = 0;
+    for (const [pid, jiffies] of end.ours) own += jiffies - (this.start.ours.get(pid) ?? 0);
+    const pct = (x: number): number => Math.round((1000 * x) / total) / 10;
+    return { cpus: n, machineBusyPct: pct(busy), ownPct: pct(Math.min(own, busy)), othersPct: pct(Math.max(0, busy - own)) };
+  }
+}

@@ -1,0 +1,106 @@
+// Load profiles as k6-style stages: each stage moves the virtual-user count linearly from the
+// previous stage's target to its own over its duration.
+import type { LoadConfig } from "./config";
+
+export type ProfileName = "smoke" | "ramp" | "soak";
+
+export interface Stage {
+  durationS: number;
+  target: number;
+  /** Named stages can be referenced by thresholds (e.g. throughput during "peak"). */
+  label?: string;
+}
+
+export interface Profile {
+  name: ProfileName;
+  description: string;
+  stages: Stage[];
+  /** Latency and throughput thresholds fail the run only when enforced; error thresholds always do. */
+  enforceLatency: boolean;
+}
+
+export const PROFILE_NAMES: readonly ProfileName[] = ["smoke", "ramp", "soak"];
+
+export function isProfileName(name: string): name is ProfileName {
+  return (PROFILE_NAMES as readonly string[]).includes(name);
+}
+
+const scaled = (stages: Stage[], factor: number): Stage[] => stages.map((s) => ({ ...s, durationS: s.durationS * factor }));
+
+export function buildProfile(name: ProfileName, config: LoadConfig): Profile {
+  switch (name) {
+    case "smoke":
+      return {
+        name,
+        description: "a few users for ~15 s: every task runs, errors fail the run, latency is only reported",
+        stages: [
+          { durationS: 2, target: 5 },
+          { durationS: 11, target: 5, label: "hold" },
+          { durationS: 2, target: 0 },
+        ],
+        enforceLatency: false,
+      };
+    case "ramp":
+      // The seed's chat profile: 0→10 (30 s), →50 (60 s), hold 50 (2 min), →100 (30 s), hold 100 (1 min), →0 (30 s).
+      return {
+        name,
+        description: `0→10→50 users, hold, peak 100, down (5.5 min × ${config.timeScale})`,
+        stages: scaled(
+          [
+            { durationS: 30, target: 10 },
+            { durationS: 60, target: 50 },
+            { durationS: 120, target: 50, label: "hold-50" },
+            { durationS: 30, target: 100 },
+            { durationS: 60, target: 100, label: "peak" },
+            { durationS: 30, target: 0 },
+          ],
+          config.timeScale,
+        ),
+        enforceLatency: true,
+      };
+    case "soak":
+      return {
+        name,
+        description: `${config.soakVus} users held for ${config.soakMinutes} min × ${config.timeScale}`,
+        stages: scaled(
+          [
+            { durationS: 30, target: config.soakVus },
+            { durationS: config.soakMinutes * 60, target: config.soakVus, label: "steady" },
+            { durationS: 30, target: 0 },
+          ],
+          config.timeScale,
+        ),
+        enforceLatency: true,
+      };
+  }
+}
+
+export function totalDurationS(profile: Profile): number {
+  return profile.stages.reduce((sum, s) => sum + s.durationS, 0);
+}
+
+/** Target virtual users `elapsedS` into the run (linear within a stage). */
+export function targetVus(profile: Profile, elapsedS: number): number {
+  let from = 0;
+  let start = 0;
+  for (const stage of profile.stages) {
+    const end = start + stage.durationS;
+    if (elapsedS < end) {
+      const progress = stage.durationS > 0 ? (elapsedS - start) / stage.durationS : 1;
+      return Math.round(from + (stage.target - from) * progress);
+    }
+    from = stage.target;
+    start = end;
+  }
+  return 0;
+}
+
+/** [start, end) seconds of the stage with this label. */
+export function stageWindow(profile: Profile, label: string): { fromS: number; toS: number; vus: number } | undefined {
+  let start = 0;
+  for (const stage of profile.stages) {
+    if (stage.label === label) return { fromS: start, toS: start + stage.durationS, vus: stage.target };
+    start += stage.durationS;
+  }
+  return undefined;
+}

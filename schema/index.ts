@@ -1,0 +1,205 @@
+// The control plane's tables. Names follow the seed test plan so its SQL runs unchanged.
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgSchema,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const counter = (name: string) => bigint(name, { mode: "number" }).notNull().default(0);
+
+export const organizations = pgTable("organizations", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    /** First characters of the key, shown to humans ("sk-inv-ab12…"). */
+    keyPrefix: text("key_prefix").notNull(),
+    /** Hex SHA-256 of the whole key; the key itself is never stored. */
+    keyHash: text("key_hash").notNull().unique(),
+    role: text("role", { enum: ["admin", "member"] }).notNull().default("member"),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+);
+
+export const models = pgTable("models", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  /** Hugging Face repo id, e.g. "Qwen/Qwen2.5-0.5B-Instruct"; what GPU hosts serve. */
+  modelId: text("model_id").notNull().unique(),
+  name: text("name").notNull(),
+  isActive: boolean("is_active").notNull().default(true),
+  priceInputPer1k: numeric("price_input_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
+  priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
+  createdAt: createdAt(),
+});
+
+/** An organization's offering of a model, addressed as `org_slug/code`. */
+export const organizationModels = pgTable(
+  "organization_models",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id),
+    code: text("code").notNull(),
+    active: boolean("active").notNull().default(true),
+    /** Null: the model's own price applies. */
+    priceInputPer1k: numeric("price_input_per_1k", { precision: 12, scale: 6 }),
+    priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("organization_models_org_code").on(t.organizationId, t.code)],
+);
+
+export const instanceStatuses = [
+  "provisioning",
+  "booting",
+  "ready",
+  "draining",
+  "terminating",
+  "terminated",
+  "failed",
+] as const;
+export type InstanceStatus = (typeof instanceStatuses)[number];
+
+/** GPU hosts. `status` is the control plane's word; `worker_*` is what the host last reported. */
+export const instances = pgTable(
+  "instances",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id),
+    provider: text("provider", { enum: ["static", "mock"] }).notNull().default("static"),
+    baseUrl: text("base_url").notNull(),
+    status: text("status", { enum: instanceStatuses }).notNull().default("booting"),
+    workerTokenHash: text("worker_token_hash").notNull().unique(),
+    workerId: text("worker_id"),
+    workerStatus: text("worker_status"),
+    workerModelId: text("worker_model_id"),
+    workerQueueDepth: integer("worker_queue_depth").notNull().default(0),
+    workerLastHeartbeat: timestamp("worker_last_heartbeat", { withTimezone: true }),
+    gpuUtilization: real("gpu_utilization"),
+    gpuMemUsedMb: integer("gpu_mem_used_mb"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("instances_model_status").on(t.modelId, t.status)],
+);
+
+export const instanceRequestMetrics = pgTable("instance_request_metrics", {
+  instanceId: uuid("instance_id")
+    .primaryKey()
+    .references(() => instances.id),
+  totalRequests: counter("total_requests"),
+  successfulRequests: counter("successful_requests"),
+  failedRequests: counter("failed_requests"),
+  abortedRequests: counter("aborted_requests"),
+  totalInputTokens: counter("total_input_tokens"),
+  totalOutputTokens: counter("total_output_tokens"),
+  totalTokens: counter("total_tokens"),
+  // The seed's SQL reads these names; they mirror the totals.
+  inputTokens: bigint("input_tokens", { mode: "number" }).generatedAlwaysAs(sql`total_input_tokens`),
+  outputTokens: bigint("output_tokens", { mode: "number" }).generatedAlwaysAs(sql`total_output_tokens`),
+  firstRequestAt: timestamp("first_request_at", { withTimezone: true }),
+  lastRequestAt: timestamp("last_request_at", { withTimezone: true }),
+});
+
+export const finops = pgSchema("finops");
+
+export const usageStatuses = ["succeeded", "failed", "aborted"] as const;
+export type UsageStatus = (typeof usageStatuses)[number];
+
+/** One row per request, keyed by request id so a replayed event changes nothing. */
+export const inferenceUsage = finops.table(
+  "inference_usage",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    requestId: text("request_id").notNull().unique(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+    apiKeyId: uuid("api_key_id").references(() => apiKeys.id),
+    consumerOrganizationId: uuid("consumer_organization_id").references(() => organizations.id),
+    organizationModelId: uuid("organization_model_id").references(() => organizationModels.id),
+    modelId: uuid("model_id")
+      .notNull()
+      .references(() => models.id),
+    instanceId: uuid("instance_id").references(() => instances.id),
+    endpoint: text("endpoint").notNull(),
+    status: text("status", { enum: usageStatuses }).notNull(),
+    inputTokens: integer("input_tokens").notNull().default(0),
+    outputTokens: integer("output_tokens").notNull().default(0),
+    totalTokens: integer("total_tokens").notNull().default(0),
+    /** True when the host reported no usage and the router estimated it. */
+    usageEstimated: boolean("usage_estimated").notNull().default(false),
+    unitPriceInputPer1k: numeric("unit_price_input_per_1k", { precision: 12, scale: 6 }).notNull(),
+    unitPriceOutputPer1k: numeric("unit_price_output_per_1k", { precision: 12, scale: 6 }).notNull(),
+    chargedAmount: numeric("charged_amount", { precision: 18, scale: 8 }).notNull(),
+    currency: text("currency").notNull().default("USD"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("inference_usage_created_at").on(t.createdAt),
+    index("inference_usage_org_occurred").on(t.consumerOrganizationId, t.occurredAt),
+  ],
+);
+
+/** Models seen in traffic, by Hugging Face id. */
+export const runtimeModels = pgTable("runtime_models", {
+  modelId: text("model_id").primaryKey(),
+  firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull(),
+  lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull(),
+  totalRequests: counter("total_requests"),
+  failedRequests: counter("failed_requests"),
+});
+
+/** The router's "conversations": one row per (organization, X-Inventiv-Session). */
+export const chatSessions = pgTable(
+  "chat_sessions",
+  {
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    sessionKey: text("session_key").notNull(),
+    modelId: uuid("model_id").references(() => models.id),
+    instanceId: uuid("instance_id").references(() => instances.id),
+    requestCount: counter("request_count"),
+    totalTokens: counter("total_tokens"),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.organizationId, t.sessionKey] }),
+    index("chat_sessions_org_last_used").on(t.organizationId, t.lastUsedAt),
+  ],
+);

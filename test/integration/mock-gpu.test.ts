@@ -1,0 +1,312 @@
+// The simulated GPU host against the official openai SDK and raw HTTP: vLLM shapes, faults, cancellation,
+// and the heartbeat agent (a tiny node:http server plays the router).
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import OpenAI, { NotFoundError } from "openai";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startMockGpu, type MockGpu } from "../../dev/mock-gpu/server";
+
+const MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
+const MSG = "Hello from the test suite!"; // 26 chars → 7 output tokens of 4 chars
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let gpu: MockGpu;
+let client: OpenAI;
+beforeAll(async () => {
+  gpu = await startMockGpu({ model: MODEL, port: 0 });
+  client = new OpenAI({ baseURL: `${gpu.url}/v1`, apiKey: "unused", maxRetries: 0 });
+});
+afterAll(() => gpu.close());
+afterEach(() => fetch(`${gpu.url}/_mock/reset`, { method: "POST" }).then(() => undefined));
+
+const chatBody = (extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ model: MODEL, messages: [{ role: "user", content: MSG }], ...extra });
+const post = (path: string, body: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(`${gpu.url}${path}`, { method: "POST", body, headers: { "content-type": "application/json" }, ...init });
+/** Parsed `data:` payloads of an SSE body (the [DONE] marker kept as the string). */
+const events = (text: string): unknown[] =>
+  text.split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => (e === "data: [DONE]" ? "[DONE]" : JSON.parse(e.slice(6))));
+
+describe("vLLM OpenAI API through the openai SDK", () => {
+  it("answers a chat with the echoed message and deterministic usage", async () => {
+    // The system message's 9 chars count in the prompt but are not echoed.
+    const messages = [{ role: "system" as const, content: "Be brief." }, { role: "user" as const, content: MSG }];
+    const r = await client.chat.completions.create({ model: MODEL, messages }, { headers: { "x-request-id": "req-42" } });
+    expect([r.object, r.id.slice(0, 9), r.model]).toEqual(["chat.completion", "chatcmpl-", MODEL]);
+    expect(r.choices).toEqual([{ index: 0, message: { role: "assistant", content: MSG }, finish_reason: "stop", logprobs: null }]);
+    expect(r.usage).toEqual({ prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 }); // ceil(35/4)=9
+    const s = gpu.stats();
+    expect(s.lastRequestIds).toEqual(["req-42"]);
+    expect(s.lastModels).toEqual([MODEL]);
+    expect(s).toMatchObject({ requests: 1, completed: 1, inflight: 0, tokensGenerated: 7 });
+  });
+
+  it("streams with include_usage: role chunk, one chunk per token, usage chunk with no choices", async () => {
+    const messages = [{ role: "user" as const, content: MSG }];
+    const stream = await client.chat.completions.create({ model: MODEL, messages, stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    expect(chunks).toHaveLength(1 + 7 + 1);
+    expect(chunks[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
+    const content = chunks.slice(1, 8);
+    expect(content.map((c) => c.choices[0]?.delta.content)).toEqual(["Hell", "o fr", "om t", "he t", "est ", "suit", "e!"]);
+    expect(content.map((c) => c.choices[0]?.finish_reason)).toEqual([null, null, null, null, null, null, "stop"]);
+    for (const c of chunks.slice(0, 8)) expect(c.usage).toBeNull();
+    const last = chunks[8];
+    expect(last?.choices).toEqual([]);
+    expect(last?.usage).toEqual({ prompt_tokens: 7, completion_tokens: 7, total_tokens: 14 });
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+  });
+
+  it("streams without include_usage: no usage anywhere", async () => {
+    const res = await post("/v1/chat/completions", chatBody({ stream: true }));
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const evs = events(await res.text());
+    expect(evs.at(-1)).toBe("[DONE]");
+    expect(evs).toHaveLength(1 + 7 + 1);
+    for (const e of evs.slice(0, -1)) expect(e).toSatisfy((c: object) => !("usage" in c) && "object" in c && c.object === "chat.completion.chunk");
+  });
+
+  it("truncates completions at max_tokens with finish_reason length", async () => {
+    const r = await client.completions.create({ model: MODEL, prompt: "abcdefghijklmnopqrst", max_tokens: 3 });
+    expect([r.object, r.id.slice(0, 5)]).toEqual(["text_completion", "cmpl-"]);
+    expect(r.choices).toEqual([{ index: 0, text: "abcdefghijkl", finish_reason: "length", logprobs: null }]);
+    expect(r.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+  });
+
+  it("embeds deterministically, base64 (SDK default) and float agree", async () => {
+    const r = await client.embeddings.create({ model: MODEL, input: ["alpha", "beta"] });
+    expect(r.data.map((d) => d.index)).toEqual([0, 1]);
+    const [a, b] = r.data.map((d) => Array.from(d.embedding));
+    expect(a).toHaveLength(8);
+    expect(a).not.toEqual(b);
+    expect(r.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
+    const raw = await post("/v1/embeddings", JSON.stringify({ model: MODEL, input: "alpha", encoding_format: "float" }));
+    const body = (await raw.json()) as { object: string; data: { object: string; embedding: number[] }[] };
+    expect(body.object).toBe("list");
+    expect(body.data[0]?.object).toBe("embedding");
+    expect(body.data[0]?.embedding).toEqual(a);
+  });
+
+  it("lists the served model like vLLM", async () => {
+    const models = [];
+    for await (const m of client.models.list()) models.push(m);
+    expect(models).toHaveLength(1);
+    expect(models[0]).toMatchObject({ id: MODEL, object: "model", owned_by: "vllm", max_model_len: 32768 });
+  });
+});
+
+describe("vLLM validation errors", () => {
+  it("400 for invalid JSON and for missing messages/prompt", async () => {
+    for (const [path, body] of [["/v1/chat/completions", "{nope"], ["/v1/chat/completions", "{}"], ["/v1/completions", `{"model":"${MODEL}"}`]] as const) {
+      const res = await post(path, body);
+      expect(res.status).toBe(400);
+      const json = (await res.json()) as { error: Record<string, unknown> };
+      expect(json.error).toMatchObject({ type: "BadRequestError", param: null, code: 400 });
+      expect(typeof json.error.message).toBe("string");
+    }
+  });
+
+  it("404 for a model that is not served (raw shape and SDK error class)", async () => {
+    const res = await post("/v1/chat/completions", JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }));
+    expect(res.status).toBe(404);
+    const error = { message: "The model `gpt-4o` does not exist.", type: "NotFoundError", param: "model", code: 404 };
+    expect(await res.json()).toEqual({ error });
+    await expect(client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(NotFoundError);
+    expect(gpu.stats().lastModels).toEqual(["gpt-4o", "nope"]);
+  });
+});
+
+describe("health and metrics", () => {
+  it("/health is 200 with an empty body", async () => {
+    const res = await fetch(`${gpu.url}/health`);
+    expect([res.status, await res.text()]).toEqual([200, ""]);
+  });
+
+  it("/metrics reports running, waiting (reported depth) and token counters", async () => {
+    await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: MSG }] });
+    gpu.setFaults({ hang: true });
+    const abort = new AbortController();
+    const hung = post("/v1/chat/completions", chatBody(), { signal: abort.signal }).catch(() => undefined);
+    await sleep(50);
+    gpu.setReportedQueueDepth(5);
+    const text = await (await fetch(`${gpu.url}/metrics`)).text();
+    gpu.setReportedQueueDepth(undefined);
+    abort.abort();
+    await hung;
+    await sleep(20); // let the host see the close before afterEach resets the counters
+    const value = (name: string): number => Number(new RegExp(`^${name}\\{model_name="${MODEL}"\\} (\\S+)$`, "m").exec(text)?.[1]);
+    expect(value("vllm:num_requests_running")).toBe(1);
+    expect(value("vllm:num_requests_waiting")).toBe(4);
+    expect(value("vllm:kv_cache_usage_perc")).toBeGreaterThan(0);
+    expect(value("vllm:prompt_tokens_total")).toBe(7); // the hung request never reached prefill
+    expect(value("vllm:generation_tokens_total")).toBe(7);
+    expect(value("vllm:request_success_total")).toBe(1);
+  });
+});
+
+describe("fault injection", () => {
+  const setFaults = (f: unknown): Promise<Response> => post("/_mock/faults", JSON.stringify(f));
+
+  it("status: every inference request fails with a vLLM error body", async () => {
+    expect((await setFaults({ status: 503 })).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const res = await post("/v1/chat/completions", chatBody());
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { type: "ServiceUnavailableError", code: 503 } });
+    }
+    expect((await fetch(`${gpu.url}/health`)).status).toBe(200); // control plane unaffected
+  });
+
+  it("failNext: only the next N requests fail", async () => {
+    await setFaults({ failNext: { count: 2, status: 500 } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post("/v1/chat/completions", chatBody())).status);
+    expect(statuses).toEqual([500, 500, 200]);
+    expect(gpu.stats()).toMatchObject({ requests: 3, errors: 2, completed: 3 });
+    expect((await setFaults({ explode: true })).status).toBe(400); // unknown faults are rejected
+  });
+
+  it("hang: never answers; the client's timeout counts as cancelled", async () => {
+    gpu.setFaults({ hang: true });
+    const err = await post("/v1/chat/completions", chatBody(), { signal: AbortSignal.timeout(150) }).catch((e: unknown) => e);
+    expect((err as Error).name).toBe("TimeoutError");
+    await sleep(50);
+    expect(gpu.stats()).toMatchObject({ requests: 1, inflight: 0, cancelled: 1, completed: 0 });
+  });
+
+  it("cutAfterTokens: the socket dies mid-stream after N content chunks", async () => {
+    gpu.setFaults({ cutAfterTokens: 2 });
+    const res = await post("/v1/chat/completions", chatBody({ stream: true }));
+    expect(res.status).toBe(200);
+    let text = "";
+    const failure = await (async () => {
+      for await (const part of res.body!) text += new TextDecoder().decode(part);
+    })().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    const evs = events(text);
+    expect(evs).toHaveLength(3); // role chunk + 2 content chunks
+    expect(text).not.toContain("[DONE]");
+    expect(gpu.stats()).toMatchObject({ cut: 1, cancelled: 0, tokensGenerated: 2 });
+  });
+
+  it("streamErrorAfterTokens: an in-stream error event and no [DONE]", async () => {
+    gpu.setFaults({ streamErrorAfterTokens: 3 });
+    const res = await post("/v1/chat/completions", chatBody({ stream: true, stream_options: { include_usage: true } }));
+    expect(res.status).toBe(200);
+    const evs = events(await res.text());
+    expect(evs).toHaveLength(1 + 3 + 1);
+    expect(evs.at(-1)).toMatchObject({ error: { type: "InternalServerError", code: 500, param: null } });
+    expect(evs).not.toContain("[DONE]");
+  });
+
+  it("refuse: connections are closed at once", async () => {
+    gpu.setFaults({ refuse: true });
+    await expect(fetch(`${gpu.url}/health`)).rejects.toThrow();
+    gpu.setFaults({});
+    expect((await fetch(`${gpu.url}/health`)).status).toBe(200);
+  });
+
+  it("omitUsage: no usage in JSON, no usage chunk in streams", async () => {
+    gpu.setFaults({ omitUsage: true });
+    const json = (await (await post("/v1/chat/completions", chatBody())).json()) as Record<string, unknown>;
+    expect(json).not.toHaveProperty("usage");
+    expect(json.choices).toHaveLength(1);
+    const evs = events(await (await post("/v1/chat/completions", chatBody({ stream: true, stream_options: { include_usage: true } }))).text());
+    expect(evs).toHaveLength(1 + 7 + 1);
+    for (const e of evs.slice(0, -1)) expect(e).not.toHaveProperty("usage");
+  });
+});
+
+describe("timing and cancellation", () => {
+  let slow: MockGpu;
+  beforeAll(async () => {
+    slow = await startMockGpu({ model: MODEL, tokenDelayMs: 20, ttftMs: 10 });
+  });
+  afterAll(() => slow.close());
+  const long = JSON.stringify({ model: MODEL, stream: true, messages: [{ role: "user", content: "x".repeat(400) }] });
+
+  it("flushes tokens as they are generated (not buffered)", async () => {
+    const res = await fetch(`${slow.url}/v1/chat/completions`, { method: "POST", body: long });
+    const reader = res.body!.getReader();
+    let text = "";
+    while (events(text).length < 3) text += new TextDecoder().decode((await reader.read()).value);
+    expect(slow.stats().tokensGenerated).toBeLessThan(20); // 100 tokens in total, ~2 s
+    await reader.cancel();
+    for (let i = 0; i < 50 && slow.stats().inflight > 0; i++) await sleep(10);
+    expect(slow.stats()).toMatchObject({ inflight: 0, cancelled: 1 });
+  });
+
+  it("counts a request as prefilling until its first token leaves", async () => {
+    const prefill = await startMockGpu({ model: MODEL, ttftMs: 200, tokenDelayMs: 20 });
+    try {
+      const res = await fetch(`${prefill.url}/v1/chat/completions`, { method: "POST", body: long });
+      expect(prefill.stats()).toMatchObject({ inflight: 1, prefilling: 1 }); // headers out, no token yet
+      const reader = res.body!.getReader();
+      await reader.read();
+      expect(prefill.stats()).toMatchObject({ inflight: 1, prefilling: 0 });
+      await reader.cancel();
+    } finally {
+      await prefill.close();
+    }
+    expect(prefill.stats()).toMatchObject({ inflight: 0, prefilling: 0 });
+  });
+
+  it("a client abort is counted as cancelled and stops generation at once", async () => {
+    const { tokensGenerated: before, cancelled } = slow.stats();
+    const abort = new AbortController();
+    const res = await fetch(`${slow.url}/v1/chat/completions`, { method: "POST", body: long, signal: abort.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await sleep(100);
+    abort.abort();
+    await sleep(60);
+    const at = slow.stats();
+    expect(at).toMatchObject({ inflight: 0, cancelled: cancelled + 1, completed: 0 });
+    await sleep(200);
+    expect(slow.stats().tokensGenerated).toBe(at.tokensGenerated);
+    expect(at.tokensGenerated - before).toBeLessThan(15);
+  });
+});
+
+describe("heartbeat agent", () => {
+  it("registers (retrying until 2xx) then heartbeats with the Bearer token and live values", async () => {
+    const seen: { path: string; auth: string; body: Record<string, unknown> }[] = [];
+    let registerCalls = 0;
+    const router = createServer(async (req: IncomingMessage, res) => {
+      let raw = "";
+      for await (const chunk of req) raw += String(chunk);
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      seen.push({ path: req.url ?? "", auth: req.headers.authorization ?? "", body });
+      const fail = req.url === "/internal/worker/register" && ++registerCalls === 1; // first register: router "not up"
+      res.writeHead(fail ? 503 : 200, { "content-type": "application/json" }).end("{}");
+    });
+    await new Promise<void>((r) => router.listen(0, "127.0.0.1", r));
+    const routerUrl = `http://127.0.0.1:${(router.address() as AddressInfo).port}`;
+    const host = await startMockGpu({ model: MODEL, router: routerUrl, instanceId: "inst-1", token: "tok-1", heartbeatMs: 40 });
+    try {
+      for (let i = 0; i < 100 && !seen.some((s) => s.path === "/internal/worker/heartbeat"); i++) await sleep(20);
+      const paths = seen.map((s) => s.path);
+      expect(paths.slice(0, 3)).toEqual(["/internal/worker/register", "/internal/worker/register", "/internal/worker/heartbeat"]);
+      for (const s of seen) expect(s.auth).toBe("Bearer tok-1");
+      const num = expect.any(Number);
+      expect(seen[2]?.body).toEqual({ instance_id: "inst-1", worker_id: `mock-${host.port}`, status: "ready", model_id: MODEL,
+        base_url: host.url, queue_depth: 0, gpu_utilization: num, gpu_mem_used_mb: num, metadata: { provider: "mock" } });
+      host.setWorkerStatus("draining");
+      host.setReportedQueueDepth(7);
+      await host.heartbeatNow();
+      expect(seen.at(-1)?.body).toMatchObject({ status: "draining", queue_depth: 7, gpu_utilization: expect.closeTo(0.91, 2) });
+    } finally {
+      await host.close();
+      router.close();
+    }
+  });
+
+  it("survives an unreachable router", async () => {
+    const host = await startMockGpu({ model: MODEL, router: "http://127.0.0.1:1", instanceId: "i", token: "t", heartbeatMs: 20 });
+    await host.heartbeatNow();
+    await sleep(60);
+    expect((await fetch(`${host.url}/health`)).status).toBe(200);
+    await host.close();
+  });
+});

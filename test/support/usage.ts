@@ -1,0 +1,68 @@
+// Helpers for metering tests: finding a request's usage row, and what the fleet holds in flight.
+import { eq, sql } from "drizzle-orm";
+import type { OutboxStatus } from "../../durable-objects/usage-outbox";
+import { inferenceUsage, instanceRequestMetrics } from "../../schema";
+import { fleetName } from "../../worker/fleet/fleet-ref";
+import { OUTBOX_SHARDS, shardName } from "../../worker/usage/shards";
+import type { Stack } from "./stack";
+import { waitFor } from "./wait";
+
+export type UsageRow = typeof inferenceUsage.$inferSelect;
+
+/** Rows of the requests sent with this X-Request-Id (the ledger keys rows by its own id). */
+export function usageRowsFor(stack: Stack, clientRequestId: string): Promise<UsageRow[]> {
+  return stack.database.db
+    .select()
+    .from(inferenceUsage)
+    .where(sql`${inferenceUsage.metadata}->>'x_request_id' = ${clientRequestId}`);
+}
+
+/** Waits for the request's row to reach Postgres (through the outbox) and returns it. */
+export async function usageRowFor(stack: Stack, clientRequestId: string, timeoutMs = 10_000): Promise<UsageRow> {
+  let rows: UsageRow[] = [];
+  await waitFor(async () => (rows = await usageRowsFor(stack, clientRequestId)).length > 0, { timeoutMs, what: `usage row ${clientRequestId}` });
+  if (rows.length !== 1) throw new Error(`${rows.length} usage rows for ${clientRequestId}`);
+  return rows[0]!;
+}
+
+export async function instanceMetrics(stack: Stack, instanceId: string) {
+  const [m] = await stack.database.db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, instanceId));
+  return m;
+}
+
+export async function instanceRows(stack: Stack, instanceId: string): Promise<UsageRow[]> {
+  return stack.database.db.select().from(inferenceUsage).where(eq(inferenceUsage.instanceId, instanceId));
+}
+
+/** Leases the stack's FleetObject holds open, read from the router's own Durable Object. */
+export async function leasesInFlight(stack: Stack): Promise<number> {
+  const ns = await stack.router.mf.getDurableObjectNamespace("FLEET");
+  const name = fleetName({ organizationId: stack.tenant.orgId, modelUuid: stack.modelUuid });
+  const fleet = ns.get(ns.idFromName(name)) as unknown as { snapshot(): Promise<{ inflight: number }[]> };
+  const members = await fleet.snapshot();
+  // An empty fleet would mean the wrong object: never let that read as "no leases".
+  if (members.length === 0) throw new Error(`fleet ${name} has no members`);
+  return members.reduce((sum, m) => sum + m.inflight, 0);
+}
+
+/** The router's usage outbox shards, summed: events held at the edge and not yet in Postgres. */
+export async function outboxStatus(stack: Stack): Promise<OutboxStatus> {
+  const ns = await stack.router.mf.getDurableObjectNamespace("USAGE_OUTBOX");
+  const total: OutboxStatus = { backlog: 0, full: false, deadLettered: 0 };
+  for (let i = 0; i < OUTBOX_SHARDS; i++) {
+    const shard = ns.get(ns.idFromName(shardName(i))) as unknown as { status(): Promise<OutboxStatus> };
+    const s = await shard.status();
+    total.backlog += s.backlog;
+    total.full ||= s.full;
+    total.deadLettered += s.deadLettered;
+  }
+  return total;
+}
+
+/** Rows whose X-Request-Id starts with `prefix`. */
+export function usageRowsWithPrefix(stack: Stack, prefix: string): Promise<UsageRow[]> {
+  return stack.database.db
+    .select()
+    .from(inferenceUsage)
+    .where(sql`${inferenceUsage.metadata}->>'x_request_id' like ${`${prefix}%`}`);
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { defaultPolicy, ejectAfterFailure, explainNoWorker, isRoutable, selectLeastLoaded, type FleetMember } from "../../worker/routing/fleet-policy";
+import { member, NOW } from "./support/fleet-member";
+
+
+describe("selectLeastLoaded", () => {
+  it("selects a ready worker serving the model", () => {
+    expect(selectLeastLoaded([member("a")], NOW, defaultPolicy)?.instanceId).toBe("a");
+  });
+  it("prefers the worker with the smallest live queue", () => {
+    const fleet = [member("a", { reportedQueueDepth: 5 }), member("b", { reportedQueueDepth: 1 }), member("c", { reportedQueueDepth: 3 })];
+    for (let i = 0; i < 20; i++) expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("b");
+  });
+  it("counts requests sent since the last report", () => {
+    const fleet = [member("a", { reportedQueueDepth: 1 }), member("b", { reportedQueueDepth: 0, inflightSinceReport: 3 })];
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("a");
+  });
+  it("excludes stale, non-ready, draining, ejected and excluded workers", () => {
+    const stale = member("stale", { lastHeartbeatAt: NOW - defaultPolicy.staleAfterMs - 1 });
+    const booting = member("booting", { status: "booting" });
+    const draining = member("draining", { workerStatus: "draining" });
+    const terminating = member("terminating", { status: "terminating" });
+    const ejected = member("ejected", { ejectedUntil: NOW + 1 });
+    const fleet = [stale, booting, draining, terminating, ejected, member("ok", { reportedQueueDepth: 50 }), member("tried")];
+    for (let i = 0; i < 20; i++) expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["tried"]))?.instanceId).toBe("ok");
+    for (const m of [stale, booting, draining, terminating, ejected]) expect(isRoutable(m, NOW, defaultPolicy)).toBe(false);
+  });
+  it("returns undefined when no worker is routable, and says why", () => {
+    expect(selectLeastLoaded([], NOW, defaultPolicy)).toBeUndefined();
+    expect(explainNoWorker([], NOW, defaultPolicy)).toMatch(/no worker is registered/);
+    expect(explainNoWorker([member("a", { status: "booting" })], NOW, defaultPolicy)).toMatch(/ready/);
+    expect(explainNoWorker([member("a", { lastHeartbeatAt: 0 })], NOW, defaultPolicy)).toMatch(/heartbeat/);
+  });
+  it("breaks ties at random", () => {
+    const fleet = [member("a"), member("b"), member("c")];
+    const seen = new Set<string>();
+    for (let i = 0; i < 100; i++) seen.add(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId ?? "");
+    expect(seen).toEqual(new Set(["a", "b", "c"]));
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(), () => 0.99)?.instanceId).toBe("c");
+  });
+});
+
+describe("ejectAfterFailure", () => {
+  it("cools a failing worker down exponentially, up to a ceiling", () => {
+    const m = member("a");
+    const cooldowns: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      ejectAfterFailure(m, NOW, defaultPolicy);
+      cooldowns.push(m.ejectedUntil - NOW);
+    }
+    expect(cooldowns).toEqual([5_000, 10_000, 20_000, 40_000, 60_000, 60_000]);
+  });
+});

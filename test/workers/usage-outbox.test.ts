@@ -1,0 +1,145 @@
+// The usage outbox and its Postgres writer: a replayed event or batch changes nothing, counters
+// move only for rows inserted, and a row Postgres refuses does not block the rows behind it.
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { eq, inArray } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { createApiKey, createInstance, createModel, createOrg, sha256Hex, uniqueSlug } from "../../dev/fixtures";
+import { apiKeys, inferenceUsage, instanceRequestMetrics } from "../../schema";
+import { withDb } from "../../worker/db";
+import type { UsageEvent } from "../../worker/usage/event";
+import { writeUsageBatch } from "../../worker/usage/write-postgres";
+
+interface Ledger {
+  orgId: string;
+  apiKeyId: string;
+  modelUuid: string;
+  modelHfId: string;
+  instanceId: string;
+}
+
+function newLedger(): Promise<Ledger> {
+  return withDb(env, async (db) => {
+    const orgId = await createOrg(db, uniqueSlug("outbox"));
+    const key = await createApiKey(db, orgId);
+    const [k] = await db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.keyHash, await sha256Hex(key)));
+    const modelHfId = `test/${uniqueSlug("outbox-model")}`;
+    const modelUuid = await createModel(db, { modelId: modelHfId, priceInputPer1k: "1", priceOutputPer1k: "2" });
+    const instance = await createInstance(db, { orgId, modelUuid, baseUrl: "http://127.0.0.1:1" });
+    return { orgId, apiKeyId: k!.id, modelUuid, modelHfId, instanceId: instance.id };
+  });
+}
+
+let seq = 0;
+function usageEvent(l: Ledger, over: Partial<UsageEvent> = {}): UsageEvent {
+  const requestId = `outbox-${crypto.randomUUID()}-${++seq}`;
+  return {
+    requestId,
+    clientRequestId: requestId,
+    occurredAt: new Date().toISOString(),
+    endpoint: "/v1/chat/completions",
+    status: "succeeded",
+    apiKeyId: l.apiKeyId,
+    organizationId: l.orgId,
+    modelUuid: l.modelUuid,
+    modelHfId: l.modelHfId,
+    offeringId: null,
+    instanceId: l.instanceId,
+    sessionKey: null,
+    estimated: false,
+    inputTokens: 10,
+    outputTokens: 5,
+    priceInputPer1k: "1",
+    priceOutputPer1k: "2",
+    httpStatus: 200,
+    attempts: 1,
+    durationMs: 12,
+    error: null,
+    ...over,
+  };
+}
+
+const outbox = () => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(uniqueSlug("test-outbox")));
+
+const rowsFor = (ids: string[]) => withDb(env, (db) => db.select().from(inferenceUsage).where(inArray(inferenceUsage.requestId, ids)));
+const metricsFor = (instanceId: string) =>
+  withDb(env, async (db) => (await db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, instanceId)))[0]);
+
+/** Runs the outbox's alarm until it has nothing left to flush. */
+async function drain(stub: ReturnType<typeof outbox>): Promise<void> {
+  for (let i = 0; i < 20 && (await runDurableObjectAlarm(stub)); i++);
+}
+
+describe("UsageOutbox", () => {
+  it("stores an event once however often it is enqueued, and a replay after the flush changes nothing", async () => {
+    const ledger = await newLedger();
+    const stub = outbox();
+    const e = usageEvent(ledger);
+    expect(await stub.enqueue(e)).toEqual({ backlog: 1, full: false, deadLettered: 0 });
+    expect(await stub.enqueue(e)).toEqual({ backlog: 1, full: false, deadLettered: 0 });
+    await drain(stub);
+    expect(await stub.status()).toMatchObject({ backlog: 0 });
+    expect(await rowsFor([e.requestId])).toHaveLength(1);
+    const before = await metricsFor(ledger.instanceId);
+    expect(before).toMatchObject({ totalRequests: 1, successfulRequests: 1, totalInputTokens: 10, totalOutputTokens: 5 });
+
+    await stub.enqueue(e);
+    await drain(stub);
+    expect(await rowsFor([e.requestId])).toHaveLength(1);
+    expect(await metricsFor(ledger.instanceId)).toEqual(before);
+  });
+
+  it("flushes a backlog larger than one batch, in order, and empties itself", async () => {
+    const ledger = await newLedger();
+    const stub = outbox();
+    const events = Array.from({ length: 520 }, () => usageEvent(ledger, { inputTokens: 1, outputTokens: 1 }));
+    for (const e of events) await stub.enqueue(e);
+    expect((await stub.status()).backlog).toBe(520);
+    await drain(stub);
+    expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 0 });
+    expect(await rowsFor(events.map((e) => e.requestId))).toHaveLength(520);
+    expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 520, totalTokens: 1040 });
+  });
+
+  it("sets aside a row Postgres refuses and writes the rest of its batch", async () => {
+    const ledger = await newLedger();
+    const stub = outbox();
+    const good = [usageEvent(ledger), usageEvent(ledger)];
+    // Its instance row does not exist (deleted meanwhile): a foreign-key violation, forever.
+    const poison = usageEvent(ledger, { instanceId: crypto.randomUUID() });
+    for (const e of [good[0]!, poison, good[1]!]) await stub.enqueue(e);
+    await drain(stub);
+    expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 1 });
+    expect((await rowsFor([...good, poison].map((e) => e.requestId))).map((r) => r.requestId).sort()).toEqual(good.map((e) => e.requestId).sort());
+    expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 2 });
+  });
+});
+
+describe("writeUsageBatch", () => {
+  it("counts each request once, by outcome, and a replayed batch changes nothing", async () => {
+    const ledger = await newLedger();
+    const batch = [
+      usageEvent(ledger),
+      usageEvent(ledger, { status: "failed", estimated: true, inputTokens: 3, outputTokens: 2 }),
+      usageEvent(ledger, { status: "aborted", estimated: true, inputTokens: 4, outputTokens: 1 }),
+    ];
+    expect(await withDb(env, (db) => writeUsageBatch(db, batch))).toBe(3);
+    const once = await metricsFor(ledger.instanceId);
+    expect(once).toMatchObject({
+      totalRequests: 3,
+      successfulRequests: 1,
+      failedRequests: 1,
+      abortedRequests: 1,
+      totalInputTokens: 17,
+      totalOutputTokens: 8,
+      totalTokens: 25,
+    });
+    expect(await withDb(env, (db) => writeUsageBatch(db, batch))).toBe(0);
+    // Half old, half new: only the new row counts.
+    const extra = usageEvent(ledger, { inputTokens: 1, outputTokens: 1 });
+    expect(await withDb(env, (db) => writeUsageBatch(db, [batch[0]!, extra]))).toBe(1);
+    expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 4, successfulRequests: 2, totalTokens: 27 });
+    const rows = await rowsFor([...batch, extra].map((e) => e.requestId));
+    expect(rows).toHaveLength(4);
+    expect(rows.find((r) => r.requestId === batch[1]!.requestId)).toMatchObject({ status: "failed", usageEstimated: true, chargedAmount: "0.00700000" });
+  });
+});

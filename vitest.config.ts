@@ -1,0 +1,45 @@
+// Two projects sharing one global setup (database + ws proxy + migrations + demo seed):
+// - workers:     test/workers/**, inside workerd with the router's bindings;
+// - integration: test/integration/**, in Node, driving a real router over HTTP.
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // The root's global setup runs once per run, before either project's pool starts.
+    globalSetup: ["./test/global-setup.ts"],
+    projects: [
+      {
+        plugins: [
+          // A function, so the bindings are read after global setup has picked the ports.
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                DATABASE_URL: inject("databaseUrl"),
+                DB_WS_PROXY: inject("wsProxy"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          // One file at a time: each boots its own workerd, and embedded PGlite serializes
+          // every query (an open transaction blocks all connections), so parallel files
+          // would mostly queue and make timing-sensitive assertions flaky.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,69 @@
+// Postgres side of the admin API: instances of the caller's organization, and their metrics.
+import { and, eq, notInArray, type SQL } from "drizzle-orm";
+import { instanceRequestMetrics, instances, models, type InstanceStatus } from "../../schema";
+import type { Db } from "../db";
+
+export type InstanceRow = Awaited<ReturnType<typeof selectInstances>>[number];
+
+function selectInstances(db: Db, where: SQL | undefined) {
+  return db
+    .select({
+      id: instances.id,
+      modelUuid: instances.modelId,
+      model: models.modelId,
+      provider: instances.provider,
+      baseUrl: instances.baseUrl,
+      status: instances.status,
+      workerStatus: instances.workerStatus,
+      workerQueueDepth: instances.workerQueueDepth,
+      workerLastHeartbeat: instances.workerLastHeartbeat,
+      createdAt: instances.createdAt,
+      updatedAt: instances.updatedAt,
+    })
+    .from(instances)
+    .innerJoin(models, eq(models.id, instances.modelId))
+    .where(where)
+    .orderBy(instances.createdAt, instances.id);
+}
+
+export const listInstances = (db: Db, organizationId: string) => selectInstances(db, eq(instances.organizationId, organizationId));
+
+export async function findInstance(db: Db, organizationId: string, id: string): Promise<InstanceRow | undefined> {
+  const [row] = await selectInstances(db, and(eq(instances.organizationId, organizationId), eq(instances.id, id)));
+  return row;
+}
+
+export interface NewInstance {
+  organizationId: string;
+  modelUuid: string;
+  baseUrl: string;
+  provider: "static" | "mock";
+  workerTokenHash: string;
+}
+
+export async function insertInstance(db: Db, input: NewInstance): Promise<string> {
+  const [row] = await db
+    .insert(instances)
+    .values({ ...input, modelId: input.modelUuid, status: "booting" })
+    .returning({ id: instances.id });
+  if (!row) throw new Error("instance not written");
+  return row.id;
+}
+
+/**
+ * Sets the status unless the instance is in one of `unless` (e.g. already terminated).
+ * Returns whether a row changed; the caller tells "not found" from "not allowed" by reading it.
+ */
+export async function updateStatus(db: Db, organizationId: string, id: string, status: InstanceStatus, unless: InstanceStatus[]): Promise<boolean> {
+  const changed = await db
+    .update(instances)
+    .set({ status, updatedAt: new Date() })
+    .where(and(eq(instances.organizationId, organizationId), eq(instances.id, id), notInArray(instances.status, unless)))
+    .returning({ id: instances.id });
+  return changed.length > 0;
+}
+
+export async function instanceMetrics(db: Db, id: string) {
+  const [row] = await db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, id));
+  return row;
+}

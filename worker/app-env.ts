@@ -1,0 +1,15 @@
+import type { Env } from "./env";
+
+/** Who is calling, from their API key. */
+export interface Caller {
+  apiKeyId: string;
+  organizationId: string;
+  organizationSlug: string;
+  role: "admin" | "member";
+}
+
+/** Hono's typing for this app: bindings plus what middlewares put on the context. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { requestId: string; caller: Caller };
+}

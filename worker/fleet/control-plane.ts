@@ -1,0 +1,27 @@
+// The FleetObject's two Postgres statements, run from its alarm (never on a request's path).
+import { and, eq, inArray } from "drizzle-orm";
+import { instances } from "../../schema";
+import { withDb, type DbConfig } from "../db";
+import type { ControlPlaneRow } from "../routing/control-plane-sync";
+import type { FleetScope } from "./fleet-ref";
+
+/** Every instance row of one fleet: its id and the control plane's status. */
+export function readInstanceStatuses(config: DbConfig, scope: FleetScope): Promise<ControlPlaneRow[]> {
+  return withDb(config, (db) =>
+    db
+      .select({ id: instances.id, status: instances.status })
+      .from(instances)
+      .where(and(eq(instances.organizationId, scope.organizationId), eq(instances.modelId, scope.modelUuid))),
+  );
+}
+
+/** booting → ready for hosts the fleet promoted; a row an operator changed meanwhile is left alone. */
+export async function writePromotions(config: DbConfig, instanceIds: string[]): Promise<void> {
+  if (instanceIds.length === 0) return;
+  await withDb(config, (db) =>
+    db
+      .update(instances)
+      .set({ status: "ready", updatedAt: new Date() })
+      .where(and(inArray(instances.id, instanceIds), inArray(instances.status, ["provisioning", "booting"]))),
+  );
+}

@@ -1,0 +1,58 @@
+// The route table. Everything a request touches starts here; see ARCHITECTURE.md.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./app-env";
+import { RouterError } from "./errors";
+import { requireAdmin, requireApiKey } from "./middleware/auth";
+import { adminRoutes } from "./routes/admin";
+import { healthRoutes } from "./routes/health";
+import { handleInference, inferenceEndpoints } from "./routes/inference";
+import { modelRoutes } from "./routes/models";
+import { sessionRoutes } from "./routes/sessions";
+import { workerAgentRoutes } from "./routes/worker-agent";
+
+export { FleetObject } from "../durable-objects/fleet";
+export { SessionObject } from "../durable-objects/session";
+export { UsageOutbox } from "../durable-objects/usage-outbox";
+
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const app = new Hono<AppEnv>();
+
+app.use(requestId({ headerName: "X-Request-Id", limitLength: 128 }));
+app.use((c, next) => {
+  const maxSize = Number(c.env.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES);
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new RouterError(413, `Request body exceeds ${maxSize} bytes.`, "request_too_large");
+    },
+  })(c, next);
+});
+
+app.route("/health", healthRoutes);
+app.route("/internal/worker", workerAgentRoutes);
+
+app.use("/v1/*", requireApiKey);
+for (const [path, spec] of Object.entries(inferenceEndpoints)) {
+  app.post(path, (c) => handleInference(c, path, spec));
+}
+app.route("/v1/models", modelRoutes);
+app.route("/v1/sessions", sessionRoutes);
+
+for (const path of ["/deployments", "/instances", "/instances/*"]) app.use(path, requireApiKey, requireAdmin);
+app.route("/", adminRoutes);
+
+app.notFound((c) => new RouterError(404, `No route for ${c.req.method} ${c.req.path}.`, "route_not_found").toResponse());
+app.onError((err, c) => {
+  const known = err instanceof RouterError ? err : null;
+  // drizzle wraps driver errors ("Failed query"); the cause says what actually went wrong.
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  if (!known) console.error(JSON.stringify({ msg: "unhandled_error", request_id: c.get("requestId"), error: String(err), cause, stack: err.stack }));
+  const failure = known ?? new RouterError(500, "Internal router error.", "internal_error");
+  console.log(JSON.stringify({ msg: "request", request_id: c.get("requestId"), method: c.req.method, path: c.req.path, status: failure.status, code: failure.code }));
+  return failure.toResponse({ "x-request-id": c.get("requestId") ?? "" });
+});
+
+export default app;

@@ -1,0 +1,127 @@
+// The attempt flow, straight line: lease a worker, call it, and either relay its answer or,
+// if it failed before sending a byte, release it as failed and try another.
+import type { Lease } from "../../durable-objects/fleet";
+import type { Env } from "../env";
+import { RouterError } from "../errors";
+import type { UsageEvent } from "../usage/event";
+import { usageEventFor, type MeteredRequest } from "../usage/from-request";
+import { recordUsage } from "../usage/record";
+import { jsonObserver } from "./json-observer";
+import { withFirstChunk, type PrimedBody } from "./first-chunk";
+import { fleetFor } from "../fleet/fleet-ref";
+import { leaseSource } from "./lease-source";
+import { relay, type RelayEnd } from "./relay";
+import { sseObserver } from "./sse-observer";
+
+/** The request to send; `ledgerId` keys its usage row (the client's X-Request-Id may repeat). */
+export interface ForwardPlan extends MeteredRequest {
+  body: Record<string, unknown>;
+  stream: boolean;
+  clientWantsUsage: boolean;
+}
+
+/** What the access log and metering learn once the response has ended. */
+export interface Settled {
+  instanceId: string | null;
+  status: number;
+  attempts: number;
+  outcome: RelayEnd["outcome"] | "rejected";
+  inputTokens: number;
+  outputTokens: number;
+}
+
+const MAX_ATTEMPTS = 3;
+const RETRYABLE_STATUS = new Set([502, 503]);
+
+type Attempt =
+  | { kind: "answered"; response: Response; primed?: PrimedBody }
+  | { kind: "failed"; status: 502 | 504; reason: string };
+
+async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): Promise<Attempt> {
+  // The timeout covers the headers and, for a 2xx answer, its first bytes (see first-chunk.ts);
+  // after that a long stream is bounded by the relay's idle timeout.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetch(`${lease.baseUrl}${plan.endpoint}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": plan.requestId },
+      body: JSON.stringify(plan.body),
+      signal: controller.signal,
+    });
+    if (!response.ok || !response.body) return { kind: "answered", response };
+    return { kind: "answered", response, primed: await withFirstChunk(response.body) };
+  } catch (err) {
+    return controller.signal.aborted
+      ? { kind: "failed", status: 504, reason: `no answer within ${timeoutMs} ms` }
+      : { kind: "failed", status: 502, reason: `connection failed: ${String(err)}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, plan: ForwardPlan): Promise<{ response: Response; settled: Promise<Settled> }> {
+  const started = Date.now();
+  const timeoutMs = Number(env.UPSTREAM_TIMEOUT_MS ?? 30_000);
+  // A hung worker may use up one attempt's timeout and still leave time to try another.
+  const budgetMs = Number(env.UPSTREAM_BUDGET_MS ?? 2 * timeoutMs);
+  const fleet = fleetFor(env, { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id });
+  const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey);
+  const tried: string[] = [];
+  let lastFailure: RouterError | null = null;
+
+  const usage = (instanceId: string | null, httpStatus: number, attempts: number, relay: RelayEnd): UsageEvent =>
+    usageEventFor(plan, { instanceId, httpStatus, attempts, startedAt: started, endedAt: Date.now(), relay });
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS && Date.now() - started < budgetMs; attempt++) {
+    const pick = await acquire(tried, attempt);
+    if (!pick.ok) {
+      lastFailure ??= new RouterError(503, `No GPU worker available for \`${plan.resolved.model.hfId}\`: ${pick.reason}.`, "no_worker_available", null, { "retry-after": "2" });
+      break;
+    }
+    const { lease } = pick;
+    const result = await callWorker(lease, plan, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
+    if (result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
+      if (result.kind === "answered") await result.response.body?.cancel();
+      ctx.waitUntil(fleet.release(lease.leaseId, "worker_failed"));
+      tried.push(lease.instanceId);
+      lastFailure =
+        result.kind === "failed"
+          ? new RouterError(result.status, `GPU worker ${lease.instanceId} failed: ${result.reason}.`, result.status === 504 ? "upstream_timeout" : "upstream_unreachable")
+          : new RouterError(502, `GPU worker ${lease.instanceId} answered ${result.response.status}.`, "upstream_unavailable");
+      continue;
+    }
+
+    const upstream = result.response;
+    const observer = upstream.ok && plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
+    const { body, ended } = relay(result.primed ?? upstream.body ?? new ReadableStream(), observer, timeoutMs);
+    const settled = ended.then(async (end) => {
+      const event = usage(lease.instanceId, upstream.status, attempt, end);
+      // Independent: a failed release must not cost the usage event (recordUsage never throws).
+      const released = Promise.resolve(fleet.release(lease.leaseId, "ok")).catch((err: unknown) =>
+        console.error(JSON.stringify({ msg: "lease_release_failed", request_id: plan.requestId, error: String(err) })),
+      );
+      await Promise.all([released, recordUsage(env, event)]);
+      return { instanceId: lease.instanceId, status: upstream.status, attempts: attempt, outcome: end.outcome, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+    });
+    const headers = new Headers({
+      "content-type": upstream.headers.get("content-type") ?? "application/json",
+      "x-request-id": plan.requestId,
+      "x-inventiv-instance": lease.instanceId,
+    });
+    if (plan.stream && upstream.ok) headers.set("cache-control", "no-cache");
+    return { response: new Response(body, { status: upstream.status, headers }), settled };
+  }
+
+  const failure = lastFailure ?? new RouterError(503, "No GPU worker could take the request in time.", "no_worker_available", null, { "retry-after": "2" });
+  const failedEnd: RelayEnd = { outcome: "failed", usage: { inputTokens: 0, outputTokens: 0 }, outputChars: 0, error: failure.message };
+  const settled = recordUsage(env, usage(tried.at(-1) ?? null, failure.status, tried.length, failedEnd)).then(() => ({
+    instanceId: null,
+    status: failure.status,
+    attempts: tried.length,
+    outcome: "rejected" as const,
+    inputTokens: 0,
+    outputTokens: 0,
+  }));
+  return { response: failure.toResponse({ "x-request-id": plan.requestId }), settled };
+}

@@ -1,0 +1,21 @@
+// Where a request's worker comes from: the model's FleetObject directly (one Durable Object call),
+// or, with X-Inventiv-Session, the session's SessionObject, which asks the fleet with its pin and
+// records the answer (two calls in a row, no Postgres).
+import { sessionObjectName } from "../../durable-objects/session";
+import type { AcquireResult } from "../../durable-objects/fleet";
+import type { Caller } from "../app-env";
+import type { Env } from "../env";
+import { fleetFor } from "../fleet/fleet-ref";
+
+/** Leases a worker for attempt `attempt` (1-based), avoiding those in `tried`. */
+export type LeaseSource = (tried: string[], attempt: number) => Promise<AcquireResult>;
+
+export function leaseSource(env: Env, modelUuid: string, caller: Caller, sessionKey: string | null): LeaseSource {
+  if (sessionKey === null) {
+    const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
+    return (tried) => fleet.acquire({ exclude: tried });
+  }
+  const session = env.SESSION.get(env.SESSION.idFromName(sessionObjectName(caller.organizationId, sessionKey)));
+  return (tried, attempt) =>
+    session.acquire({ organizationId: caller.organizationId, sessionKey, modelUuid, exclude: tried, newRequest: attempt === 1 });
+}

@@ -1,0 +1,100 @@
+// Pipes an upstream body to the client chunk by chunk while an observer reads it, and
+// settles a promise with how it ended: completed, failed (cut, error, idle) or aborted by the client.
+import type { TokenUsage } from "../usage/event";
+import type { PrimedBody } from "./first-chunk";
+
+export interface RelayEnd {
+  outcome: "completed" | "failed" | "aborted";
+  usage: TokenUsage | null;
+  /** Generated text seen, for estimating usage when the host reported none (JSON: counted only then). */
+  outputChars: number;
+  error: string | null;
+}
+
+/** Reads the body as it passes; `emit` sends bytes to the client. */
+export interface BodyObserver {
+  chunk(bytes: Uint8Array, emit: (bytes: Uint8Array) => void): void;
+  /** Upstream ended cleanly; may still emit (e.g. an error event for a cut stream). */
+  end(emit: (bytes: Uint8Array) => void): RelayEnd;
+  /** Upstream broke or went idle mid-body. */
+  fail(reason: string, emit: (bytes: Uint8Array) => void): RelayEnd;
+  /** The observer has seen a terminal event: stop reading upstream. */
+  finished(): RelayEnd | null;
+  aborted(): RelayEnd;
+}
+
+class IdleTimeout extends Error {}
+
+export function relay(
+  upstream: ReadableStream<Uint8Array> | PrimedBody,
+  observer: BodyObserver,
+  idleTimeoutMs: number,
+): { body: ReadableStream<Uint8Array>; ended: Promise<RelayEnd> } {
+  const reader = upstream instanceof ReadableStream ? upstream.getReader() : upstream.reader;
+  // A read the attempt already made (first-chunk.ts), handed out before reading on.
+  let primed = upstream instanceof ReadableStream ? undefined : upstream.first;
+  // Set when the client went away: a read still pending then must not enqueue or settle again.
+  let cancelled = false;
+  let settle!: (end: RelayEnd) => void;
+  const ended = new Promise<RelayEnd>((resolve) => (settle = resolve));
+
+  const readWithin = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    if (primed) {
+      const first = primed;
+      primed = undefined;
+      return first;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IdleTimeout()), idleTimeoutMs);
+    });
+    try {
+      return await Promise.race([reader.read(), idle]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let emitted = 0;
+        const emit = (bytes: Uint8Array) => {
+          emitted += 1;
+          controller.enqueue(bytes);
+        };
+        const close = (end: RelayEnd) => {
+          controller.close();
+          settle(end);
+        };
+        try {
+          // Loop until something was emitted so the client always makes progress per pull.
+          for (;;) {
+            const { done, value } = await readWithin();
+            if (cancelled) return;
+            if (done) return close(observer.end(emit));
+            observer.chunk(value, emit);
+            const terminal = observer.finished();
+            if (terminal) {
+              reader.cancel().catch(() => {});
+              return close(terminal);
+            }
+            if (emitted > 0) return;
+          }
+        } catch (err) {
+          if (cancelled) return;
+          reader.cancel().catch(() => {});
+          const reason = err instanceof IdleTimeout ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
+          close(observer.fail(reason, emit));
+        }
+      },
+      cancel() {
+        cancelled = true;
+        reader.cancel().catch(() => {});
+        settle(observer.aborted());
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, ended };
+}

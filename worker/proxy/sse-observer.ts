@@ -1,0 +1,124 @@
+// Reads an OpenAI/vLLM SSE stream event by event (not read by read) as it passes:
+// records usage, drops the usage chunk the client did not ask for, turns an in-stream error
+// or a cut into an OpenAI-shaped error event, and never forwards [DONE] after an error.
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import type { TokenUsage } from "../usage/event";
+import type { BodyObserver, RelayEnd } from "./relay";
+
+interface Chunk {
+  choices?: { delta?: { content?: unknown }; text?: unknown }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: unknown;
+}
+
+const encoder = new TextEncoder();
+const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
+export function errorEvent(message: string, code: string): string {
+  const body = { error: { message, type: "upstream_error", param: null, code } };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+function serialize(ev: EventSourceMessage): string {
+  let out = "";
+  if (ev.event) out += `event: ${ev.event}\n`;
+  if (ev.id !== undefined) out += `id: ${ev.id}\n`;
+  for (const line of ev.data.split("\n")) out += `data: ${line}\n`;
+  return `${out}\n`;
+}
+
+/** The upstream's error object in OpenAI's shape, whichever vLLM version sent it. */
+function upstreamErrorEvent(error: unknown): string {
+  const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as Record<string, unknown>;
+  const message = typeof e.message === "string" ? e.message : "upstream error";
+  return `data: ${JSON.stringify({
+    error: { message, type: e.type ?? "upstream_error", param: e.param ?? null, code: e.code ?? null },
+  })}\n\n`;
+}
+
+export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
+  const decoder = new TextDecoder();
+  let usage: TokenUsage | null = null;
+  let outputChars = 0;
+  let sawDone = false;
+  let error: string | null = null;
+  let out = "";
+
+  const onEvent = (ev: EventSourceMessage) => {
+    if (sawDone || error) return;
+    if (ev.data === "[DONE]") {
+      sawDone = true;
+      out += serialize(ev);
+      return;
+    }
+    let chunk: Chunk;
+    try {
+      chunk = JSON.parse(ev.data) as Chunk;
+    } catch {
+      out += serialize(ev);
+      return;
+    }
+    if (chunk.error !== undefined && chunk.error !== null) {
+      error = "upstream error event";
+      out += upstreamErrorEvent(chunk.error);
+      return;
+    }
+    if (chunk.usage) {
+      usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
+    }
+    for (const choice of chunk.choices ?? []) {
+      const piece = choice.delta?.content ?? choice.text;
+      if (typeof piece === "string") outputChars += piece.length;
+    }
+    const usageOnly = Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage;
+    if (usageOnly && !opts.clientWantsUsage) return;
+    out += serialize(ev);
+  };
+  const parser = createParser({
+    onEvent,
+    onComment: (c) => (out += `: ${c}\n\n`),
+    onError: (e) => {
+      if (e.type !== "max-buffer-size-exceeded" || error) return;
+      error = "upstream event exceeds the size limit";
+      out += errorEvent(`The GPU host sent an event larger than ${MAX_EVENT_CHARS} characters.`, "upstream_event_too_large");
+    },
+    // One vLLM event is a few hundred bytes; a host that never ends one must not grow memory without bound.
+    maxBufferSize: MAX_EVENT_CHARS,
+  });
+  // A final bare CR is a line end the parser cannot confirm until it sees the next character.
+  let lastWasCR = false;
+  const feed = (text: string) => {
+    if (text === "" || error) return;
+    lastWasCR = text.charCodeAt(text.length - 1) === 13;
+    parser.feed(text);
+  };
+
+  const flush = (emit: (b: Uint8Array) => void) => {
+    if (out) emit(encoder.encode(out));
+    out = "";
+  };
+  const result = (outcome: RelayEnd["outcome"], err: string | null): RelayEnd => ({ outcome, usage, outputChars, error: err });
+
+  return {
+    chunk(bytes, emit) {
+      feed(decoder.decode(bytes, { stream: true }));
+      flush(emit);
+    },
+    finished: () => (error ? result("failed", error) : sawDone ? result("completed", null) : null),
+    end(emit) {
+      feed(decoder.decode());
+      if (lastWasCR) feed("\n");
+      flush(emit);
+      if (sawDone && !error) return result("completed", null);
+      if (error) return result("failed", error);
+      emit(encoder.encode(errorEvent("The GPU host ended the stream before it was complete.", "upstream_stream_cut")));
+      return result("failed", "stream ended without [DONE]");
+    },
+    fail(reason, emit) {
+      flush(emit);
+      emit(encoder.encode(errorEvent(`The GPU host stream broke: ${reason}.`, "upstream_stream_cut")));
+      return result("failed", reason);
+    },
+    aborted: () => result("aborted", "client closed the connection"),
+  };
+}

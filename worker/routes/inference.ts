@@ -1,0 +1,116 @@
+// POST /v1/chat/completions, /v1/completions, /v1/embeddings: validate, resolve the model,
+// rewrite `model` to the Hugging Face id the hosts serve, and forward.
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { getCatalog } from "../catalog";
+import { badRequest } from "../errors";
+import { forward, type Settled } from "../proxy/forward";
+import { resolveModel } from "../routing/resolve-model";
+import { admitMetered } from "../usage/admission";
+
+interface EndpointSpec {
+  /** The field the body must carry. */
+  input: "messages" | "prompt" | "input";
+  streams: boolean;
+}
+
+export const inferenceEndpoints: Record<string, EndpointSpec> = {
+  "/v1/chat/completions": { input: "messages", streams: true },
+  "/v1/completions": { input: "prompt", streams: true },
+  "/v1/embeddings": { input: "input", streams: false },
+};
+
+const SESSION_KEY = /^[\w.:-]{1,128}$/;
+
+async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw badRequest("The request body must be valid JSON.", null, "invalid_json");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The request body must be a JSON object.");
+  return body as Record<string, unknown>;
+}
+
+function validateInput(body: Record<string, unknown>, spec: EndpointSpec): void {
+  const value = body[spec.input];
+  const ok =
+    spec.input === "messages"
+      ? Array.isArray(value) && value.length > 0 && value.every((m) => typeof m === "object" && m !== null && "role" in m)
+      : typeof value === "string" || (Array.isArray(value) && value.length > 0);
+  if (!ok) throw badRequest(`\`${spec.input}\` is required and must be ${spec.input === "messages" ? "a non-empty array of messages" : "a string or a non-empty array"}.`, spec.input);
+  if (body.stream !== undefined && typeof body.stream !== "boolean") throw badRequest("`stream` must be a boolean.", "stream");
+  if (body.stream === true && !spec.streams) throw badRequest("This endpoint does not stream.", "stream");
+}
+
+/** Characters of prompt text, for estimating usage when a host reports none. */
+function promptChars(body: Record<string, unknown>, spec: EndpointSpec): number {
+  const value = body[spec.input];
+  if (typeof value === "string") return value.length;
+  if (!Array.isArray(value)) return 0;
+  let n = 0;
+  for (const item of value) {
+    if (typeof item === "string") n += item.length;
+    else if (typeof item === "object" && item !== null && typeof (item as { content?: unknown }).content === "string") n += ((item as { content: string }).content).length;
+  }
+  return n;
+}
+
+export async function handleInference(c: Context<AppEnv>, endpoint: string, spec: EndpointSpec): Promise<Response> {
+  const startedAt = Date.now();
+  admitMetered(c.env, (p) => c.executionCtx.waitUntil(p));
+  const body = await readJsonObject(c);
+  validateInput(body, spec);
+  const sessionKey = c.req.header("x-inventiv-session")?.trim() || null;
+  if (sessionKey !== null && !SESSION_KEY.test(sessionKey)) {
+    throw badRequest("`X-Inventiv-Session` must be 1–128 characters of letters, digits, `_.:-`.", "X-Inventiv-Session");
+  }
+  const caller = c.get("caller");
+  const requested = body.model;
+  const catalog = await getCatalog(c.env, typeof requested === "string" ? requested : undefined, (work) => c.executionCtx.waitUntil(work));
+  const resolved = resolveModel(catalog, requested, caller.organizationId);
+
+  const stream = body.stream === true;
+  const streamOptions = (typeof body.stream_options === "object" && body.stream_options !== null ? body.stream_options : {}) as Record<string, unknown>;
+  const clientWantsUsage = streamOptions.include_usage === true;
+  const upstreamBody: Record<string, unknown> = { ...body, model: resolved.model.hfId };
+  // Always ask the host for usage on streams; the chunk is removed again if the client did not ask.
+  if (stream) upstreamBody.stream_options = { ...streamOptions, include_usage: true };
+
+  const { response, settled } = await forward(c.env, c.executionCtx, {
+    requestId: c.get("requestId"),
+    // The client may send any X-Request-Id, even one used before; the ledger's key must be ours.
+    ledgerId: c.req.header("x-request-id") === c.get("requestId") ? crypto.randomUUID() : c.get("requestId"),
+    endpoint,
+    body: upstreamBody,
+    stream,
+    clientWantsUsage,
+    promptChars: promptChars(body, spec),
+    resolved,
+    caller,
+    sessionKey,
+  });
+  c.executionCtx.waitUntil(settled.then((s) => logRequest(c, resolved.model.hfId, s, startedAt)));
+  return response;
+}
+
+function logRequest(c: Context<AppEnv>, model: string, s: Settled, startedAt: number): void {
+  console.log(
+    JSON.stringify({
+      msg: "request",
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      org: c.get("caller").organizationSlug,
+      model,
+      instance: s.instanceId,
+      status: s.status,
+      outcome: s.outcome,
+      attempts: s.attempts,
+      input_tokens: s.inputTokens,
+      output_tokens: s.outputTokens,
+      duration_ms: Date.now() - startedAt,
+    }),
+  );
+}

@@ -1,0 +1,26 @@
+// GET /v1/models and /v1/models/{id}: what the caller may use, in OpenAI's list shape.
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { getCatalog } from "../catalog";
+import { resolveModel, visibleModelIds } from "../routing/resolve-model";
+
+const created = (uuid: string) => 1_700_000_000 + (parseInt(uuid.slice(0, 6), 16) % 10_000_000);
+
+export const modelRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    // Serve the snapshot held and refresh it behind the response, as inference does.
+    const catalog = await getCatalog(c.env, undefined, (work) => c.executionCtx.waitUntil(work));
+    const data = visibleModelIds(catalog, c.get("caller").organizationId).map(({ id, model }) => ({
+      id,
+      object: "model",
+      created: created(model.id),
+      owned_by: id === model.hfId ? "inventiv" : id.split("/")[0],
+      root: model.hfId,
+    }));
+    return c.json({ object: "list", data });
+  })
+  .get("/:id{.+}", async (c) => {
+    const id = c.req.param("id");
+    const { model } = resolveModel(await getCatalog(c.env, id, (work) => c.executionCtx.waitUntil(work)), id, c.get("caller").organizationId);
+    return c.json({ id, object: "model", created: created(model.id), owned_by: "inventiv", root: model.hfId });
+  });

@@ -1,0 +1,85 @@
+// GET /v1/sessions and /v1/sessions/{id}: the caller's conversations (X-Inventiv-Session values).
+// Counts and tokens come from Postgres; one session's detail adds its live pin and re-pin history
+// from its SessionObject, which also answers for a session whose usage has not reached Postgres yet.
+import { Hono } from "hono";
+import type { SessionState } from "../../durable-objects/session";
+import { sessionObjectName } from "../../durable-objects/session";
+import type { AppEnv } from "../app-env";
+import { getCatalog } from "../catalog";
+import { withDb } from "../db";
+import { badRequest, RouterError } from "../errors";
+import { findSession, listSessions, type SessionRow } from "../sessions/store";
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+const unix = (ms: number) => Math.floor(ms / 1000);
+
+function present(row: SessionRow) {
+  return {
+    id: row.sessionKey,
+    object: "chat.session",
+    model: row.model,
+    instance_id: row.instanceId,
+    requests: row.requestCount,
+    total_tokens: row.totalTokens,
+    created_at: unix(row.createdAt.getTime()),
+    last_used_at: unix(row.lastUsedAt.getTime()),
+  };
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_LIMIT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw badRequest(`\`limit\` must be an integer from 1 to ${MAX_LIMIT}.`, "limit");
+  return n;
+}
+
+export const sessionRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const limit = parseLimit(c.req.query("limit"));
+    const after = c.req.query("after") ?? null;
+    const orgId = c.get("caller").organizationId;
+    const { rows, cursorKnown } = await withDb(c.env, async (db) => ({
+      rows: await listSessions(db, orgId, limit, after),
+      cursorKnown: after === null || (await findSession(db, orgId, after)) !== undefined,
+    }));
+    if (!cursorKnown) throw badRequest("`after` is not one of your sessions.", "after", "invalid_cursor");
+    const data = rows.slice(0, limit).map(present);
+    return c.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > limit });
+  })
+  .get("/:id", async (c) => {
+    const id = c.req.param("id");
+    const orgId = c.get("caller").organizationId;
+    const session = c.env.SESSION.get(c.env.SESSION.idFromName(sessionObjectName(orgId, id)));
+    const [row, live] = await Promise.all([withDb(c.env, (db) => findSession(db, orgId, id)), session.describe()]);
+    const base = row ? present(row) : live ? await fromLiveOnly(c.env, id, live) : null;
+    if (!base) throw new RouterError(404, `No session \`${id}\` in your organization.`, "session_not_found", "id");
+    return c.json({
+      ...base,
+      // The live pin wins: Postgres learns of a move only when that request's usage lands.
+      instance_id: live?.instanceId ?? base.instance_id,
+      pin: live
+        ? {
+            instance_id: live.instanceId,
+            pinned_at: unix(live.pinnedAt),
+            requests_routed: live.requests,
+            repins: live.repins.map((r) => ({ at: unix(r.at), from: r.from, to: r.to, reason: r.reason })),
+          }
+        : null,
+    });
+  });
+
+/** A session so new that its usage is still on its way to Postgres. */
+async function fromLiveOnly(env: AppEnv["Bindings"], id: string, live: SessionState) {
+  const model = (await getCatalog(env)).modelsById.get(live.modelUuid);
+  return {
+    id,
+    object: "chat.session",
+    model: model?.hfId ?? null,
+    instance_id: live.instanceId,
+    requests: live.requests,
+    total_tokens: 0,
+    created_at: unix(live.createdAt),
+    last_used_at: unix(live.lastUsedAt),
+  };
+}

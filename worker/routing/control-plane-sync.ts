@@ -1,0 +1,34 @@
+// Postgres is the control plane's truth: a status an operator writes into `instances` (admin API
+// or a plain SQL UPDATE) replaces the one the fleet holds. One change flows the other way: the
+// fleet promotes a booting host that reports ready, and Postgres may not have seen that yet.
+import type { InstanceStatus } from "../../schema";
+import type { FleetMember } from "./fleet-policy";
+
+export interface ControlPlaneRow {
+  id: string;
+  status: InstanceStatus;
+}
+
+export interface Reconciliation {
+  /** Members whose status changes to Postgres's. */
+  adopt: { instanceId: string; status: InstanceStatus }[];
+  /** Members the fleet promoted to ready while Postgres still says booting: write them back. */
+  promote: string[];
+  /** Members whose row no longer exists. */
+  forget: string[];
+}
+
+const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(["provisioning", "booting"]);
+
+export function reconcile(members: Iterable<FleetMember>, rows: Iterable<ControlPlaneRow>): Reconciliation {
+  const byId = new Map<string, InstanceStatus>();
+  for (const r of rows) byId.set(r.id, r.status);
+  const out: Reconciliation = { adopt: [], promote: [], forget: [] };
+  for (const m of members) {
+    const status = byId.get(m.instanceId);
+    if (status === undefined) out.forget.push(m.instanceId);
+    else if (m.status === "ready" && BEFORE_READY.has(status)) out.promote.push(m.instanceId);
+    else if (status !== m.status) out.adopt.push({ instanceId: m.instanceId, status });
+  }
+  return out;
+}

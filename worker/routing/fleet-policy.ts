@@ -1,0 +1,104 @@
+// Worker selection as pure functions over the fleet's live state. The Fleet Durable Object
+// holds the state and calls these; nothing here does I/O.
+import type { InstanceStatus } from "../../schema";
+
+export interface FleetMember {
+  instanceId: string;
+  baseUrl: string;
+  /** The control plane's word (Postgres `instances.status`, admin API). */
+  status: InstanceStatus;
+  /** What the host itself last reported: starting | ready | draining. */
+  workerStatus: string;
+  /** waiting + running, as last reported by the host. */
+  reportedQueueDepth: number;
+  lastHeartbeatAt: number;
+  /** Router requests currently open on this worker (leases). */
+  inflight: number;
+  /** Of those, the ones sent after the last report, which the report cannot include yet. */
+  inflightSinceReport: number;
+  /** Circuit breaker: not chosen before this time (ms). */
+  ejectedUntil: number;
+  consecutiveFailures: number;
+}
+
+export interface FleetPolicy {
+  staleAfterMs: number;
+  /** Loads within this distance of the minimum count as a tie, broken at random. */
+  tieMargin: number;
+  ejectBaseMs: number;
+  ejectMaxMs: number;
+}
+
+export const defaultPolicy: FleetPolicy = { staleAfterMs: 300_000, tieMargin: 0, ejectBaseMs: 5_000, ejectMaxMs: 60_000 };
+
+export const liveLoad = (m: FleetMember): number => m.reportedQueueDepth + m.inflightSinceReport;
+
+export function isFresh(m: FleetMember, now: number, policy: FleetPolicy): boolean {
+  return now - m.lastHeartbeatAt <= policy.staleAfterMs;
+}
+
+/** May take new, unpinned work. */
+export function isRoutable(m: FleetMember, now: number, policy: FleetPolicy): boolean {
+  return m.status === "ready" && m.workerStatus === "ready" && isFresh(m, now, policy) && m.ejectedUntil <= now;
+}
+
+/** Up to this many workers, every decision scans them all (well under a microsecond per worker). */
+export const EXACT_SCAN_LIMIT = 64;
+/** Beyond it, the best of this many random routable workers ("power of d choices"). */
+export const SAMPLED_CHOICES = 4;
+const MAX_DRAWS = 4 * SAMPLED_CHOICES;
+
+/**
+ * The least-loaded routable worker, ties broken at random so that concurrent requests between two
+ * heartbeats do not all land on one worker. A fleet larger than EXACT_SCAN_LIMIT is sampled
+ * instead, so the cost of a decision stays flat as the fleet grows (bench/selection.ts); a fleet
+ * so unroutable that sampling cannot find enough candidates falls back to the exact scan.
+ */
+export function selectLeastLoaded(
+  members: readonly FleetMember[],
+  now: number,
+  policy: FleetPolicy,
+  exclude: ReadonlySet<string> = new Set(),
+  random: () => number = Math.random,
+): FleetMember | undefined {
+  const eligible = (m: FleetMember) => !exclude.has(m.instanceId) && isRoutable(m, now, policy);
+  if (members.length > EXACT_SCAN_LIMIT) {
+    let best: FleetMember | undefined;
+    let found = 0;
+    for (let draws = 0; found < SAMPLED_CHOICES && draws < MAX_DRAWS; draws++) {
+      const m = members[Math.floor(random() * members.length)];
+      if (!m || !eligible(m)) continue;
+      found += 1;
+      if (!best || liveLoad(m) < liveLoad(best)) best = m;
+    }
+    if (found === SAMPLED_CHOICES) return best;
+  }
+  let best = Infinity;
+  for (const m of members) if (eligible(m)) best = Math.min(best, liveLoad(m));
+  if (best === Infinity) return undefined;
+  const limit = best + policy.tieMargin;
+  let ties = 0;
+  for (const m of members) if (eligible(m) && liveLoad(m) <= limit) ties += 1;
+  let pick = Math.floor(random() * ties);
+  for (const m of members) {
+    if (eligible(m) && liveLoad(m) <= limit && pick-- === 0) return m;
+  }
+  return undefined;
+}
+
+/** Why nothing could be chosen, for the 503 message. */
+export function explainNoWorker(members: Iterable<FleetMember>, now: number, policy: FleetPolicy): string {
+  const all = [...members];
+  if (all.length === 0) return "no worker is registered for this model";
+  const ready = all.filter((m) => m.status === "ready" && m.workerStatus === "ready");
+  if (ready.length === 0) return "no worker for this model is ready";
+  if (!ready.some((m) => isFresh(m, now, policy))) return "every ready worker has missed its heartbeats";
+  return "every ready worker is failing and cooling down";
+}
+
+/** Circuit breaker: exponential cooldown after consecutive failures. */
+export function ejectAfterFailure(m: FleetMember, now: number, policy: FleetPolicy): void {
+  m.consecutiveFailures += 1;
+  const cooldown = Math.min(policy.ejectMaxMs, policy.ejectBaseMs * 2 ** (m.consecutiveFailures - 1));
+  m.ejectedUntil = now + cooldown;
+}

@@ -1,0 +1,85 @@
+// Model resolution as a pure function over a catalog snapshot: UUID, Hugging Face id, or an
+// organization's offering `org_slug/code`. The seed plan's six cases live here.
+import { RouterError } from "../errors";
+
+export interface CatalogModel {
+  id: string;
+  hfId: string;
+  isActive: boolean;
+  priceInputPer1k: string;
+  priceOutputPer1k: string;
+}
+
+export interface CatalogOffering {
+  id: string;
+  organizationId: string;
+  key: string; // "org_slug/code"
+  active: boolean;
+  modelUuid: string;
+  priceInputPer1k: string | null;
+  priceOutputPer1k: string | null;
+}
+
+export interface Catalog {
+  modelsById: ReadonlyMap<string, CatalogModel>;
+  modelsByHfId: ReadonlyMap<string, CatalogModel>;
+  offeringsByKey: ReadonlyMap<string, CatalogOffering>;
+}
+
+export interface ResolvedModel {
+  model: CatalogModel;
+  offering: CatalogOffering | null;
+  priceInputPer1k: string;
+  priceOutputPer1k: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const notFound = (requested: string) =>
+  new RouterError(404, `The model \`${requested}\` does not exist or is not active.`, "model_not_found", "model");
+
+function active(model: CatalogModel | undefined, requested: string): CatalogModel {
+  if (!model || !model.isActive) throw notFound(requested);
+  return model;
+}
+
+/** Throws a RouterError (400/403/404) when the caller may not use `requested`. */
+export function resolveModel(catalog: Catalog, requested: unknown, callerOrgId: string): ResolvedModel {
+  if (typeof requested !== "string" || requested.trim() === "") {
+    throw new RouterError(400, "`model` is required and must be a string.", "invalid_request", "model");
+  }
+  if (UUID.test(requested)) {
+    return withModelPrices(active(catalog.modelsById.get(requested.toLowerCase()), requested), null);
+  }
+  const byHf = catalog.modelsByHfId.get(requested);
+  if (byHf) return withModelPrices(active(byHf, requested), null);
+
+  const offering = catalog.offeringsByKey.get(requested);
+  if (!offering) throw notFound(requested);
+  if (offering.organizationId !== callerOrgId) {
+    throw new RouterError(403, `The offering \`${requested}\` belongs to another organization.`, "offering_forbidden", "model");
+  }
+  if (!offering.active) throw notFound(requested);
+  const model = active(catalog.modelsById.get(offering.modelUuid), requested);
+  return {
+    model,
+    offering,
+    priceInputPer1k: offering.priceInputPer1k ?? model.priceInputPer1k,
+    priceOutputPer1k: offering.priceOutputPer1k ?? model.priceOutputPer1k,
+  };
+}
+
+function withModelPrices(model: CatalogModel, offering: null): ResolvedModel {
+  return { model, offering, priceInputPer1k: model.priceInputPer1k, priceOutputPer1k: model.priceOutputPer1k };
+}
+
+/** Models and offerings a caller may list in GET /v1/models. */
+export function visibleModelIds(catalog: Catalog, callerOrgId: string): { id: string; model: CatalogModel }[] {
+  const out: { id: string; model: CatalogModel }[] = [];
+  for (const m of catalog.modelsByHfId.values()) if (m.isActive) out.push({ id: m.hfId, model: m });
+  for (const o of catalog.offeringsByKey.values()) {
+    const m = catalog.modelsById.get(o.modelUuid);
+    if (o.organizationId === callerOrgId && o.active && m?.isActive) out.push({ id: o.key, model: m });
+  }
+  return out;
+}

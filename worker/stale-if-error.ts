@@ -1,0 +1,107 @@
+// Per-isolate memo for control-plane reads (API keys, the catalog), so requests neither wait on
+// Postgres nor fail with it: an entry is fresh for `freshMs`; after that it is served while a
+// background reload runs (stale-while-revalidate), and while reloads fail it keeps being served for
+// up to `staleIfErrorMs` (stale-if-error), with at most one attempt per `retryMs` so an outage
+// does not put a connection attempt on every request. Concurrent loads of a key share one query.
+
+export interface MemoPolicy {
+  freshMs: number;
+  staleIfErrorMs: number;
+  retryMs: number;
+}
+
+export interface GetOptions {
+  /** Load even when fresh: the caller knows the held value lacks something. */
+  force?: boolean;
+  /** Where a background refresh is handed (waitUntil); without it a stale value is reloaded first. */
+  background?: (work: Promise<unknown>) => void;
+}
+
+interface Entry<V> {
+  value: V;
+  loadedAt: number;
+  /** After a failed reload: serve the stale value without trying again until then. */
+  retryAt: number;
+}
+
+export class StaleIfErrorMemo<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+  private readonly loading = new Map<string, Promise<V | undefined>>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  /**
+   * The value for `key`. A fresh one is returned as is; a missing one, or any with `force`, is
+   * loaded; a stale one is served at once and refreshed through `background` when that is given
+   * (stale-while-revalidate), else reloaded first. `load` resolving undefined means "does not
+   * exist": the entry is dropped. A failing load throws only when nothing servable is held.
+   */
+  async get(key: string, load: () => Promise<V | undefined>, policy: MemoPolicy, options: GetOptions = {}): Promise<V | undefined> {
+    const now = Date.now();
+    const entry = this.entries.get(key);
+    if (entry && now - entry.loadedAt < policy.freshMs + policy.staleIfErrorMs) {
+      if (now - entry.loadedAt < policy.freshMs && !options.force) return entry.value;
+      if (now < entry.retryAt) return entry.value; // failed a moment ago: don't hammer a database that is down
+      if (options.background && !options.force) {
+        options.background(this.refresh(key, load, policy).catch(() => {}));
+        return entry.value;
+      }
+    }
+    return this.refresh(key, load, policy);
+  }
+
+  private async refresh(key: string, load: () => Promise<V | undefined>, policy: MemoPolicy): Promise<V | undefined> {
+    const started = Date.now();
+    try {
+      const value = await this.loadOnce(key, load);
+      if (value === undefined) this.entries.delete(key);
+      else this.set(key, value);
+      return value;
+    } catch (err) {
+      const held = this.entries.get(key);
+      if (!held || started - held.loadedAt >= policy.freshMs + policy.staleIfErrorMs) throw err;
+      held.retryAt = started + policy.retryMs;
+      return held.value;
+    }
+  }
+
+  /** What is held for `key`, however old. */
+  peek(key: string): V | undefined {
+    return this.entries.get(key)?.value;
+  }
+
+  set(key: string, value: V): void {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
+    this.entries.set(key, { value, loadedAt: Date.now(), retryAt: 0 });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private loadOnce(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = load().finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+}
+
+const positive = (value: string | undefined, fallback: number): number => {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+};
+
+export const STALE_IF_ERROR_MS = 60 * 60_000;
+const RETRY_AFTER_FAILURE_MS = 5_000;
+
+/** A policy from a freshness var (ms) and the shared STALE_IF_ERROR_MS var. */
+export function memoPolicy(freshVar: string | undefined, freshDefaultMs: number, staleVar: string | undefined): MemoPolicy {
+  return {
+    freshMs: positive(freshVar, freshDefaultMs),
+    staleIfErrorMs: positive(staleVar, STALE_IF_ERROR_MS),
+    retryMs: RETRY_AFTER_FAILURE_MS,
+  };
+}

@@ -1,0 +1,53 @@
+// A request's usage, as recorded once it has ended. Plain data: it crosses into the outbox
+// Durable Object and is replayed into Postgres, so it must be JSON-serialisable.
+import type { UsageStatus } from "../../schema";
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface UsageEvent extends TokenUsage {
+  /** The ledger's key (unique per request the router served). */
+  requestId: string;
+  /** The X-Request-Id echoed to the client (theirs or ours), for finding the row. */
+  clientRequestId: string;
+  occurredAt: string;
+  endpoint: string;
+  status: UsageStatus;
+  apiKeyId: string;
+  organizationId: string;
+  modelUuid: string;
+  modelHfId: string;
+  offeringId: string | null;
+  instanceId: string | null;
+  sessionKey: string | null;
+  /** True when the host sent no usage and the router estimated it. */
+  estimated: boolean;
+  priceInputPer1k: string;
+  priceOutputPer1k: string;
+  httpStatus: number;
+  attempts: number;
+  durationMs: number;
+  error: string | null;
+}
+
+const SCALE = 1_000_000n; // prices carry at most 6 decimals
+
+function toMicro(price: string): bigint {
+  const [whole = "0", frac = ""] = price.split(".");
+  return BigInt(whole) * SCALE + BigInt((frac + "000000").slice(0, 6));
+}
+
+/** tokens × price per 1k, exact, rounded half-up to 8 decimals (the column's scale). */
+export function chargedAmount(usage: TokenUsage, priceInputPer1k: string, priceOutputPer1k: string): string {
+  // micro-units per 1k tokens × tokens = units of 1e-9
+  const nano = BigInt(usage.inputTokens) * toMicro(priceInputPer1k) + BigInt(usage.outputTokens) * toMicro(priceOutputPer1k);
+  const e8 = (nano + 5n) / 10n;
+  const whole = e8 / 100_000_000n;
+  const frac = (e8 % 100_000_000n).toString().padStart(8, "0");
+  return `${whole}.${frac}`;
+}
+
+/** Rough token count (≈ 4 characters a token) for hosts that report no usage. */
+export const estimateTokens = (chars: number): number => Math.ceil(chars / 4);

@@ -1,0 +1,57 @@
+// How a finished request becomes a usage event: which status it counts as, and which tokens
+// (the host's own usage; an estimate when it sent none; nothing when it answered an error).
+import type { Caller } from "../app-env";
+import type { RelayEnd } from "../proxy/relay";
+import type { ResolvedModel } from "../routing/resolve-model";
+import { estimateTokens, type TokenUsage, type UsageEvent } from "./event";
+
+/** What the router knows of a request before it is sent. */
+export interface MeteredRequest {
+  requestId: string;
+  ledgerId: string;
+  endpoint: string;
+  promptChars: number;
+  resolved: ResolvedModel;
+  caller: Caller;
+  sessionKey: string | null;
+}
+
+/** How it ended: who served it, with what status, after how many attempts. */
+export interface RequestEnd {
+  instanceId: string | null;
+  httpStatus: number;
+  attempts: number;
+  startedAt: number;
+  endedAt: number;
+  relay: RelayEnd;
+}
+
+export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent {
+  const { relay } = done;
+  // A host that answered an error generated nothing: nothing to estimate, nothing to charge.
+  const refused = done.httpStatus >= 400;
+  const tokens: TokenUsage =
+    relay.usage ?? (refused ? { inputTokens: 0, outputTokens: 0 } : { inputTokens: estimateTokens(req.promptChars), outputTokens: estimateTokens(relay.outputChars) });
+  return {
+    requestId: req.ledgerId,
+    clientRequestId: req.requestId,
+    occurredAt: new Date(done.startedAt).toISOString(),
+    endpoint: req.endpoint,
+    status: relay.outcome === "completed" && !refused ? "succeeded" : relay.outcome === "aborted" ? "aborted" : "failed",
+    apiKeyId: req.caller.apiKeyId,
+    organizationId: req.caller.organizationId,
+    modelUuid: req.resolved.model.id,
+    modelHfId: req.resolved.model.hfId,
+    offeringId: req.resolved.offering?.id ?? null,
+    instanceId: done.instanceId,
+    sessionKey: req.sessionKey,
+    estimated: relay.usage === null && !refused,
+    ...tokens,
+    priceInputPer1k: req.resolved.priceInputPer1k,
+    priceOutputPer1k: req.resolved.priceOutputPer1k,
+    httpStatus: done.httpStatus,
+    attempts: done.attempts,
+    durationMs: done.endedAt - done.startedAt,
+    error: relay.error,
+  };
+}
