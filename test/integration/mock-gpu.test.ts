@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import OpenAI, { NotFoundError } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startMockGpu, type MockGpu } from "../../dev/mock-gpu/server";
+import { waitFor } from "../support/wait";
 
 const MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
 const MSG = "Hello from the test suite!"; // 26 chars → 7 output tokens of 4 chars
@@ -128,13 +129,14 @@ describe("health and metrics", () => {
     gpu.setFaults({ hang: true });
     const abort = new AbortController();
     const hung = post("/v1/chat/completions", chatBody(), { signal: abort.signal }).catch(() => undefined);
-    await sleep(50);
+    await waitFor(() => gpu.stats().inflight === 1, { what: "the hung request to arrive" });
     gpu.setReportedQueueDepth(5);
     const text = await (await fetch(`${gpu.url}/metrics`)).text();
     gpu.setReportedQueueDepth(undefined);
     abort.abort();
     await hung;
-    await sleep(20); // let the host see the close before afterEach resets the counters
+    // Let the host see the close before afterEach resets the counters.
+    await waitFor(() => gpu.stats().inflight === 0, { what: "the host to see the abort" });
     const value = (name: string): number => Number(new RegExp(`^${name}\\{model_name="${MODEL}"\\} (\\S+)$`, "m").exec(text)?.[1]);
     expect(value("vllm:num_requests_running")).toBe(1);
     expect(value("vllm:num_requests_waiting")).toBe(4);
@@ -171,7 +173,7 @@ describe("fault injection", () => {
     gpu.setFaults({ hang: true });
     const err = await post("/v1/chat/completions", chatBody(), { signal: AbortSignal.timeout(150) }).catch((e: unknown) => e);
     expect((err as Error).name).toBe("TimeoutError");
-    await sleep(50);
+    await waitFor(() => gpu.stats().inflight === 0, { what: "the host to see the client leave" });
     expect(gpu.stats()).toMatchObject({ requests: 1, inflight: 0, cancelled: 1, completed: 0 });
   });
 
@@ -233,7 +235,7 @@ describe("timing and cancellation", () => {
     while (events(text).length < 3) text += new TextDecoder().decode((await reader.read()).value);
     expect(slow.stats().tokensGenerated).toBeLessThan(20); // 100 tokens in total, ~2 s
     await reader.cancel();
-    for (let i = 0; i < 50 && slow.stats().inflight > 0; i++) await sleep(10);
+    await waitFor(() => slow.stats().inflight === 0, { what: "the host to see the cancel" });
     expect(slow.stats()).toMatchObject({ inflight: 0, cancelled: 1 });
   });
 
@@ -260,7 +262,7 @@ describe("timing and cancellation", () => {
     await reader.read();
     await sleep(100);
     abort.abort();
-    await sleep(60);
+    await waitFor(() => slow.stats().inflight === 0, { what: "the host to see the abort" });
     const at = slow.stats();
     expect(at).toMatchObject({ inflight: 0, cancelled: cancelled + 1, completed: 0 });
     await sleep(200);
@@ -285,7 +287,7 @@ describe("heartbeat agent", () => {
     const routerUrl = `http://127.0.0.1:${(router.address() as AddressInfo).port}`;
     const host = await startMockGpu({ model: MODEL, router: routerUrl, instanceId: "inst-1", token: "tok-1", heartbeatMs: 40 });
     try {
-      for (let i = 0; i < 100 && !seen.some((s) => s.path === "/internal/worker/heartbeat"); i++) await sleep(20);
+      await waitFor(() => seen.some((s) => s.path === "/internal/worker/heartbeat"), { what: "a heartbeat" });
       const paths = seen.map((s) => s.path);
       expect(paths.slice(0, 3)).toEqual(["/internal/worker/register", "/internal/worker/register", "/internal/worker/heartbeat"]);
       for (const s of seen) expect(s.auth).toBe("Bearer tok-1");
