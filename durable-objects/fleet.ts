@@ -84,7 +84,12 @@ export class FleetObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.policy = { ...defaultPolicy, staleAfterMs: Number(env.STALE_AFTER_SECONDS ?? 300) * 1000 };
+    this.policy = {
+      ...defaultPolicy,
+      staleAfterMs: Number(env.STALE_AFTER_SECONDS ?? 300) * 1000,
+      ejectBaseMs: Number(env.BREAKER_COOLDOWN_MS ?? defaultPolicy.ejectBaseMs),
+      ejectMaxMs: Number(env.BREAKER_MAX_COOLDOWN_MS ?? defaultPolicy.ejectMaxMs),
+    };
     this.sessionPolicy = { repinMargin: Number(env.SESSION_REPIN_MARGIN ?? 4) };
     this.syncEveryMs = Number(env.FLEET_SYNC_SECONDS ?? 5) * 1000;
     ctx.blockConcurrencyWhile(async () => {
@@ -237,8 +242,10 @@ export class FleetObject extends DurableObject<Env> {
 
   /** A lease whose release never came (its isolate died) must not count as load forever. */
   private expireOldLeases(now: number): void {
+    // Maps iterate in insertion order, which is issue order: stop at the first young lease.
     for (const [id, lease] of this.leases) {
-      if (now - lease.issuedAt > LEASE_MAX_AGE_MS) this.release(id, "ok");
+      if (now - lease.issuedAt <= LEASE_MAX_AGE_MS) return;
+      this.release(id, "ok");
     }
   }
 }

@@ -17,6 +17,9 @@ export interface Env {
   UPSTREAM_BUDGET_MS?: string;
   /** How often each FleetObject re-reads instance statuses from Postgres (default 5). */
   FLEET_SYNC_SECONDS?: string;
+  /** Circuit breaker: a failing worker's first cooldown, doubled per consecutive failure up to the max (default 5000 / 60000). */
+  BREAKER_COOLDOWN_MS?: string;
+  BREAKER_MAX_COOLDOWN_MS?: string;
   /** A session moves when its worker's live load exceeds the least-loaded one's by more (default 4). */
   SESSION_REPIN_MARGIN?: string;
   /** A session unused this long is forgotten (default 1800). */

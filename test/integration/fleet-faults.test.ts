@@ -109,7 +109,7 @@ describe("a hung host", () => {
 describe("a host answering 4xx, and the circuit breaker", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ hosts: 2 });
+    stack = await startStack({ hosts: 2, vars: { BREAKER_COOLDOWN_MS: "2000" } });
   });
   afterAll(() => stack?.dispose());
 
@@ -142,5 +142,19 @@ describe("a host answering 4xx, and the circuit breaker", () => {
     const probe = await chatOnce(stack);
     expect(probe).toMatchObject({ status: 200, instance: flaky!.instance.id });
     await waitFor(async () => (await getInstance(stack, flaky!.instance.id)).live?.consecutive_failures === 0, { what: "the breaker to close" });
+  });
+
+  it("ejects a host that cut a stream mid-way; the client got the part already sent and an error event", async () => {
+    const [cutter, other] = stack.hosts;
+    cutter!.gpu.setFaults({ cutAfterTokens: 2 });
+    await prefer(stack, 0);
+    const cut = await chatOnce(stack, { extra: { stream: true } });
+    expect(cut).toMatchObject({ status: 200, instance: cutter!.instance.id });
+    expect(cut.body).toContain('"error"');
+    expect(cut.body).not.toContain("[DONE]");
+    cutter!.gpu.setFaults({});
+    await waitFor(async () => (await getInstance(stack, cutter!.instance.id)).live?.consecutive_failures === 1, { what: "the cut to count" });
+    expect((await getInstance(stack, cutter!.instance.id)).live).toMatchObject({ routable: false, unroutable_reason: "worker_ejected" });
+    expect((await chatOnce(stack)).instance).toBe(other!.instance.id);
   });
 });

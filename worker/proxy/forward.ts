@@ -98,7 +98,7 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
     const settled = ended.then(async (end) => {
       const event = usage(lease.instanceId, upstream.status, attempt, end);
       // Independent: a failed release must not cost the usage event (recordUsage never throws).
-      const released = Promise.resolve(fleet.release(lease.leaseId, "ok")).catch((err: unknown) =>
+      const released = Promise.resolve(fleet.release(lease.leaseId, end.workerFault ? "worker_failed" : "ok")).catch((err: unknown) =>
         console.error(JSON.stringify({ msg: "lease_release_failed", request_id: plan.requestId, error: String(err) })),
       );
       await Promise.all([released, recordUsage(env, event)]);

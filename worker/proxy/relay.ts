@@ -9,6 +9,8 @@ export interface RelayEnd {
   /** Generated text seen, for estimating usage when the host reported none (JSON: counted only then). */
   outputChars: number;
   error: string | null;
+  /** The host broke the connection or went silent mid-body: counts against its circuit breaker. */
+  workerFault?: true;
 }
 
 /** Reads the body as it passes; `emit` sends bytes to the client. */
@@ -85,7 +87,7 @@ export function relay(
           if (cancelled) return;
           reader.cancel().catch(() => {});
           const reason = err instanceof IdleTimeout ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
-          close(observer.fail(reason, emit));
+          close({ ...observer.fail(reason, emit), workerFault: true });
         }
       },
       cancel() {
