@@ -1,6 +1,7 @@
 // Which status and tokens a finished request is metered with.
 import { describe, expect, it } from "vitest";
 import type { RelayEnd } from "../../worker/proxy/relay";
+import { usageFromWire } from "../../worker/usage/event";
 import { usageEventFor, type MeteredRequest } from "../../worker/usage/from-request";
 
 const req: MeteredRequest = {
@@ -49,5 +50,15 @@ describe("usageEventFor", () => {
   });
   it("charges nothing for a host's error answer", () => {
     expect(ended({}, 400)).toMatchObject({ status: "failed", inputTokens: 0, outputTokens: 0, estimated: false, httpStatus: 400 });
+  });
+});
+
+describe("usageFromWire", () => {
+  it("trusts only whole, non-negative token counts from a host", () => {
+    expect(usageFromWire({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })).toEqual({ inputTokens: 12, outputTokens: 3 });
+    expect(usageFromWire({ prompt_tokens: 12 })).toEqual({ inputTokens: 12, outputTokens: 0 }); // embeddings
+    for (const bad of [{ prompt_tokens: 1.5 }, { prompt_tokens: "12" }, { prompt_tokens: -1 }, { prompt_tokens: 2, completion_tokens: 1e400 }, {}, null, "x"]) {
+      expect(usageFromWire(bad)).toBeNull();
+    }
   });
 });

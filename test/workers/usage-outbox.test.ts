@@ -112,6 +112,17 @@ describe("UsageOutbox", () => {
     expect((await rowsFor([...good, poison].map((e) => e.requestId))).map((r) => r.requestId).sort()).toEqual(good.map((e) => e.requestId).sort());
     expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 2 });
   });
+
+  it("sets aside an event no database could accept (fractional tokens) instead of retrying its batch forever", async () => {
+    const ledger = await newLedger();
+    const stub = outbox();
+    const good = usageEvent(ledger);
+    const poison = usageEvent(ledger, { inputTokens: 1.5 });
+    for (const e of [poison, good]) await stub.enqueue(e);
+    await drain(stub);
+    expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 1 });
+    expect((await rowsFor([good.requestId, poison.requestId])).map((r) => r.requestId)).toEqual([good.requestId]);
+  });
 });
 
 describe("writeUsageBatch", () => {

@@ -1,9 +1,9 @@
 // Passes a JSON body through untouched and reads its usage once it is complete.
-import type { TokenUsage } from "../usage/event";
+import { usageFromWire, type TokenUsage } from "../usage/event";
 import type { BodyObserver, RelayEnd } from "./relay";
 
 interface Completion {
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  usage?: unknown;
   choices?: { message?: { content?: unknown }; text?: unknown }[];
 }
 
@@ -15,9 +15,7 @@ function tailUsage(text: string): TokenUsage | null {
   for (const m of text.slice(-TAIL_CHARS).matchAll(USAGE_MEMBER)) last = m[1];
   if (last === undefined) return null;
   try {
-    const u = JSON.parse(last) as { prompt_tokens?: unknown; completion_tokens?: unknown };
-    if (typeof u.prompt_tokens !== "number") return null;
-    return { inputTokens: u.prompt_tokens, outputTokens: typeof u.completion_tokens === "number" ? u.completion_tokens : 0 };
+    return usageFromWire(JSON.parse(last));
   } catch {
     return null;
   }
@@ -47,8 +45,7 @@ export function jsonObserver(): BodyObserver {
       if (tail) return result("completed", tail, 0, null);
       try {
         const body = JSON.parse(text) as Completion;
-        const u = body.usage;
-        const usage = u ? { inputTokens: u.prompt_tokens ?? 0, outputTokens: u.completion_tokens ?? 0 } : null;
+        const usage = usageFromWire(body.usage);
         let chars = 0;
         for (const c of body.choices ?? []) {
           const piece = c.message?.content ?? c.text;

@@ -2,12 +2,12 @@
 // records usage, drops the usage chunk the client did not ask for, turns an in-stream error
 // or a cut into an OpenAI-shaped error event, and never forwards [DONE] after an error.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import type { TokenUsage } from "../usage/event";
+import { usageFromWire, type TokenUsage } from "../usage/event";
 import type { BodyObserver, RelayEnd } from "./relay";
 
 interface Chunk {
   choices?: { delta?: { content?: unknown }; text?: unknown }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  usage?: unknown;
   error?: unknown;
 }
 
@@ -63,9 +63,7 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
       out += upstreamErrorEvent(chunk.error);
       return;
     }
-    if (chunk.usage) {
-      usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
-    }
+    if (chunk.usage) usage = usageFromWire(chunk.usage) ?? usage;
     for (const choice of chunk.choices ?? []) {
       const piece = choice.delta?.content ?? choice.text;
       if (typeof piece === "string") outputChars += piece.length;

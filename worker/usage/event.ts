@@ -49,5 +49,27 @@ export function chargedAmount(usage: TokenUsage, priceInputPer1k: string, priceO
   return `${whole}.${frac}`;
 }
 
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * A host's `usage` object as the router trusts it: whole, non-negative counts, else nothing (and
+ * the request is estimated). Hosts are the tenants' own; a `1.5` or a string must not reach billing.
+ */
+export function usageFromWire(u: unknown): TokenUsage | null {
+  if (typeof u !== "object" || u === null) return null;
+  const { prompt_tokens: input, completion_tokens: output = 0 } = u as Record<string, unknown>;
+  return isCount(input) && isCount(output) ? { inputTokens: input, outputTokens: output } : null;
+}
+
+/** Why Postgres must not be asked to write this event (it could only fail, forever), or null. */
+export function unwritableReason(e: UsageEvent): string | null {
+  if (!isCount(e.inputTokens) || !isCount(e.outputTokens)) return "token counts must be non-negative integers";
+  if (!PRICE.test(e.priceInputPer1k) || !PRICE.test(e.priceOutputPer1k)) return "prices must be non-negative decimals";
+  if (Number.isNaN(Date.parse(e.occurredAt))) return "occurredAt is not a date";
+  return null;
+}
+
+const PRICE = /^\d+(\.\d+)?$/;
+
 /** Rough token count (≈ 4 characters a token) for hosts that report no usage. */
 export const estimateTokens = (chars: number): number => Math.ceil(chars / 4);

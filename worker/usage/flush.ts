@@ -2,7 +2,7 @@
 // constraint error, e.g. its instance row was deleted meanwhile) must not block the rows behind
 // it forever, so such a batch is retried row by row and the bad rows are handed back.
 import type { Db } from "../db";
-import type { UsageEvent } from "./event";
+import { unwritableReason, type UsageEvent } from "./event";
 import { writeUsageBatch } from "./write-postgres";
 
 export interface Rejected {
@@ -25,14 +25,21 @@ export function dataError(err: unknown): string | null {
  * deadlock, timeout…) propagates: the caller keeps the batch and retries it later, which is safe
  * because the write is idempotent per request id.
  */
-export async function flushBatch(db: Db, events: UsageEvent[]): Promise<Rejected[]> {
+export async function flushBatch(db: Db, batch: UsageEvent[]): Promise<Rejected[]> {
+  // Checked here, not only where events are made: an event already in an outbox must not be able
+  // to fail its whole batch on every retry (a throw before Postgres has no SQLSTATE to go by).
+  const rejected: Rejected[] = [];
+  const events = batch.filter((event) => {
+    const error = unwritableReason(event);
+    if (error) rejected.push({ event, error });
+    return !error;
+  });
   try {
     await writeUsageBatch(db, events);
-    return [];
+    return rejected;
   } catch (err) {
     if (!dataError(err)) throw err;
   }
-  const rejected: Rejected[] = [];
   for (const event of events) {
     try {
       await writeUsageBatch(db, [event]);
