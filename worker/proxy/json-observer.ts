@@ -7,12 +7,20 @@ interface Completion {
   choices?: { message?: { content?: unknown }; text?: unknown }[];
 }
 
-const USAGE_MEMBER = /"usage"\s*:\s*(\{[^{}]*\})/g;
+// The usage object, allowing one level of nesting (`prompt_tokens_details: {...}`).
+const USAGE_MEMBER = /"usage"\s*:\s*(\{(?:[^{}]|\{[^{}]*\})*\})/g;
+/** Enough of the body's end to hold its usage member. */
 const TAIL_CHARS = 4096;
+/**
+ * Bodies up to this size are also kept whole, to count the generated text when the tail has no
+ * usage. A float embeddings answer can be tens of MB, and an isolate's 128 MB is shared by all
+ * its requests (exceeding it kills them all): beyond this, only the tail is held.
+ */
+const FULL_TEXT_MAX_CHARS = 1 << 20;
 
-function tailUsage(text: string): TokenUsage | null {
+function tailUsage(tail: string): TokenUsage | null {
   let last: string | undefined;
-  for (const m of text.slice(-TAIL_CHARS).matchAll(USAGE_MEMBER)) last = m[1];
+  for (const m of tail.matchAll(USAGE_MEMBER)) last = m[1];
   if (last === undefined) return null;
   try {
     return usageFromWire(JSON.parse(last));
@@ -21,9 +29,24 @@ function tailUsage(text: string): TokenUsage | null {
   }
 }
 
+function generatedChars(body: Completion): number {
+  let chars = 0;
+  for (const c of body.choices ?? []) {
+    const piece = c.message?.content ?? c.text;
+    if (typeof piece === "string") chars += piece.length;
+  }
+  return chars;
+}
+
 export function jsonObserver(): BodyObserver {
   const decoder = new TextDecoder();
-  let text = "";
+  let tail = "";
+  // The whole text while it is under the cap; null once it has grown past it.
+  let full: string | null = "";
+  const take = (piece: string) => {
+    tail = (tail + piece).slice(-TAIL_CHARS);
+    if (full !== null) full = full.length + piece.length <= FULL_TEXT_MAX_CHARS ? full + piece : null;
+  };
   const result = (outcome: RelayEnd["outcome"], usage: TokenUsage | null, outputChars: number, error: string | null): RelayEnd => ({
     outcome,
     usage,
@@ -32,26 +55,25 @@ export function jsonObserver(): BodyObserver {
   });
   return {
     chunk(bytes, emit) {
-      text += decoder.decode(bytes, { stream: true });
+      // Decoded before it is emitted: enqueueing could one day transfer (detach) the buffer.
+      take(decoder.decode(bytes, { stream: true }));
       emit(bytes);
     },
     finished: () => null,
     end() {
-      text += decoder.decode();
+      take(decoder.decode());
       // Usage is the body's last member (OpenAI, vLLM): read it from the tail, so a large body
-      // (embeddings) is not parsed whole before the client gets its last byte. A quote inside a
-      // JSON string is escaped, so `"usage":{` in the raw text is always structure.
-      const tail = tailUsage(text);
-      if (tail) return result("completed", tail, 0, null);
+      // (embeddings) is never parsed whole. A quote inside a JSON string is escaped, so
+      // `"usage":{` in the raw text is always structure.
+      const usage = tailUsage(tail);
+      if (usage) return result("completed", usage, 0, null);
+      // Too big to have kept: no usage, and no text counted. Bodies this large are embeddings in
+      // practice, which generate no text; guessing from the byte count would bill JSON and floats
+      // as output. The event is still marked estimated (input from the prompt).
+      if (full === null) return result("completed", null, 0, null);
       try {
-        const body = JSON.parse(text) as Completion;
-        const usage = usageFromWire(body.usage);
-        let chars = 0;
-        for (const c of body.choices ?? []) {
-          const piece = c.message?.content ?? c.text;
-          if (typeof piece === "string") chars += piece.length;
-        }
-        return result("completed", usage, chars, null);
+        const body = JSON.parse(full) as Completion;
+        return result("completed", usageFromWire(body.usage), generatedChars(body), null);
       } catch {
         return result("completed", null, 0, "response body was not JSON");
       }
