@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -46,16 +47,23 @@ export const apiKeys = pgTable(
   },
 );
 
-export const models = pgTable("models", {
-  id: uuid("id").primaryKey().defaultRandom(),
-  /** Hugging Face repo id, e.g. "Qwen/Qwen2.5-0.5B-Instruct"; what GPU hosts serve. */
-  modelId: text("model_id").notNull().unique(),
-  name: text("name").notNull(),
-  isActive: boolean("is_active").notNull().default(true),
-  priceInputPer1k: numeric("price_input_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
-  priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
-  createdAt: createdAt(),
-});
+export const models = pgTable(
+  "models",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Hugging Face repo id, e.g. "Qwen/Qwen2.5-0.5B-Instruct"; what GPU hosts serve. */
+    modelId: text("model_id").notNull().unique(),
+    name: text("name").notNull(),
+    isActive: boolean("is_active").notNull().default(true),
+    priceInputPer1k: numeric("price_input_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
+    priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check("models_price_input_non_negative", sql`${t.priceInputPer1k} >= 0`),
+    check("models_price_output_non_negative", sql`${t.priceOutputPer1k} >= 0`),
+  ],
+);
 
 /** An organization's offering of a model, addressed as `org_slug/code`. */
 export const organizationModels = pgTable(
@@ -75,7 +83,12 @@ export const organizationModels = pgTable(
     priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("organization_models_org_code").on(t.organizationId, t.code)],
+  (t) => [
+    uniqueIndex("organization_models_org_code").on(t.organizationId, t.code),
+    // Null passes a CHECK: no override.
+    check("organization_models_price_input_non_negative", sql`${t.priceInputPer1k} >= 0`),
+    check("organization_models_price_output_non_negative", sql`${t.priceOutputPer1k} >= 0`),
+  ],
 );
 
 export const instanceStatuses = [
@@ -171,6 +184,10 @@ export const inferenceUsage = finops.table(
   (t) => [
     index("inference_usage_created_at").on(t.createdAt),
     index("inference_usage_org_occurred").on(t.consumerOrganizationId, t.occurredAt),
+    index("inference_usage_api_key_occurred").on(t.apiKeyId, t.occurredAt),
+    index("inference_usage_instance_occurred").on(t.instanceId, t.occurredAt),
+    // Operators look a request up by the id the client saw (request_id is the router's own).
+    index("inference_usage_x_request_id").on(sql`(${t.metadata}->>'x_request_id')`),
   ],
 );
 
@@ -200,6 +217,7 @@ export const chatSessions = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.organizationId, t.sessionKey] }),
-    index("chat_sessions_org_last_used").on(t.organizationId, t.lastUsedAt),
+    // The session list pages by (created_at, session_key) descending within an organization.
+    index("chat_sessions_org_created").on(t.organizationId, t.createdAt, t.sessionKey),
   ],
 );
