@@ -1,10 +1,10 @@
 // The usage outbox and its Postgres writer: a replayed event or batch changes nothing, counters
 // move only for rows inserted, and a row Postgres refuses does not block the rows behind it.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApiKey, createInstance, createModel, createOrg, sha256Hex, uniqueSlug } from "../../dev/fixtures";
-import { apiKeys, inferenceUsage, instanceRequestMetrics } from "../../schema";
+import { apiKeys, chatSessions, inferenceUsage, instanceRequestMetrics } from "../../schema";
 import { withDb } from "../../worker/db";
 import type { UsageEvent } from "../../worker/usage/event";
 import { writeUsageBatch } from "../../worker/usage/write-postgres";
@@ -63,6 +63,10 @@ const outbox = () => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(uniqueSlug
 const rowsFor = (ids: string[]) => withDb(env, (db) => db.select().from(inferenceUsage).where(inArray(inferenceUsage.requestId, ids)));
 const metricsFor = (instanceId: string) =>
   withDb(env, async (db) => (await db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, instanceId)))[0]);
+const sessionRow = (orgId: string, sessionKey: string) =>
+  withDb(env, async (db) =>
+    (await db.select().from(chatSessions).where(and(eq(chatSessions.organizationId, orgId), eq(chatSessions.sessionKey, sessionKey))))[0],
+  );
 
 /** Runs the outbox's alarm until it has nothing left to flush. */
 async function drain(stub: ReturnType<typeof outbox>): Promise<void> {
@@ -152,5 +156,27 @@ describe("writeUsageBatch", () => {
     const rows = await rowsFor([...batch, extra].map((e) => e.requestId));
     expect(rows).toHaveLength(4);
     expect(rows.find((r) => r.requestId === batch[1]!.requestId)).toMatchObject({ status: "failed", usageEstimated: true, chargedAmount: "0.00700000" });
+  });
+
+  it("an older event arriving after a newer one (another shard) counts but does not move the session back", async () => {
+    const ledger = await newLedger();
+    const instanceB = await withDb(env, (db) =>
+      createInstance(db, { orgId: ledger.orgId, modelUuid: ledger.modelUuid, baseUrl: "http://127.0.0.1:2" }),
+    );
+    const sessionKey = uniqueSlug("session");
+    const now = Date.now();
+    const newer = usageEvent(ledger, { sessionKey, instanceId: instanceB.id, occurredAt: new Date(now).toISOString() });
+    const older = usageEvent(ledger, { sessionKey, occurredAt: new Date(now - 60_000).toISOString() });
+    expect(await withDb(env, (db) => writeUsageBatch(db, [newer]))).toBe(1);
+    expect(await withDb(env, (db) => writeUsageBatch(db, [older]))).toBe(1);
+    const row = await sessionRow(ledger.orgId, sessionKey);
+    expect(row).toMatchObject({ instanceId: instanceB.id, modelId: ledger.modelUuid, requestCount: 2, totalTokens: 30 });
+    expect(row?.lastUsedAt.getTime()).toBe(now);
+    expect(row?.createdAt.getTime()).toBe(now);
+
+    // A later request on A does move it.
+    await withDb(env, (db) => writeUsageBatch(db, [usageEvent(ledger, { sessionKey, occurredAt: new Date(now + 1000).toISOString() })]));
+    const moved = await sessionRow(ledger.orgId, sessionKey);
+    expect(moved).toMatchObject({ instanceId: ledger.instanceId, requestCount: 3 });
   });
 });

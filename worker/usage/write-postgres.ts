@@ -133,6 +133,9 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
     for (const [key, t] of inKeyOrder(bySession)) {
       const e = latestInSession.get(key);
       if (!e) continue;
+      // Shards flush independently, so this batch may be older than what the row has seen: it then
+      // adds to the counters but must not move the session back to an earlier model or instance.
+      const newer = sql`${t.last}::timestamptz >= ${chatSessions.lastUsedAt}`;
       await tx
         .insert(chatSessions)
         .values({
@@ -148,8 +151,8 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
         .onConflictDoUpdate({
           target: [chatSessions.organizationId, chatSessions.sessionKey],
           set: {
-            modelId: e.modelUuid,
-            instanceId: sql`coalesce(${e.instanceId}::uuid, ${chatSessions.instanceId})`,
+            modelId: sql`case when ${newer} then ${e.modelUuid}::uuid else ${chatSessions.modelId} end`,
+            instanceId: sql`case when ${newer} then coalesce(${e.instanceId}::uuid, ${chatSessions.instanceId}) else ${chatSessions.instanceId} end`,
             requestCount: sql`${chatSessions.requestCount} + ${t.requests}`,
             totalTokens: sql`${chatSessions.totalTokens} + ${t.input + t.output}`,
             lastUsedAt: sql`greatest(${chatSessions.lastUsedAt}, ${t.last})`,
