@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { withDb } from "../worker/db";
 import type { Env } from "../worker/env";
 import type { UsageEvent } from "../worker/usage/event";
-import { flushBatch, type Rejected } from "../worker/usage/flush";
+import { flushBatch } from "../worker/usage/flush";
 
 const FLUSH_DELAY_MS = 200;
 /** Rows per Postgres transaction. */
@@ -21,6 +21,23 @@ export interface OutboxStatus {
   full: boolean;
   /** Events Postgres refused (data or constraint error), kept aside for an operator. */
   deadLettered: number;
+}
+
+interface DeadLetter {
+  requestId: string;
+  payload: string;
+  error: string;
+  event?: UsageEvent;
+}
+
+/** The stored event, or null when its payload is not a JSON object (nothing could ever write it). */
+function parseEvent(payload: string): UsageEvent | null {
+  try {
+    const value: unknown = JSON.parse(payload);
+    return typeof value === "object" && value !== null ? (value as UsageEvent) : null;
+  } catch {
+    return null;
+  }
 }
 
 const positive = (value: string | undefined, fallback: number): number => {
@@ -85,33 +102,51 @@ export class UsageOutbox extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.flushScheduled = false; // the runtime has cleared the alarm that is running now
-    const sql = this.ctx.storage.sql;
-    // rowid order is insertion order, and new rows only ever get larger rowids than these.
-    const rows = sql
-      .exec<{ rowid: number; payload: string }>("SELECT rowid, payload FROM outbox ORDER BY rowid LIMIT ?", BATCH_SIZE)
-      .toArray();
-    const last = rows.at(-1);
-    if (!last) return;
-    let rejected: Rejected[];
     try {
-      rejected = await withDb(this.env, (db) => flushBatch(db, rows.map((r) => JSON.parse(r.payload) as UsageEvent)));
+      await this.flush();
+      this.failures = 0;
     } catch (err) {
+      // Whatever failed (Postgres unreachable, storage…), the batch is still here: try again later.
+      // Letting it escape would end in the runtime dropping the alarm after a few retries, and only
+      // enqueue() sets a new one, which never comes while a full shard has the router refusing traffic.
       this.failures += 1;
       const delay = Math.min(this.maxBackoffMs, 500 * 2 ** Math.min(this.failures, 8));
       const error = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
       console.error(JSON.stringify({ msg: "usage_flush_failed", backlog: this.pending, retry_in_ms: delay, error }));
       await this.flushAt(Date.now() + delay);
-      return;
     }
-    this.failures = 0;
+  }
+
+  /** Writes the oldest batch to Postgres and forgets it; throws, keeping it, when it cannot. */
+  private async flush(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    // rowid order is insertion order, and new rows only ever get larger rowids than these.
+    const rows = sql
+      .exec<{ rowid: number; request_id: string; payload: string }>(
+        "SELECT rowid, request_id, payload FROM outbox ORDER BY rowid LIMIT ?",
+        BATCH_SIZE,
+      )
+      .toArray();
+    const last = rows.at(-1);
+    if (!last) return;
+    const dead: DeadLetter[] = [];
+    const events: UsageEvent[] = [];
+    for (const r of rows) {
+      const event = parseEvent(r.payload);
+      if (event) events.push(event);
+      else dead.push({ requestId: r.request_id, payload: r.payload, error: "payload is not a JSON object" });
+    }
+    for (const r of await withDb(this.env, (db) => flushBatch(db, events))) {
+      dead.push({ requestId: r.event.requestId, payload: JSON.stringify(r.event), error: r.error, event: r.event });
+    }
     // Written (or already there): safe to forget. A crash before this commits replays the batch, harmlessly.
     this.ctx.storage.transactionSync(() => {
-      for (const r of rejected) {
+      for (const d of dead) {
         sql.exec(
           "INSERT OR REPLACE INTO dead_letter (request_id, payload, error, failed_at) VALUES (?, ?, ?, ?)",
-          r.event.requestId,
-          JSON.stringify(r.event),
-          r.error,
+          d.requestId,
+          d.payload,
+          d.error,
           Date.now(),
         );
       }
@@ -119,9 +154,10 @@ export class UsageOutbox extends DurableObject<Env> {
       sql.exec("DELETE FROM outbox WHERE rowid <= ?", last.rowid);
     });
     this.pending = Math.max(0, this.pending - rows.length);
-    if (rejected.length > 0) this.deadLettered = sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letter").one().n;
-    for (const r of rejected) {
-      console.error(JSON.stringify({ msg: "usage_event_dead_lettered", request_id: r.event.requestId, error: r.error, event: r.event }));
+    if (dead.length > 0) this.deadLettered = sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letter").one().n;
+    for (const d of dead) {
+      const event = d.event ?? d.payload; // the raw text when it did not parse
+      console.error(JSON.stringify({ msg: "usage_event_dead_lettered", request_id: d.requestId, error: d.error, event }));
     }
     if (this.pending > 0) await this.flushAt(Date.now());
   }

@@ -1,6 +1,6 @@
 // The usage outbox and its Postgres writer: a replayed event or batch changes nothing, counters
 // move only for rows inserted, and a row Postgres refuses does not block the rows behind it.
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createApiKey, createInstance, createModel, createOrg, sha256Hex, uniqueSlug } from "../../dev/fixtures";
@@ -126,6 +126,42 @@ describe("UsageOutbox", () => {
     await drain(stub);
     expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 1 });
     expect((await rowsFor([good.requestId, poison.requestId])).map((r) => r.requestId)).toEqual([good.requestId]);
+  });
+
+  it("sets aside a stored payload that is not JSON and writes the rest of its batch", async () => {
+    const ledger = await newLedger();
+    const stub = outbox();
+    const good = usageEvent(ledger);
+    const broken = usageEvent(ledger);
+    for (const e of [broken, good]) await stub.enqueue(e);
+    await runInDurableObject(stub, (_, state) => {
+      state.storage.sql.exec("UPDATE outbox SET payload = ? WHERE request_id = ?", "{not json", broken.requestId);
+    });
+    await drain(stub);
+    expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 1 });
+    expect((await rowsFor([good.requestId, broken.requestId])).map((r) => r.requestId)).toEqual([good.requestId]);
+    const dead = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT request_id, payload FROM dead_letter").toArray());
+    expect(dead).toEqual([{ request_id: broken.requestId, payload: "{not json" }]);
+  });
+
+  it("keeps its alarm after an unexpected error outside the Postgres write, and flushes once it clears", async () => {
+    const ledger = await newLedger();
+    const stub = outbox();
+    const e = usageEvent(ledger);
+    await stub.enqueue(e);
+    const hiccup = () => {
+      throw new Error("storage hiccup");
+    };
+    await runInDurableObject(stub, (_, state) => void Object.assign(state.storage, { transactionSync: hiccup }));
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // it ran, and did not throw
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).not.toBeNull();
+    expect(await stub.status()).toMatchObject({ backlog: 1 });
+    await runInDurableObject(stub, (_, state) => {
+      delete (state.storage as { transactionSync?: unknown }).transactionSync;
+    });
+    await drain(stub);
+    expect(await stub.status()).toMatchObject({ backlog: 0, deadLettered: 0 });
+    expect(await rowsFor([e.requestId])).toHaveLength(1);
   });
 });
 
