@@ -49,8 +49,8 @@ export interface AcquireOptions {
 /** `repin` is null when a session kept its worker, and for requests without a session. */
 export type AcquireResult = { ok: true; lease: Lease; repin: RepinReason | null } | { ok: false; reason: string };
 
-/** How a leased request ended, as far as the worker's health is concerned. */
-export type LeaseOutcome = "ok" | "worker_failed";
+/** How a leased request ended, as far as the worker's health is concerned ("expired": unknown). */
+export type LeaseOutcome = "ok" | "worker_failed" | "expired";
 
 /** A member as the admin API shows it. */
 export interface MemberView extends FleetMember {
@@ -176,7 +176,7 @@ export class FleetObject extends DurableObject<Env> {
     if (lease.issuedAt > member.lastHeartbeatAt) member.inflightSinceReport = Math.max(0, member.inflightSinceReport - 1);
     // Half-open: after its cooldown an ejected worker is chosen again; one success closes the breaker.
     if (outcome === "worker_failed") ejectAfterFailure(member, Date.now(), this.policy);
-    else member.consecutiveFailures = 0;
+    else if (outcome === "ok") member.consecutiveFailures = 0;
   }
 
   /** Control-plane status change (admin API); takes effect for the next selection. */
@@ -245,7 +245,7 @@ export class FleetObject extends DurableObject<Env> {
     // Maps iterate in insertion order, which is issue order: stop at the first young lease.
     for (const [id, lease] of this.leases) {
       if (now - lease.issuedAt <= LEASE_MAX_AGE_MS) return;
-      this.release(id, "ok");
+      this.release(id, "expired");
     }
   }
 }

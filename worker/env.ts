@@ -13,7 +13,9 @@ export interface Env {
   DB_WS_PROXY?: string;
   STALE_AFTER_SECONDS?: string;
   UPSTREAM_TIMEOUT_MS?: string;
-  /** Time budget for all attempts of one request (default 2 × UPSTREAM_TIMEOUT_MS). */
+  /** A non-streamed request's wait for its answer, which comes only once generation is done (default 600000). */
+  UPSTREAM_GENERATION_TIMEOUT_MS?: string;
+  /** Time budget for all attempts of one request (default twice the attempt's timeout). */
   UPSTREAM_BUDGET_MS?: string;
   /** How often each FleetObject re-reads instance statuses from Postgres (default 5). */
   FLEET_SYNC_SECONDS?: string;

@@ -2,7 +2,8 @@
 // with 400 (passed through, not retried), and the circuit breaker ejecting then probing back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatOnce, getInstance, type Served } from "../support/fleet";
-import { startStack, type Stack } from "../support/stack";
+import { chat, startStack, type Stack } from "../support/stack";
+import { usageRowFor } from "../support/usage";
 import { waitFor } from "../support/wait";
 
 /** Makes `host` the preferred choice by giving every other host a reported queue. */
@@ -86,7 +87,7 @@ describe("a host killed while streams wait for their first token", () => {
 describe("a hung host", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ hosts: 2, vars: { UPSTREAM_TIMEOUT_MS: "700" } });
+    stack = await startStack({ hosts: 2, vars: { UPSTREAM_TIMEOUT_MS: "700", UPSTREAM_GENERATION_TIMEOUT_MS: "700" } });
   });
   afterAll(() => stack?.dispose());
 
@@ -156,5 +157,53 @@ describe("a host answering 4xx, and the circuit breaker", () => {
     await waitFor(async () => (await getInstance(stack, cutter!.instance.id)).live?.consecutive_failures === 1, { what: "the cut to count" });
     expect((await getInstance(stack, cutter!.instance.id)).live).toMatchObject({ routable: false, unroutable_reason: "worker_ejected" });
     expect((await chatOnce(stack)).instance).toBe(other!.instance.id);
+  });
+
+  it("passes a 500 through untouched, does not retry it, and counts it against the host", async () => {
+    const [, failing] = stack.hosts;
+    failing!.gpu.setFaults({ failNext: { count: 1, status: 500 } });
+    await prefer(stack, 1);
+    const before = failing!.gpu.stats().requests;
+    const res = await chatOnce(stack);
+    expect(res).toMatchObject({ status: 500, instance: failing!.instance.id });
+    expect(JSON.parse(res.body)).toMatchObject({ error: { message: "mock-gpu: injected HTTP 500", type: "InternalServerError" } });
+    expect(failing!.gpu.stats().requests).toBe(before + 1);
+    await waitFor(async () => (await getInstance(stack, failing!.instance.id)).live?.consecutive_failures === 1, { what: "the 500 to count" });
+  });
+});
+
+describe("a slow host", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // First tokens come within the stream timeout; whole answers take far longer than it.
+    stack = await startStack({ hosts: 1, host: { ttftMs: 250, tokenDelayMs: 40 }, vars: { UPSTREAM_TIMEOUT_MS: "400" } });
+  });
+  afterAll(() => stack?.dispose());
+
+  it("gets a non-streamed answer's whole generation time, not the stream timeout (its headers come last)", async () => {
+    const host = stack.hosts[0]!;
+    const res = await chatOnce(stack, { content: "a long enough answer to take a second", extra: { max_tokens: 15 } });
+    expect(res).toMatchObject({ status: 200, instance: host.instance.id });
+    expect(host.gpu.stats().requests).toBe(1);
+    expect((await getInstance(stack, host.instance.id)).live).toMatchObject({ routable: true, consecutive_failures: 0 });
+  });
+
+  it("releases the lease and records the request when the client leaves before the first byte", async () => {
+    const host = stack.hosts[0]!;
+    const abort = new AbortController();
+    const requestId = `leaves-early-${Date.now()}`;
+    const leaving = fetch(`${stack.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.tenant.memberKey}`, "content-type": "application/json", "x-request-id": requestId },
+      body: JSON.stringify(chat(stack, "goodbye", { stream: true })),
+      signal: abort.signal,
+    }).catch(() => null);
+    await waitFor(() => host.gpu.stats().prefilling === 1, { what: "the host to start prefilling" });
+    abort.abort();
+    await leaving;
+    const row = await usageRowFor(stack, requestId);
+    expect(row.status).toBe("aborted");
+    await waitFor(async () => (await getInstance(stack, host.instance.id)).live?.inflight === 0, { what: "the lease to come back" });
+    await waitFor(() => host.gpu.stats().inflight === 0, { what: "the host to see the request cancelled" });
   });
 });

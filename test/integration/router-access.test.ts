@@ -8,7 +8,7 @@ import { chat, startStack, type Stack } from "../support/stack";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ hosts: 1, vars: { UPSTREAM_TIMEOUT_MS: "1500", MAX_BODY_BYTES: "65536" } });
+  stack = await startStack({ hosts: 1, vars: { UPSTREAM_TIMEOUT_MS: "1500", UPSTREAM_GENERATION_TIMEOUT_MS: "1500", MAX_BODY_BYTES: "65536" } });
 });
 afterAll(() => stack?.dispose());
 

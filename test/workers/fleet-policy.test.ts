@@ -44,10 +44,19 @@ describe("ejectAfterFailure", () => {
   it("cools a failing worker down exponentially, up to a ceiling", () => {
     const m = member("a");
     const cooldowns: number[] = [];
+    // Each failure is a half-open probe failing, right after the previous cooldown ended.
+    let now = NOW;
     for (let i = 0; i < 6; i++) {
-      ejectAfterFailure(m, NOW, defaultPolicy);
-      cooldowns.push(m.ejectedUntil - NOW);
+      ejectAfterFailure(m, now, defaultPolicy);
+      cooldowns.push(m.ejectedUntil - now);
+      now = m.ejectedUntil;
     }
     expect(cooldowns).toEqual([5_000, 10_000, 20_000, 40_000, 60_000, 60_000]);
+  });
+
+  it("counts the failures of requests already in flight when the worker broke as one incident", () => {
+    const m = member("a");
+    for (let i = 0; i < 10; i++) ejectAfterFailure(m, NOW + i, defaultPolicy);
+    expect(m).toMatchObject({ consecutiveFailures: 1, ejectedUntil: NOW + 5_000 });
   });
 });

@@ -1,5 +1,6 @@
 // The attempt flow, straight line: lease a worker, call it, and either relay its answer or,
-// if it failed before sending a byte, release it as failed and try another.
+// if it failed before sending a byte, release it as failed and try another. An error answer that
+// is not retried goes back to the client in OpenAI's shape (upstream-error.ts).
 import type { Lease } from "../../durable-objects/fleet";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
@@ -12,10 +13,12 @@ import { fleetFor } from "../fleet/fleet-ref";
 import { leaseSource } from "./lease-source";
 import { relay, type RelayEnd } from "./relay";
 import { sseObserver } from "./sse-observer";
+import { readUpstreamError } from "./upstream-error";
 
 /** The request to send; `ledgerId` keys its usage row (the client's X-Request-Id may repeat). */
 export interface ForwardPlan extends MeteredRequest {
-  body: Record<string, unknown>;
+  /** The host's request body, serialised once for every attempt. */
+  payload: string;
   stream: boolean;
   clientWantsUsage: boolean;
 }
@@ -33,6 +36,17 @@ export interface Settled {
 const MAX_ATTEMPTS = 3;
 const RETRYABLE_STATUS = new Set([502, 503]);
 
+/**
+ * How long one attempt may wait for the host's first bytes. A stream's headers and first token come
+ * early; a non-streamed answer's headers come only once the whole generation is done, so it gets
+ * the generation's limit instead (the OpenAI SDKs' own default is 10 minutes).
+ */
+function attemptTimeoutMs(env: Env, stream: boolean): number {
+  return stream ? Number(env.UPSTREAM_TIMEOUT_MS ?? 30_000) : Number(env.UPSTREAM_GENERATION_TIMEOUT_MS ?? 600_000);
+}
+
+const emptyBody = (): ReadableStream<Uint8Array> => new ReadableStream({ start: (controller) => controller.close() });
+
 type Attempt =
   | { kind: "answered"; response: Response; primed?: PrimedBody }
   | { kind: "failed"; status: 502 | 504; reason: string };
@@ -46,7 +60,7 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
     const response = await fetch(`${lease.baseUrl}${plan.endpoint}`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-request-id": plan.requestId },
-      body: JSON.stringify(plan.body),
+      body: plan.payload,
       signal: controller.signal,
     });
     if (!response.ok || !response.body) return { kind: "answered", response };
@@ -62,7 +76,9 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
 
 export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, plan: ForwardPlan): Promise<{ response: Response; settled: Promise<Settled> }> {
   const started = Date.now();
-  const timeoutMs = Number(env.UPSTREAM_TIMEOUT_MS ?? 30_000);
+  const timeoutMs = attemptTimeoutMs(env, plan.stream);
+  // Between two chunks of a body that has started, a host is allowed the short timeout.
+  const idleMs = attemptTimeoutMs(env, true);
   // A hung worker may use up one attempt's timeout and still leave time to try another.
   const budgetMs = Number(env.UPSTREAM_BUDGET_MS ?? 2 * timeoutMs);
   const fleet = fleetFor(env, { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id });
@@ -93,23 +109,35 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
     }
 
     const upstream = result.response;
-    const observer = upstream.ok && plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
-    const { body, ended } = relay(result.primed ?? upstream.body ?? new ReadableStream(), observer, timeoutMs);
-    const settled = ended.then(async (end) => {
-      const event = usage(lease.instanceId, upstream.status, attempt, end);
-      // Independent: a failed release must not cost the usage event (recordUsage never throws).
-      const released = Promise.resolve(fleet.release(lease.leaseId, end.workerFault ? "worker_failed" : "ok")).catch((err: unknown) =>
-        console.error(JSON.stringify({ msg: "lease_release_failed", request_id: plan.requestId, error: String(err) })),
-      );
-      await Promise.all([released, recordUsage(env, event)]);
-      return { instanceId: lease.instanceId, status: upstream.status, attempts: attempt, outcome: end.outcome, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
-    });
     const headers = new Headers({
       "content-type": upstream.headers.get("content-type") ?? "application/json",
       "x-request-id": plan.requestId,
       "x-inventiv-instance": lease.instanceId,
     });
-    if (plan.stream && upstream.ok) headers.set("cache-control", "no-cache");
+    if (!upstream.ok) {
+      // Not retried (4xx: the request's fault; other 5xx: may not be safe to repeat), but a 5xx
+      // still counts against the host's breaker, so a host failing fast does not attract traffic.
+      const failure = await readUpstreamError(upstream);
+      const end: RelayEnd = { outcome: "completed", usage: null, outputChars: 0, error: failure.message };
+      const released = fleet.release(lease.leaseId, upstream.status >= 500 ? "worker_failed" : "ok");
+      const event = usage(lease.instanceId, upstream.status, attempt, end);
+      const settled = Promise.all([Promise.resolve(released).catch(logReleaseFailure(plan)), recordUsage(env, event)]).then(
+        (): Settled => ({ instanceId: lease.instanceId, status: upstream.status, attempts: attempt, outcome: "completed", inputTokens: 0, outputTokens: 0 }),
+      );
+      headers.set("content-type", "application/json");
+      return { response: new Response(failure.text, { status: upstream.status, headers }), settled };
+    }
+
+    const observer = plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
+    const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);
+    const settled = ended.then(async (end) => {
+      // Independent: a failed release must not cost the usage event (recordUsage never throws).
+      const released = Promise.resolve(fleet.release(lease.leaseId, end.workerFault ? "worker_failed" : "ok")).catch(logReleaseFailure(plan));
+      const event = usage(lease.instanceId, upstream.status, attempt, end);
+      await Promise.all([released, recordUsage(env, event)]);
+      return { instanceId: lease.instanceId, status: upstream.status, attempts: attempt, outcome: end.outcome, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+    });
+    if (plan.stream) headers.set("cache-control", "no-cache");
     return { response: new Response(body, { status: upstream.status, headers }), settled };
   }
 
@@ -125,3 +153,6 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
   }));
   return { response: failure.toResponse({ "x-request-id": plan.requestId }), settled };
 }
+
+const logReleaseFailure = (plan: ForwardPlan) => (err: unknown) =>
+  console.error(JSON.stringify({ msg: "lease_release_failed", request_id: plan.requestId, error: String(err) }));

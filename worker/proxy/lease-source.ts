@@ -10,7 +10,27 @@ import { fleetFor } from "../fleet/fleet-ref";
 /** Leases a worker for attempt `attempt` (1-based), avoiding those in `tried`. */
 export type LeaseSource = (tried: string[], attempt: number) => Promise<AcquireResult>;
 
+/**
+ * The lease source for a request. A Durable Object call can throw (the object was reset by a
+ * deploy, or is overloaded): the call is tried once more on a fresh stub (a stub that saw an
+ * exception may stay broken), and a second failure reads as "no worker", a 503 with Retry-After.
+ */
 export function leaseSource(env: Env, modelUuid: string, caller: Caller, sessionKey: string | null): LeaseSource {
+  let source = directSource(env, modelUuid, caller, sessionKey);
+  return async (tried, attempt) => {
+    for (let call = 1; ; call++) {
+      try {
+        return await source(tried, attempt);
+      } catch (err) {
+        console.error(JSON.stringify({ msg: "lease_source_failed", call, session: sessionKey !== null, error: String(err) }));
+        if (call >= 2) return { ok: false, reason: "routing state is unavailable for a moment" };
+        source = directSource(env, modelUuid, caller, sessionKey);
+      }
+    }
+  };
+}
+
+function directSource(env: Env, modelUuid: string, caller: Caller, sessionKey: string | null): LeaseSource {
   if (sessionKey === null) {
     const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
     return (tried) => fleet.acquire({ exclude: tried });

@@ -78,12 +78,13 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
   // Always ask the host for usage on streams; the chunk is removed again if the client did not ask.
   if (stream) upstreamBody.stream_options = { ...streamOptions, include_usage: true };
 
-  const { response, settled } = await forward(c.env, c.executionCtx, {
+  const forwarded = forward(c.env, c.executionCtx, {
     requestId: c.get("requestId"),
     // The client may send any X-Request-Id, even one used before; the ledger's key must be ours.
     ledgerId: c.req.header("x-request-id") === c.get("requestId") ? crypto.randomUUID() : c.get("requestId"),
     endpoint,
-    body: upstreamBody,
+    // Serialised once, here, for every attempt.
+    payload: JSON.stringify(upstreamBody),
     stream,
     clientWantsUsage,
     promptChars: promptChars(body, spec),
@@ -91,8 +92,12 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
     caller,
     sessionKey,
   });
-  c.executionCtx.waitUntil(settled.then((s) => logRequest(c, resolved.model.hfId, s, startedAt)));
-  return response;
+  // Registered before the first await: a client that leaves while its worker is being chosen or
+  // called must not take the lease release and the usage event with it.
+  c.executionCtx.waitUntil(
+    forwarded.then(({ settled }) => settled).then((s) => logRequest(c, resolved.model.hfId, s, startedAt), () => {}),
+  );
+  return (await forwarded).response;
 }
 
 function logRequest(c: Context<AppEnv>, model: string, s: Settled, startedAt: number): void {

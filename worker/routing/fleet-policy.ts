@@ -96,8 +96,13 @@ export function explainNoWorker(members: Iterable<FleetMember>, now: number, pol
   return "every ready worker is failing and cooling down";
 }
 
-/** Circuit breaker: exponential cooldown after consecutive failures. */
+/**
+ * Circuit breaker: exponential cooldown after consecutive failures. Failures reported while the
+ * worker is already ejected are the same incident (requests that were in flight when it broke):
+ * they do not lengthen the cooldown, or ten concurrent requests would jump it to the maximum.
+ */
 export function ejectAfterFailure(m: FleetMember, now: number, policy: FleetPolicy): void {
+  if (m.ejectedUntil > now) return;
   m.consecutiveFailures += 1;
   const cooldown = Math.min(policy.ejectMaxMs, policy.ejectBaseMs * 2 ** (m.consecutiveFailures - 1));
   m.ejectedUntil = now + cooldown;
