@@ -23,6 +23,17 @@ export interface OutboxStatus {
   deadLettered: number;
 }
 
+/** A dead-lettered event as an operator sees it. */
+export interface DeadLetterView {
+  requestId: string;
+  error: string;
+  failedAt: number;
+  event: UsageEvent;
+}
+
+/** One organization's dead letters (a payload that is not even JSON belongs to nobody: it is only logged). */
+const OF_ORGANIZATION = "json_valid(payload) AND json_extract(payload, '$.organizationId') = ?";
+
 interface DeadLetter {
   requestId: string;
   payload: string;
@@ -69,13 +80,18 @@ export class UsageOutbox extends DurableObject<Env> {
       error TEXT NOT NULL,
       failed_at INTEGER NOT NULL
     )`);
-    this.pending = sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
-    this.deadLettered = sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letter").one().n;
+    this.pending = this.countRows("outbox");
+    this.deadLettered = this.countRows("dead_letter");
     this.maxBacklog = positive(env.USAGE_OUTBOX_MAX_BACKLOG, DEFAULT_MAX_BACKLOG);
     this.maxBackoffMs = positive(env.USAGE_FLUSH_MAX_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS);
     ctx.blockConcurrencyWhile(async () => {
       this.flushScheduled = (await ctx.storage.getAlarm()) !== null;
     });
+  }
+
+  /** A table scan: for startup and rare events, never per request. */
+  private countRows(table: "outbox" | "dead_letter"): number {
+    return this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
   }
 
   private async flushAt(time: number): Promise<void> {
@@ -94,6 +110,42 @@ export class UsageOutbox extends DurableObject<Env> {
     if (cursor.rowsWritten > 0) this.pending += 1;
     if (!this.flushScheduled) await this.flushAt(Date.now() + FLUSH_DELAY_MS);
     return this.status();
+  }
+
+  /** An organization's dead-lettered events, oldest first. */
+  deadLetters(organizationId: string, limit: number): DeadLetterView[] {
+    return this.ctx.storage.sql
+      .exec<{ request_id: string; payload: string; error: string; failed_at: number }>(
+        `SELECT request_id, payload, error, failed_at FROM dead_letter WHERE ${OF_ORGANIZATION} ORDER BY failed_at, request_id LIMIT ?`,
+        organizationId,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ requestId: r.request_id, error: r.error, failedAt: r.failed_at, event: JSON.parse(r.payload) as UsageEvent }));
+  }
+
+  /**
+   * Puts an organization's dead letters back in the outbox, once an operator has fixed what
+   * Postgres refused (a deleted row restored, say). Replaying is safe: the write is idempotent, and
+   * an event that still cannot be written comes straight back here.
+   */
+  async replayDeadLetters(organizationId: string): Promise<number> {
+    const sql = this.ctx.storage.sql;
+    // Counted, not taken from rowsWritten, which also counts index entries.
+    const moved = this.ctx.storage.transactionSync(() => {
+      const n = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM dead_letter WHERE ${OF_ORGANIZATION}`, organizationId).one().n;
+      sql.exec(
+        `INSERT OR IGNORE INTO outbox (request_id, payload, enqueued_at) SELECT request_id, payload, ? FROM dead_letter WHERE ${OF_ORGANIZATION}`,
+        Date.now(),
+        organizationId,
+      );
+      sql.exec(`DELETE FROM dead_letter WHERE ${OF_ORGANIZATION}`, organizationId);
+      return n;
+    });
+    this.pending = this.countRows("outbox");
+    this.deadLettered = this.countRows("dead_letter");
+    if (moved > 0 && !this.flushScheduled) await this.flushAt(Date.now());
+    return moved;
   }
 
   status(): OutboxStatus {
@@ -154,7 +206,7 @@ export class UsageOutbox extends DurableObject<Env> {
       sql.exec("DELETE FROM outbox WHERE rowid <= ?", last.rowid);
     });
     this.pending = Math.max(0, this.pending - rows.length);
-    if (dead.length > 0) this.deadLettered = sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letter").one().n;
+    if (dead.length > 0) this.deadLettered = this.countRows("dead_letter");
     for (const d of dead) {
       const event = d.event ?? d.payload; // the raw text when it did not parse
       console.error(JSON.stringify({ msg: "usage_event_dead_lettered", request_id: d.requestId, error: d.error, event }));

@@ -10,6 +10,7 @@ import { healthRoutes } from "./routes/health";
 import { handleInference, inferenceEndpoints } from "./routes/inference";
 import { modelRoutes } from "./routes/models";
 import { sessionRoutes } from "./routes/sessions";
+import { usageAdminRoutes } from "./routes/usage-admin";
 import { workerAgentRoutes } from "./routes/worker-agent";
 
 export { FleetObject } from "../durable-objects/fleet";
@@ -41,8 +42,9 @@ for (const [path, spec] of Object.entries(inferenceEndpoints)) {
 app.route("/v1/models", modelRoutes);
 app.route("/v1/sessions", sessionRoutes);
 
-for (const path of ["/deployments", "/instances", "/instances/*"]) app.use(path, requireApiKey, requireAdmin);
+for (const path of ["/deployments", "/instances", "/instances/*", "/usage/*"]) app.use(path, requireApiKey, requireAdmin);
 app.route("/", adminRoutes);
+app.route("/usage", usageAdminRoutes);
 
 app.notFound((c) => new RouterError(404, `No route for ${c.req.method} ${c.req.path}.`, "route_not_found").toResponse());
 app.onError((err, c) => {

@@ -117,6 +117,35 @@ describe("UsageOutbox", () => {
     expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 2 });
   });
 
+  it("shows an organization its dead letters, and replays them into Postgres once the cause is fixed", async () => {
+    const ledger = await newLedger();
+    const stranger = await newLedger();
+    const stub = outbox();
+    const missingInstance = crypto.randomUUID();
+    const poison = usageEvent(ledger, { instanceId: missingInstance });
+    const theirs = usageEvent(stranger, { instanceId: crypto.randomUUID() });
+    for (const e of [poison, theirs]) await stub.enqueue(e);
+    await drain(stub);
+    expect(await stub.status()).toMatchObject({ backlog: 0, deadLettered: 2 });
+    const listed = await stub.deadLetters(ledger.orgId, 10);
+    expect(listed.map((d) => [d.requestId, d.event])).toEqual([[poison.requestId, poison]]);
+    expect(listed[0]!.error).toMatch(/^23503 /); // foreign-key violation
+
+    // Replaying before the fix changes nothing: the event comes straight back.
+    expect(await stub.replayDeadLetters(ledger.orgId)).toBe(1);
+    await drain(stub);
+    expect(await stub.status()).toMatchObject({ backlog: 0, deadLettered: 2 });
+
+    await withDb(env, (db) => createInstance(db, { id: missingInstance, orgId: ledger.orgId, modelUuid: ledger.modelUuid, baseUrl: "http://127.0.0.1:2" }));
+    expect(await stub.replayDeadLetters(ledger.orgId)).toBe(1);
+    await drain(stub);
+    expect(await stub.status()).toMatchObject({ backlog: 0, deadLettered: 1 }); // the other organization's stays
+    expect(await rowsFor([poison.requestId])).toHaveLength(1);
+    expect(await metricsFor(missingInstance)).toMatchObject({ totalRequests: 1 });
+    expect(await stub.deadLetters(ledger.orgId, 10)).toEqual([]);
+    expect(await stub.deadLetters(stranger.orgId, 10)).toHaveLength(1);
+  });
+
   it("sets aside an event no database could accept (fractional tokens) instead of retrying its batch forever", async () => {
     const ledger = await newLedger();
     const stub = outbox();
