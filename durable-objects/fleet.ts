@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { InstanceStatus } from "../schema";
 import type { Env } from "../worker/env";
-import { readInstanceStatuses, writePromotions } from "../worker/fleet/control-plane";
+import { readInstanceStatuses, writePromotions, writeRetirements } from "../worker/fleet/control-plane";
 import type { FleetScope } from "../worker/fleet/fleet-ref";
 import { reconcile } from "../worker/routing/control-plane-sync";
 import {
@@ -31,7 +31,9 @@ export interface HeartbeatReport {
   scope?: FleetScope;
 }
 
-export type HeartbeatOutcome = { ok: false } | { ok: true; status: InstanceStatus; baseUrl: string; persist: boolean };
+export type HeartbeatOutcome =
+  | { ok: false; reason: "base_url_required" | "terminated" }
+  | { ok: true; status: InstanceStatus; baseUrl: string; persist: boolean };
 
 export interface Lease {
   leaseId: string;
@@ -105,8 +107,10 @@ export class FleetObject extends DurableObject<Env> {
   async heartbeat(report: HeartbeatReport): Promise<HeartbeatOutcome> {
     const now = Date.now();
     const known = this.members.get(report.instanceId);
+    // A terminated host is done for good: its agent is told to stop instead of being re-admitted.
+    if ((known?.status ?? report.knownStatus) === "terminated") return { ok: false, reason: "terminated" };
     const baseUrl = report.baseUrl ?? known?.baseUrl;
-    if (!baseUrl) return { ok: false };
+    if (!baseUrl) return { ok: false, reason: "base_url_required" };
     const member: FleetMember = known ?? {
       instanceId: report.instanceId,
       baseUrl,
@@ -223,6 +227,12 @@ export class FleetObject extends DurableObject<Env> {
       }
       if (changes.forget.length > 0) this.roster = [...this.members.values()];
       await writePromotions(this.env, changes.promote);
+      for (const instanceId of await writeRetirements(this.env, changes.retire)) {
+        const member = this.members.get(instanceId);
+        if (member?.status !== "terminating") continue;
+        member.status = "terminated";
+        await this.save(member, Date.now());
+      }
     } catch (err) {
       console.error(JSON.stringify({ msg: "fleet_sync_failed", fleet: this.scope, error: String(err) }));
     }

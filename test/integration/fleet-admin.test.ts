@@ -101,9 +101,20 @@ describe("admin API", () => {
     const deleted = await stack.call("DELETE", `/instances/${a!.instance.id}`);
     expect(await deleted.json()).toMatchObject({ status: "terminating", live: { status: "terminating", routable: false } });
     expect((await stack.call("POST", `/instances/${a!.instance.id}/drain`)).status).toBe(409);
-    // The host keeps heartbeating; that must not bring it back in Postgres or in routing.
+    // Nothing runs on it: a following sync (every FLEET_SYNC_SECONDS) retires it for good.
+    await waitFor(async () => (await getInstance(stack, a!.instance.id)).status === "terminated", { timeoutMs: 15_000, intervalMs: 250, what: "terminated" });
+    expect((await getInstance(stack, a!.instance.id)).live?.status).toBe("terminated");
+    // Its agent is told to stop, and its heartbeats bring it back neither in Postgres nor in routing.
+    const beat = await fetch(`${stack.router.url}/internal/worker/heartbeat`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a!.instance.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ instance_id: a!.instance.id, status: "ready", queue_depth: 0 }),
+    });
+    expect(beat.status).toBe(409);
+    expect(await beat.json()).toMatchObject({ error: { code: "instance_terminated" } });
     await a!.gpu.heartbeatNow();
-    expect((await getInstance(stack, a!.instance.id)).live?.status).toBe("terminating");
+    expect(await getInstance(stack, a!.instance.id)).toMatchObject({ status: "terminated", live: { status: "terminated", routable: false } });
+    expect((await stack.call("DELETE", `/instances/${a!.instance.id}`)).status).toBe(200);
     expect((await getInstance(stack, b!.instance.id)).live?.routable).toBe(true);
   });
 

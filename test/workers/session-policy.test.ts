@@ -80,7 +80,15 @@ describe("reconcile with Postgres", () => {
       ],
       promote: [],
       forget: ["d"],
+      retire: [],
     });
-    expect(reconcile([member("p")], [{ id: "p", status: "booting" }])).toEqual({ adopt: [], promote: ["p"], forget: [] });
+    expect(reconcile([member("p")], [{ id: "p", status: "booting" }])).toEqual({ adopt: [], promote: ["p"], forget: [], retire: [] });
+  });
+
+  it("retires a member terminating since before the read once nothing is in flight on it", () => {
+    const fleet = [member("idle", { status: "terminating" }), member("busy", { status: "terminating", inflight: 2 }), member("new")];
+    const rows = ["idle", "busy", "new"].map((id) => ({ id, status: "terminating" as const }));
+    // "new" is only now learning it is terminating: it stays so for one sync, visible to operators.
+    expect(reconcile(fleet, rows)).toEqual({ adopt: [{ instanceId: "new", status: "terminating" }], promote: [], forget: [], retire: ["idle"] });
   });
 });

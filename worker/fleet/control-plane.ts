@@ -1,4 +1,4 @@
-// The FleetObject's two Postgres statements, run from its alarm (never on a request's path).
+// The FleetObject's Postgres statements, run from its alarm (never on a request's path).
 import { and, eq, inArray } from "drizzle-orm";
 import { instances } from "../../schema";
 import { withDb, type DbConfig } from "../db";
@@ -24,4 +24,17 @@ export async function writePromotions(config: DbConfig, instanceIds: string[]): 
       .set({ status: "ready", updatedAt: new Date() })
       .where(and(inArray(instances.id, instanceIds), inArray(instances.status, ["provisioning", "booting"]))),
   );
+}
+
+/** terminating → terminated; returns the rows changed (an operator may have moved one meanwhile). */
+export async function writeRetirements(config: DbConfig, instanceIds: string[]): Promise<string[]> {
+  if (instanceIds.length === 0) return [];
+  const rows = await withDb(config, (db) =>
+    db
+      .update(instances)
+      .set({ status: "terminated", updatedAt: new Date() })
+      .where(and(inArray(instances.id, instanceIds), eq(instances.status, "terminating")))
+      .returning({ id: instances.id }),
+  );
+  return rows.map((r) => r.id);
 }

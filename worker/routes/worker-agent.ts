@@ -82,6 +82,9 @@ async function report(c: Context<AppEnv>): Promise<Response> {
     knownStatus: identity.status,
     scope,
   });
+  if (!outcome.ok && outcome.reason === "terminated") {
+    throw new RouterError(409, `Instance ${identity.id} is terminated; its agent should stop.`, "instance_terminated", "instance_id");
+  }
   if (!outcome.ok) throw badRequest("`base_url` is required on first registration.", "base_url");
   const { status, baseUrl, persist } = outcome;
   if (persist) {

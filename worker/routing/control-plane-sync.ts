@@ -1,6 +1,7 @@
 // Postgres is the control plane's truth: a status an operator writes into `instances` (admin API
 // or a plain SQL UPDATE) replaces the one the fleet holds. One change flows the other way: the
-// fleet promotes a booting host that reports ready, and Postgres may not have seen that yet.
+// fleet promotes a booting host that reports ready, and Postgres may not have seen that yet; and it
+// retires a terminating host once nothing it was serving is still running (terminating → terminated).
 import type { InstanceStatus } from "../../schema";
 import type { FleetMember } from "./fleet-policy";
 
@@ -16,6 +17,8 @@ export interface Reconciliation {
   promote: string[];
   /** Members whose row no longer exists. */
   forget: string[];
+  /** Members terminating since before this read, with no request in flight: now terminated. */
+  retire: string[];
 }
 
 const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(["provisioning", "booting"]);
@@ -23,12 +26,13 @@ const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(["provisioning", "boot
 export function reconcile(members: Iterable<FleetMember>, rows: Iterable<ControlPlaneRow>): Reconciliation {
   const byId = new Map<string, InstanceStatus>();
   for (const r of rows) byId.set(r.id, r.status);
-  const out: Reconciliation = { adopt: [], promote: [], forget: [] };
+  const out: Reconciliation = { adopt: [], promote: [], forget: [], retire: [] };
   for (const m of members) {
     const status = byId.get(m.instanceId);
     if (status === undefined) out.forget.push(m.instanceId);
     else if (m.status === "ready" && BEFORE_READY.has(status)) out.promote.push(m.instanceId);
     else if (status !== m.status) out.adopt.push({ instanceId: m.instanceId, status });
+    else if (status === "terminating" && m.inflight === 0) out.retire.push(m.instanceId);
   }
   return out;
 }
