@@ -90,6 +90,16 @@ describe("usage rows: attribution and price", () => {
     expect(row).toMatchObject({ ...attribution(), ...tokens, usageEstimated: true, chargedAmount: chargedAmount(tokens, "0.5", "1.5") });
   });
 
+  it("estimates the prompt of messages given as content parts", async () => {
+    host.gpu.setFaults({ omitUsage: true });
+    const id = uniqueSlug("req-estimated-parts");
+    const parts = [{ type: "text" as const, text: "the first part, " }, { type: "text" as const, text: "and the second one" }];
+    const data = await client.chat.completions.create({ model: stack.model, messages: [{ role: "user", content: parts }] }, { headers: { "X-Request-Id": id } });
+    const chars = parts.reduce((n, p) => n + p.text.length, 0);
+    const row = await usageRowFor(stack, id);
+    expect(row).toMatchObject({ inputTokens: estimateTokens(chars), outputTokens: estimateTokens((data.choices[0]?.message.content ?? "").length), usageEstimated: true });
+  });
+
   it("estimates and marks a stream that came without usage, through an offering", async () => {
     host.gpu.setFaults({ omitUsage: true });
     const id = uniqueSlug("req-estimated-stream");

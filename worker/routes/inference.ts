@@ -44,17 +44,19 @@ function validateInput(body: Record<string, unknown>, spec: EndpointSpec): void 
   if (body.stream === true && !spec.streams) throw badRequest("This endpoint does not stream.", "stream");
 }
 
-/** Characters of prompt text, for estimating usage when a host reports none. */
+/**
+ * Characters of prompt text, for estimating usage when a host reports none: a string, a list of
+ * strings, messages whose content is a string or a list of parts (`{type: "text", text}`).
+ */
 function promptChars(body: Record<string, unknown>, spec: EndpointSpec): number {
-  const value = body[spec.input];
-  if (typeof value === "string") return value.length;
-  if (!Array.isArray(value)) return 0;
-  let n = 0;
-  for (const item of value) {
-    if (typeof item === "string") n += item.length;
-    else if (typeof item === "object" && item !== null && typeof (item as { content?: unknown }).content === "string") n += ((item as { content: string }).content).length;
-  }
-  return n;
+  const count = (value: unknown): number => {
+    if (typeof value === "string") return value.length;
+    if (Array.isArray(value)) return value.reduce((n: number, item: unknown) => n + count(item), 0);
+    if (typeof value !== "object" || value === null) return 0;
+    const { content, text } = value as { content?: unknown; text?: unknown };
+    return count(content ?? text);
+  };
+  return count(body[spec.input]);
 }
 
 export async function handleInference(c: Context<AppEnv>, endpoint: string, spec: EndpointSpec): Promise<Response> {
