@@ -8,9 +8,7 @@ import { waitFor } from "../support/wait";
 
 let stack: Stack;
 beforeAll(async () => {
-  // Every host here fails on purpose (503s, 500s, cuts); with the usual 5 s breaker cooldown the
-  // whole fleet would sit ejected and the mix would be mostly 503s. A short one keeps it flowing.
-  stack = await startStack({ hosts: 3, host: { tokenDelayMs: 4 }, vars: { BREAKER_COOLDOWN_MS: "50", BREAKER_MAX_COOLDOWN_MS: "100" } });
+  stack = await startStack({ hosts: 3, host: { tokenDelayMs: 4 } });
 });
 afterAll(() => stack?.dispose());
 

@@ -97,7 +97,11 @@ describe("GPU host failures", () => {
     gpu.setFaults({ refuse: true });
     await expectError(await call("/v1/chat/completions", { body: chat(stack) }), 502);
     gpu.setFaults({});
-    // The failure ejected the only host for a cooldown: nothing is routable now.
+    // The failure ejected the only host, but a fleet that is all cooling down is still tried
+    // (panic): the host has recovered, so the next request is served instead of refused.
+    expect((await call("/v1/chat/completions", { body: chat(stack) })).status).toBe(200);
+    stack.hosts[0]!.gpu.setWorkerStatus("draining");
+    await stack.hosts[0]!.gpu.heartbeatNow();
     const res = await call("/v1/chat/completions", { body: chat(stack) });
     await expectError(res, 503, "no_worker_available");
     expect(res.headers.get("retry-after")).toBeTruthy();

@@ -18,9 +18,7 @@ let client: OpenAI;
 
 beforeAll(async () => {
   // Slow enough that an abort after a few chunks lands while the host is still generating.
-  // This file's only host breaks streams on purpose; without a cooldown the circuit breaker would
-  // refuse the next test's request for 5 s (the breaker has its own test in fleet-faults).
-  stack = await startStack({ hosts: 1, host: { tokenDelayMs: 20 }, vars: { BREAKER_COOLDOWN_MS: "0" } });
+  stack = await startStack({ hosts: 1, host: { tokenDelayMs: 20 } });
   host = stack.hosts[0]!;
   client = new OpenAI({ baseURL: stack.baseURL, apiKey: stack.tenant.memberKey, maxRetries: 0 });
 });

@@ -31,6 +31,15 @@ describe("selectLeastLoaded", () => {
     expect(explainNoWorker([member("a", { status: "booting" })], NOW, defaultPolicy)).toMatch(/ready/);
     expect(explainNoWorker([member("a", { lastHeartbeatAt: 0 })], NOW, defaultPolicy)).toMatch(/heartbeat/);
   });
+  it("in a fleet that is all cooling down, routes anyway to the worker whose cooldown ends first (panic)", () => {
+    const soon = member("soon", { ejectedUntil: NOW + 1_000, reportedQueueDepth: 9 });
+    const later = member("later", { ejectedUntil: NOW + 9_000 });
+    const fleet = [later, soon, member("stale", { ejectedUntil: NOW + 1, lastHeartbeatAt: 0 }), member("draining", { ejectedUntil: NOW + 1, workerStatus: "draining" })];
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("soon");
+    // A worker this request already tried is not tried again; stale or draining ones never are.
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["soon"]))?.instanceId).toBe("later");
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["soon", "later"]))).toBeUndefined();
+  });
   it("breaks ties at random", () => {
     const fleet = [member("a"), member("b"), member("c")];
     const seen = new Set<string>();

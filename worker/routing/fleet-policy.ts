@@ -37,9 +37,14 @@ export function isFresh(m: FleetMember, now: number, policy: FleetPolicy): boole
   return now - m.lastHeartbeatAt <= policy.staleAfterMs;
 }
 
+/** Ready by the control plane and by its own word, and heard from lately: the breaker aside. */
+function isUp(m: FleetMember, now: number, policy: FleetPolicy): boolean {
+  return m.status === "ready" && m.workerStatus === "ready" && isFresh(m, now, policy);
+}
+
 /** May take new, unpinned work. */
 export function isRoutable(m: FleetMember, now: number, policy: FleetPolicy): boolean {
-  return m.status === "ready" && m.workerStatus === "ready" && isFresh(m, now, policy) && m.ejectedUntil <= now;
+  return isUp(m, now, policy) && m.ejectedUntil <= now;
 }
 
 /** Up to this many workers, every decision scans them all (well under a microsecond per worker). */
@@ -75,7 +80,7 @@ export function selectLeastLoaded(
   }
   let best = Infinity;
   for (const m of members) if (eligible(m)) best = Math.min(best, liveLoad(m));
-  if (best === Infinity) return undefined;
+  if (best === Infinity) return panicChoice(members, now, policy, exclude);
   const limit = best + policy.tieMargin;
   let ties = 0;
   for (const m of members) if (eligible(m) && liveLoad(m) <= limit) ties += 1;
@@ -84,6 +89,21 @@ export function selectLeastLoaded(
     if (eligible(m) && liveLoad(m) <= limit && pick-- === 0) return m;
   }
   return undefined;
+}
+
+/**
+ * When every ready, fresh worker is cooling down, the breaker has ejected the whole fleet (a network
+ * blip, or one bad request answered 500 by each host): refusing everything for the cooldown would
+ * turn it into an outage. As Envoy's panic threshold does, route anyway: to the worker whose
+ * cooldown ends first. Workers this request already tried stay excluded.
+ */
+function panicChoice(members: readonly FleetMember[], now: number, policy: FleetPolicy, exclude: ReadonlySet<string>): FleetMember | undefined {
+  let pick: FleetMember | undefined;
+  for (const m of members) {
+    if (exclude.has(m.instanceId) || !isUp(m, now, policy)) continue;
+    if (!pick || m.ejectedUntil < pick.ejectedUntil) pick = m;
+  }
+  return pick;
 }
 
 /** Why nothing could be chosen, for the 503 message. */
