@@ -81,6 +81,8 @@ describe("bad input", () => {
     await expectError(await call("/v1/chat/completions", { body: { messages: [{ role: "user", content: "x" }] } }), 400);
     expect((await expectError(await call("/v1/chat/completions", { body: { model: stack.model } }), 400)).param).toBe("messages");
     await expectError(await call("/v1/chat/completions", { body: chat(stack), headers: { "x-inventiv-session": "has spaces" } }), 400);
+    const badOptions = await expectError(await call("/v1/chat/completions", { body: chat(stack, "x", { stream: true, stream_options: "usage" }) }), 400);
+    expect(badOptions.param).toBe("stream_options");
   });
   it("answers 413 for a body over the limit", async () => {
     const huge = "x".repeat(70_000);

@@ -42,6 +42,10 @@ function validateInput(body: Record<string, unknown>, spec: EndpointSpec): void 
   if (!ok) throw badRequest(`\`${spec.input}\` is required and must be ${spec.input === "messages" ? "a non-empty array of messages" : "a string or a non-empty array"}.`, spec.input);
   if (body.stream !== undefined && typeof body.stream !== "boolean") throw badRequest("`stream` must be a boolean.", "stream");
   if (body.stream === true && !spec.streams) throw badRequest("This endpoint does not stream.", "stream");
+  const options = body.stream_options;
+  if (options !== undefined && options !== null && (typeof options !== "object" || Array.isArray(options))) {
+    throw badRequest("`stream_options` must be an object.", "stream_options");
+  }
 }
 
 /**
