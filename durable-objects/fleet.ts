@@ -11,6 +11,7 @@ import {
   defaultPolicy,
   ejectAfterFailure,
   explainNoWorker,
+  isIdle,
   isRoutable,
   liveLoad,
   selectLeastLoaded,
@@ -210,7 +211,8 @@ export class FleetObject extends DurableObject<Env> {
     if (!this.scope || this.members.size === 0) return;
     try {
       const readAt = Date.now();
-      const changes = reconcile(this.members.values(), await readInstanceStatuses(this.env, this.scope));
+      const rows = await readInstanceStatuses(this.env, this.scope);
+      const changes = reconcile(this.members.values(), rows, (m) => isIdle(m, Date.now(), this.policy));
       const now = Date.now();
       for (const { instanceId, status } of changes.adopt) {
         const member = this.members.get(instanceId);

@@ -116,12 +116,18 @@ export class SessionObject extends DurableObject<Env> {
     }
     if (input.newRequest) next.requests += 1;
     next.lastUsedAt = now;
-    this.state = next;
-    await this.ctx.storage.put(STATE_KEY, next);
-    if (!this.alarmSet) {
-      this.alarmSet = true;
-      await this.ctx.storage.setAlarm(now + this.idleTtlMs);
+    try {
+      await this.ctx.storage.put(STATE_KEY, next);
+      if (!this.alarmSet) {
+        await this.ctx.storage.setAlarm(now + this.idleTtlMs);
+        this.alarmSet = true;
+      }
+    } catch (err) {
+      // The caller will see an error, not this lease: hand it back before it counts as load.
+      await fleet.release(result.lease.leaseId, "ok");
+      throw err;
     }
+    this.state = next;
     return { ...result, repin };
   }
 }

@@ -110,7 +110,7 @@ describe("a hung host", () => {
 describe("a host answering 4xx, and the circuit breaker", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ hosts: 2, vars: { BREAKER_COOLDOWN_MS: "2000" } });
+    stack = await startStack({ hosts: 2, vars: { BREAKER_COOLDOWN_MS: "4000" } });
   });
   afterAll(() => stack?.dispose());
 

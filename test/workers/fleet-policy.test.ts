@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultPolicy, ejectAfterFailure, explainNoWorker, isRoutable, selectLeastLoaded, type FleetMember } from "../../worker/routing/fleet-policy";
+import { defaultPolicy, ejectAfterFailure, explainNoWorker, isIdle, isRoutable, selectLeastLoaded, type FleetMember } from "../../worker/routing/fleet-policy";
 import { member, NOW } from "./support/fleet-member";
 
 
@@ -31,14 +31,19 @@ describe("selectLeastLoaded", () => {
     expect(explainNoWorker([member("a", { status: "booting" })], NOW, defaultPolicy)).toMatch(/ready/);
     expect(explainNoWorker([member("a", { lastHeartbeatAt: 0 })], NOW, defaultPolicy)).toMatch(/heartbeat/);
   });
-  it("in a fleet that is all cooling down, routes anyway to the worker whose cooldown ends first (panic)", () => {
-    const soon = member("soon", { ejectedUntil: NOW + 1_000, reportedQueueDepth: 9 });
-    const later = member("later", { ejectedUntil: NOW + 9_000 });
-    const fleet = [later, soon, member("stale", { ejectedUntil: NOW + 1, lastHeartbeatAt: 0 }), member("draining", { ejectedUntil: NOW + 1, workerStatus: "draining" })];
-    expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("soon");
+  it("in a fleet that is all cooling down, routes anyway to the least loaded of its workers (panic)", () => {
+    const busy = member("busy", { ejectedUntil: NOW + 1_000, reportedQueueDepth: 9 });
+    const idle = member("idle", { ejectedUntil: NOW + 9_000 });
+    const fleet = [busy, idle, member("stale", { ejectedUntil: NOW + 1, lastHeartbeatAt: 0 }), member("draining", { ejectedUntil: NOW + 1, workerStatus: "draining" })];
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("idle");
     // A worker this request already tried is not tried again; stale or draining ones never are.
-    expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["soon"]))?.instanceId).toBe("later");
-    expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["soon", "later"]))).toBeUndefined();
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["idle"]))?.instanceId).toBe("busy");
+    expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["idle", "busy"]))).toBeUndefined();
+    // Not herded onto one: equally loaded ejected workers share the traffic.
+    const even = [member("a", { ejectedUntil: NOW + 1_000 }), member("b", { ejectedUntil: NOW + 9_000 })];
+    const seen = new Set<string>();
+    for (let i = 0; i < 50; i++) seen.add(selectLeastLoaded(even, NOW, defaultPolicy)?.instanceId ?? "");
+    expect(seen).toEqual(new Set(["a", "b"]));
   });
   it("breaks ties at random", () => {
     const fleet = [member("a"), member("b"), member("c")];
@@ -46,6 +51,16 @@ describe("selectLeastLoaded", () => {
     for (let i = 0; i < 100; i++) seen.add(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId ?? "");
     expect(seen).toEqual(new Set(["a", "b", "c"]));
     expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(), () => 0.99)?.instanceId).toBe("c");
+  });
+});
+
+describe("isIdle", () => {
+  it("needs both no open lease and an empty reported queue, unless the host has gone silent", () => {
+    expect(isIdle(member("a"), NOW, defaultPolicy)).toBe(true);
+    expect(isIdle(member("a", { inflight: 1 }), NOW, defaultPolicy)).toBe(false);
+    // Leases lost to a restart: the host's own queue still says it is busy.
+    expect(isIdle(member("a", { reportedQueueDepth: 2 }), NOW, defaultPolicy)).toBe(false);
+    expect(isIdle(member("a", { reportedQueueDepth: 2, lastHeartbeatAt: NOW - defaultPolicy.staleAfterMs - 1 }), NOW, defaultPolicy)).toBe(true);
   });
 });
 

@@ -65,6 +65,7 @@ describe("circuit breaker", () => {
 });
 
 describe("reconcile with Postgres", () => {
+  const idle = (m: FleetMember) => m.inflight === 0;
   it("adopts operator statuses, writes back the fleet's own promotions, forgets deleted rows", () => {
     const fleet = [member("a"), member("b"), member("c", { status: "booting" }), member("d"), member("e", { status: "draining" })];
     const rows = [
@@ -73,7 +74,7 @@ describe("reconcile with Postgres", () => {
       { id: "c", status: "booting" as const },
       { id: "e", status: "booting" as const },
     ];
-    expect(reconcile(fleet, rows)).toEqual({
+    expect(reconcile(fleet, rows, idle)).toEqual({
       adopt: [
         { instanceId: "b", status: "terminating" },
         { instanceId: "e", status: "booting" },
@@ -82,13 +83,13 @@ describe("reconcile with Postgres", () => {
       forget: ["d"],
       retire: [],
     });
-    expect(reconcile([member("p")], [{ id: "p", status: "booting" }])).toEqual({ adopt: [], promote: ["p"], forget: [], retire: [] });
+    expect(reconcile([member("p")], [{ id: "p", status: "booting" }], idle)).toEqual({ adopt: [], promote: ["p"], forget: [], retire: [] });
   });
 
-  it("retires a member terminating since before the read once nothing is in flight on it", () => {
-    const fleet = [member("idle", { status: "terminating" }), member("busy", { status: "terminating", inflight: 2 }), member("new")];
-    const rows = ["idle", "busy", "new"].map((id) => ({ id, status: "terminating" as const }));
-    // "new" is only now learning it is terminating: it stays so for one sync, visible to operators.
-    expect(reconcile(fleet, rows)).toEqual({ adopt: [{ instanceId: "new", status: "terminating" }], promote: [], forget: [], retire: ["idle"] });
+  it("retires a member terminating since before the read once it runs nothing", () => {
+    const fleet = [member("quiet", { status: "terminating" }), member("busy", { status: "terminating", inflight: 2 }), member("new")];
+    const rows = ["quiet", "busy", "new"].map((id) => ({ id, status: "terminating" as const }));
+    // "new" is only now learning it is terminating: it stays so until the next sync.
+    expect(reconcile(fleet, rows, idle)).toEqual({ adopt: [{ instanceId: "new", status: "terminating" }], promote: [], forget: [], retire: ["quiet"] });
   });
 });

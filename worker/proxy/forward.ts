@@ -79,8 +79,9 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
   const timeoutMs = attemptTimeoutMs(env, plan.stream);
   // Between two chunks of a body that has started, a host is allowed the short timeout.
   const idleMs = attemptTimeoutMs(env, true);
-  // A hung worker may use up one attempt's timeout and still leave time to try another.
-  const budgetMs = Number(env.UPSTREAM_BUDGET_MS ?? 2 * timeoutMs);
+  // A hung worker may use up one attempt's timeout and still leave time to try another. The budget
+  // setting is for streams: a non-streamed answer always gets twice its generation timeout.
+  const budgetMs = plan.stream ? Number(env.UPSTREAM_BUDGET_MS ?? 2 * timeoutMs) : 2 * timeoutMs;
   const fleet = fleetFor(env, { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id });
   const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey);
   const tried: string[] = [];
@@ -117,9 +118,9 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
     if (!upstream.ok) {
       // Not retried (4xx: the request's fault; other 5xx: may not be safe to repeat), but a 5xx
       // still counts against the host's breaker, so a host failing fast does not attract traffic.
-      const failure = await readUpstreamError(upstream);
+      const failure = await readUpstreamError(upstream, idleMs);
       const end: RelayEnd = { outcome: "completed", usage: null, outputChars: 0, error: failure.message };
-      const released = fleet.release(lease.leaseId, upstream.status >= 500 ? "worker_failed" : "ok");
+      const released = fleet.release(lease.leaseId, upstream.status >= 500 || failure.broken ? "worker_failed" : "ok");
       const event = usage(lease.instanceId, upstream.status, attempt, end);
       const settled = Promise.all([Promise.resolve(released).catch(logReleaseFailure(plan)), recordUsage(env, event)]).then(
         (): Settled => ({ instanceId: lease.instanceId, status: upstream.status, attempts: attempt, outcome: "completed", inputTokens: 0, outputTokens: 0 }),

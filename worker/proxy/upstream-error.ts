@@ -12,21 +12,36 @@ export interface UpstreamError {
   text: string;
   /** For the usage row and the log. */
   message: string;
+  /** The host stalled or broke while sending it: a fault of the host's, beyond its status. */
+  broken: boolean;
 }
 
-async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<string> {
+/** The body's text (at most MAX_ERROR_BYTES), or null when it stalled past `timeoutMs` or broke. */
+async function readCapped(body: ReadableStream<Uint8Array> | null, timeoutMs: number): Promise<string | null> {
   if (!body) return "";
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    text += decoder.decode(value, { stream: true });
-    if (text.length > MAX_ERROR_BYTES) {
-      await reader.cancel();
-      return text.slice(0, MAX_ERROR_BYTES);
+  let stalled = false;
+  const timer = setTimeout(() => {
+    stalled = true;
+    reader.cancel().catch(() => {}); // ends the pending read as done
+  }, timeoutMs);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (stalled) return null;
+      if (done) return text + decoder.decode();
+      text += decoder.decode(value, { stream: true });
+      if (text.length > MAX_ERROR_BYTES) {
+        await reader.cancel();
+        return text.slice(0, MAX_ERROR_BYTES);
+      }
     }
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -41,26 +56,35 @@ function parse(text: string): Record<string, unknown> | null {
   }
 }
 
-export async function readUpstreamError(response: Response): Promise<UpstreamError> {
-  const text = await readCapped(response.body);
+/** Never throws: a body that stalls past `timeoutMs` or breaks still gives the client an answer. */
+export async function readUpstreamError(response: Response, timeoutMs: number): Promise<UpstreamError> {
+  const text = await readCapped(response.body, timeoutMs);
+  if (text === null) {
+    const message = `The GPU worker answered HTTP ${response.status}, then broke off its error body.`;
+    return { text: JSON.stringify(shaped(response.status, { message })), message, broken: true };
+  }
   const json = parse(text);
   const nested = json?.error;
   if (typeof nested === "object" && nested !== null && str((nested as Record<string, unknown>).message)) {
-    return { text, message: String((nested as Record<string, unknown>).message) };
+    return { text, message: String((nested as Record<string, unknown>).message), broken: false };
   }
   const flat = json ?? {};
   const detail = flat.detail;
   const message =
     str(flat.message) ??
+    str(nested) ??
     str(detail) ??
     (detail !== undefined ? JSON.stringify(detail) : `The GPU worker answered HTTP ${response.status} without an error message.`);
-  const body: OpenAIErrorBody = {
+  return { text: JSON.stringify(shaped(response.status, { ...flat, message })), message, broken: false };
+}
+
+function shaped(status: number, fields: Record<string, unknown> & { message: string }): OpenAIErrorBody {
+  return {
     error: {
-      message,
-      type: str(flat.type) ?? (response.status >= 500 ? "upstream_error" : "invalid_request_error"),
-      param: str(flat.param),
-      code: str(flat.code),
+      message: fields.message,
+      type: str(fields.type) ?? (status >= 500 ? "upstream_error" : "invalid_request_error"),
+      param: str(fields.param),
+      code: str(fields.code),
     },
   };
-  return { text: JSON.stringify(body), message };
 }

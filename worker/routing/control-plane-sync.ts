@@ -23,7 +23,11 @@ export interface Reconciliation {
 
 const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(["provisioning", "booting"]);
 
-export function reconcile(members: Iterable<FleetMember>, rows: Iterable<ControlPlaneRow>): Reconciliation {
+/**
+ * `idle` says a member runs nothing: the router's own leases are not enough evidence (they start at
+ * zero when the object restarts, and a lease expires after 15 minutes), so the host's word counts too.
+ */
+export function reconcile(members: Iterable<FleetMember>, rows: Iterable<ControlPlaneRow>, idle: (m: FleetMember) => boolean): Reconciliation {
   const byId = new Map<string, InstanceStatus>();
   for (const r of rows) byId.set(r.id, r.status);
   const out: Reconciliation = { adopt: [], promote: [], forget: [], retire: [] };
@@ -32,7 +36,7 @@ export function reconcile(members: Iterable<FleetMember>, rows: Iterable<Control
     if (status === undefined) out.forget.push(m.instanceId);
     else if (m.status === "ready" && BEFORE_READY.has(status)) out.promote.push(m.instanceId);
     else if (status !== m.status) out.adopt.push({ instanceId: m.instanceId, status });
-    else if (status === "terminating" && m.inflight === 0) out.retire.push(m.instanceId);
+    else if (status === "terminating" && idle(m)) out.retire.push(m.instanceId);
   }
   return out;
 }

@@ -42,6 +42,14 @@ function isUp(m: FleetMember, now: number, policy: FleetPolicy): boolean {
   return m.status === "ready" && m.workerStatus === "ready" && isFresh(m, now, policy);
 }
 
+/**
+ * Runs nothing: no lease open here, and the host reports an empty queue (or has gone silent for
+ * good). Leases alone are not enough: they restart at zero with the object, and expire.
+ */
+export function isIdle(m: FleetMember, now: number, policy: FleetPolicy): boolean {
+  return m.inflight === 0 && (m.reportedQueueDepth === 0 || !isFresh(m, now, policy));
+}
+
 /** May take new, unpinned work. */
 export function isRoutable(m: FleetMember, now: number, policy: FleetPolicy): boolean {
   return isUp(m, now, policy) && m.ejectedUntil <= now;
@@ -58,6 +66,11 @@ const MAX_DRAWS = 4 * SAMPLED_CHOICES;
  * heartbeats do not all land on one worker. A fleet larger than EXACT_SCAN_LIMIT is sampled
  * instead, so the cost of a decision stays flat as the fleet grows (bench/selection.ts); a fleet
  * so unroutable that sampling cannot find enough candidates falls back to the exact scan.
+ *
+ * Panic: when every ready, fresh worker is cooling down, the breaker has ejected the whole fleet (a
+ * network blip, or one bad request answered 500 by each host), and refusing everything for the
+ * cooldown would turn that into an outage. As Envoy does, the breaker is then ignored and the
+ * least-loaded of those workers is chosen. Workers this request already tried stay excluded.
  */
 export function selectLeastLoaded(
   members: readonly FleetMember[],
@@ -66,22 +79,33 @@ export function selectLeastLoaded(
   exclude: ReadonlySet<string> = new Set(),
   random: () => number = Math.random,
 ): FleetMember | undefined {
-  const eligible = (m: FleetMember) => !exclude.has(m.instanceId) && isRoutable(m, now, policy);
+  const routable = (m: FleetMember) => !exclude.has(m.instanceId) && isRoutable(m, now, policy);
   if (members.length > EXACT_SCAN_LIMIT) {
     let best: FleetMember | undefined;
     let found = 0;
     for (let draws = 0; found < SAMPLED_CHOICES && draws < MAX_DRAWS; draws++) {
       const m = members[Math.floor(random() * members.length)];
-      if (!m || !eligible(m)) continue;
+      if (!m || !routable(m)) continue;
       found += 1;
       if (!best || liveLoad(m) < liveLoad(best)) best = m;
     }
     if (found === SAMPLED_CHOICES) return best;
   }
+  const panic = (m: FleetMember) => !exclude.has(m.instanceId) && isUp(m, now, policy);
+  return leastLoadedOf(members, routable, policy.tieMargin, random) ?? leastLoadedOf(members, panic, policy.tieMargin, random);
+}
+
+/** Exact scan: the eligible members within `tieMargin` of the lowest live load, one picked at random. */
+function leastLoadedOf(
+  members: readonly FleetMember[],
+  eligible: (m: FleetMember) => boolean,
+  tieMargin: number,
+  random: () => number,
+): FleetMember | undefined {
   let best = Infinity;
   for (const m of members) if (eligible(m)) best = Math.min(best, liveLoad(m));
-  if (best === Infinity) return panicChoice(members, now, policy, exclude);
-  const limit = best + policy.tieMargin;
+  if (best === Infinity) return undefined;
+  const limit = best + tieMargin;
   let ties = 0;
   for (const m of members) if (eligible(m) && liveLoad(m) <= limit) ties += 1;
   let pick = Math.floor(random() * ties);
@@ -89,21 +113,6 @@ export function selectLeastLoaded(
     if (eligible(m) && liveLoad(m) <= limit && pick-- === 0) return m;
   }
   return undefined;
-}
-
-/**
- * When every ready, fresh worker is cooling down, the breaker has ejected the whole fleet (a network
- * blip, or one bad request answered 500 by each host): refusing everything for the cooldown would
- * turn it into an outage. As Envoy's panic threshold does, route anyway: to the worker whose
- * cooldown ends first. Workers this request already tried stay excluded.
- */
-function panicChoice(members: readonly FleetMember[], now: number, policy: FleetPolicy, exclude: ReadonlySet<string>): FleetMember | undefined {
-  let pick: FleetMember | undefined;
-  for (const m of members) {
-    if (exclude.has(m.instanceId) || !isUp(m, now, policy)) continue;
-    if (!pick || m.ejectedUntil < pick.ejectedUntil) pick = m;
-  }
-  return pick;
 }
 
 /** Why nothing could be chosen, for the 503 message. */
