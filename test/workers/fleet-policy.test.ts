@@ -54,6 +54,18 @@ describe("selectLeastLoaded", () => {
   });
 });
 
+describe("half-open breaker", () => {
+  it("lets a worker that failed take one request at a time after its cooldown, until one succeeds", () => {
+    const recovering = member("r", { consecutiveFailures: 2, ejectedUntil: NOW - 1 });
+    expect(isRoutable(recovering, NOW, defaultPolicy)).toBe(true); // the probe
+    expect(isRoutable({ ...recovering, inflight: 1 }, NOW, defaultPolicy)).toBe(false); // while it runs
+    expect(isRoutable({ ...recovering, inflight: 3, consecutiveFailures: 0 }, NOW, defaultPolicy)).toBe(true); // closed
+    // With a healthy worker beside it, a burst goes to the healthy one while the probe runs.
+    const fleet = [{ ...recovering, inflight: 1 }, member("ok", { reportedQueueDepth: 5 })];
+    for (let i = 0; i < 20; i++) expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("ok");
+  });
+});
+
 describe("isIdle", () => {
   it("needs both no open lease and an empty reported queue, unless the host has gone silent", () => {
     expect(isIdle(member("a"), NOW, defaultPolicy)).toBe(true);

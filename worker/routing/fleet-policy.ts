@@ -50,9 +50,17 @@ export function isIdle(m: FleetMember, now: number, policy: FleetPolicy): boolea
   return m.inflight === 0 && (m.reportedQueueDepth === 0 || !isFresh(m, now, policy));
 }
 
+/**
+ * Circuit breaker state: ejected during its cooldown; after it, half-open: a worker that failed
+ * takes one request at a time (a probe) until one succeeds, instead of a burst it may fail again.
+ */
+export function isCoolingDown(m: FleetMember, now: number): boolean {
+  return m.ejectedUntil > now || (m.consecutiveFailures > 0 && m.inflight > 0);
+}
+
 /** May take new, unpinned work. */
 export function isRoutable(m: FleetMember, now: number, policy: FleetPolicy): boolean {
-  return isUp(m, now, policy) && m.ejectedUntil <= now;
+  return isUp(m, now, policy) && !isCoolingDown(m, now);
 }
 
 /** Up to this many workers, every decision scans them all (well under a microsecond per worker). */

@@ -1,7 +1,7 @@
 // Session affinity as a pure function. A session stays on its pinned worker, whose KV cache holds
 // the conversation's prefix, unless that worker can no longer take new work or is busier than
 // the least-loaded worker by more than a margin; then it moves, and the reason is recorded.
-import { isFresh, liveLoad, selectLeastLoaded, type FleetMember, type FleetPolicy } from "./fleet-policy";
+import { isCoolingDown, isFresh, liveLoad, selectLeastLoaded, type FleetMember, type FleetPolicy } from "./fleet-policy";
 
 export type RepinReason =
   | "first_request"
@@ -44,7 +44,7 @@ export function unroutableReason(m: FleetMember, now: number, policy: FleetPolic
   if (m.status === "terminating" || m.status === "terminated" || m.status === "failed") return "worker_retired";
   if (m.status !== "ready" || m.workerStatus !== "ready") return "worker_not_ready";
   if (!isFresh(m, now, policy)) return "worker_stale";
-  if (m.ejectedUntil > now) return "worker_ejected";
+  if (isCoolingDown(m, now)) return "worker_ejected";
   return null;
 }
 
