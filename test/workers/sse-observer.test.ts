@@ -40,11 +40,16 @@ describe("SSE relay", () => {
     expect(end).toMatchObject({ outcome: "completed", usage: { inputTokens: 11, outputTokens: 3 } });
   });
 
-  it("removes the usage chunk the client did not ask for, and still records usage", async () => {
+  it("gives a client that did not ask for usage the stream a host sends such a client, and still records usage", async () => {
     const { text, end } = await run([enc.encode(vllmStream)], false);
-    expect(text).not.toContain('"prompt_tokens"');
-    expect(text.endsWith(DONE)).toBe(true);
+    // No usage chunk, and no `"usage": null` on the others: the router asked for usage, not the client.
+    const plain = (content: string, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+    expect(text).toBe(plain("") + plain("Hel") + ": keep-alive\n\n" + plain("lo ") + plain("wörld", "stop") + DONE);
     expect(end.usage).toEqual({ inputTokens: 11, outputTokens: 3 });
+    // A host writing the member elsewhere, or with spaces, gets it removed too.
+    const spaced = `data: {"id": "c2", "usage": null, "choices": [{"index": 0, "delta": {"content": "x"}}]}\n\n` + usageChunk + DONE;
+    expect((await run([enc.encode(spaced)], false)).text).toBe(`data: {"id":"c2","choices":[{"index":0,"delta":{"content":"x"}}]}\n\n${DONE}`);
   });
 
   it("gives identical output and usage for a stream cut into two reads at every byte", async () => {
@@ -128,7 +133,7 @@ describe("SSE relay", () => {
   it("fails a stream whose event never ends instead of buffering without bound", async () => {
     const endless = enc.encode(`data: ${"x".repeat(1024 * 1024)}`);
     const parts = [enc.encode(chunk("Hel")), ...Array.from({ length: 10 }, () => endless)];
-    const { text, end } = await run(parts, false);
+    const { text, end } = await run(parts, true);
     expect(text.startsWith(chunk("Hel"))).toBe(true);
     expect(text).toContain("upstream_event_too_large");
     expect(text).not.toContain("[DONE]");
@@ -138,7 +143,7 @@ describe("SSE relay", () => {
 
   it("turns a stream that ends without [DONE] into an error event and a failure", async () => {
     const cut = chunk("") + chunk("Hel");
-    const { text, end } = await run([enc.encode(cut)], false);
+    const { text, end } = await run([enc.encode(cut)], true);
     expect(text.startsWith(cut)).toBe(true);
     expect(text).toContain('"code":"upstream_stream_cut"');
     expect(text).not.toContain("[DONE]");

@@ -1,5 +1,6 @@
 // Reads an OpenAI/vLLM SSE stream event by event (not read by read) as it passes:
-// records usage, drops the usage chunk the client did not ask for, turns an in-stream error
+// records usage, drops the usage chunk the client did not ask for (and the `"usage": null` that
+// asking put on every chunk, so the stream is what the host sends such a client), turns an in-stream error
 // or a cut into an OpenAI-shaped error event, and never forwards [DONE] after an error.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { usageFromWire, type TokenUsage } from "../usage/event";
@@ -25,6 +26,15 @@ function serialize(ev: EventSourceMessage): string {
   if (ev.id !== undefined) out += `id: ${ev.id}\n`;
   for (const line of ev.data.split("\n")) out += `data: ${line}\n`;
   return `${out}\n`;
+}
+
+const NULL_USAGE_TAIL = ',"usage":null}';
+
+/** A chunk's data without its `"usage": null` member (vLLM writes it last, compact: a slice suffices). */
+function withoutNullUsage(data: string, chunk: Chunk): string {
+  if (data.endsWith(NULL_USAGE_TAIL)) return `${data.slice(0, -NULL_USAGE_TAIL.length)}}`;
+  const { usage: _dropped, ...rest } = chunk;
+  return JSON.stringify(rest);
 }
 
 /** The upstream's error object in OpenAI's shape, whichever vLLM version sent it. */
@@ -70,7 +80,8 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     }
     const usageOnly = Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage;
     if (usageOnly && !opts.clientWantsUsage) return;
-    out += serialize(ev);
+    if (chunk.usage === null && !opts.clientWantsUsage) out += serialize({ ...ev, data: withoutNullUsage(ev.data, chunk) });
+    else out += serialize(ev);
   };
   const parser = createParser({
     onEvent,
