@@ -3,11 +3,15 @@
 // background reload runs (stale-while-revalidate), and while reloads fail it keeps being served for
 // up to `staleIfErrorMs` (stale-if-error), with at most one attempt per `retryMs` so an outage
 // does not put a connection attempt on every request. Concurrent loads of a key share one query.
+// A key found not to exist is remembered as such for `missMs`, so made-up keys (an unknown API key,
+// a bogus worker token) cannot each cost a query either.
 
 export interface MemoPolicy {
   freshMs: number;
   staleIfErrorMs: number;
   retryMs: number;
+  /** How long "does not exist" is believed (0 or absent: not remembered). */
+  missMs?: number;
 }
 
 export interface GetOptions {
@@ -27,6 +31,8 @@ interface Entry<V> {
 export class StaleIfErrorMemo<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly loading = new Map<string, Promise<V | undefined>>();
+  /** Keys that did not exist, and until when that answer stands. */
+  private readonly misses = new Map<string, number>();
 
   constructor(private readonly maxEntries = 10_000) {}
 
@@ -34,10 +40,12 @@ export class StaleIfErrorMemo<V> {
    * The value for `key`. A fresh one is returned as is; a missing one, or any with `force`, is
    * loaded; a stale one is served at once and refreshed through `background` when that is given
    * (stale-while-revalidate), else reloaded first. `load` resolving undefined means "does not
-   * exist": the entry is dropped. A failing load throws only when nothing servable is held.
+   * exist": the entry is dropped and the miss remembered for `missMs`. A failing load throws only
+   * when nothing servable is held.
    */
   async get(key: string, load: () => Promise<V | undefined>, policy: MemoPolicy, options: GetOptions = {}): Promise<V | undefined> {
     const now = Date.now();
+    if (!options.force && (this.misses.get(key) ?? 0) > now) return undefined;
     const entry = this.entries.get(key);
     if (entry && now - entry.loadedAt < policy.freshMs + policy.staleIfErrorMs) {
       if (now - entry.loadedAt < policy.freshMs && !options.force) return entry.value;
@@ -54,7 +62,7 @@ export class StaleIfErrorMemo<V> {
     const started = Date.now();
     try {
       const value = await this.loadOnce(key, load);
-      if (value === undefined) this.entries.delete(key);
+      if (value === undefined) this.forget(key, started + (policy.missMs ?? 0));
       else this.set(key, value);
       return value;
     } catch (err) {
@@ -73,6 +81,14 @@ export class StaleIfErrorMemo<V> {
   set(key: string, value: V): void {
     if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
     this.entries.set(key, { value, loadedAt: Date.now(), retryAt: 0 });
+    this.misses.delete(key);
+  }
+
+  private forget(key: string, missUntil: number): void {
+    this.entries.delete(key);
+    if (missUntil <= Date.now()) return;
+    if (this.misses.size >= this.maxEntries) this.misses.clear();
+    this.misses.set(key, missUntil);
   }
 
   delete(key: string): void {
@@ -96,6 +112,7 @@ const positive = (value: string | undefined, fallback: number): number => {
 
 export const STALE_IF_ERROR_MS = 60 * 60_000;
 const RETRY_AFTER_FAILURE_MS = 5_000;
+const REMEMBER_MISS_MS = 5_000;
 
 /** A policy from a freshness var (ms) and the shared STALE_IF_ERROR_MS var. */
 export function memoPolicy(freshVar: string | undefined, freshDefaultMs: number, staleVar: string | undefined): MemoPolicy {
@@ -103,5 +120,6 @@ export function memoPolicy(freshVar: string | undefined, freshDefaultMs: number,
     freshMs: positive(freshVar, freshDefaultMs),
     staleIfErrorMs: positive(staleVar, STALE_IF_ERROR_MS),
     retryMs: RETRY_AFTER_FAILURE_MS,
+    missMs: REMEMBER_MISS_MS,
   };
 }

@@ -17,6 +17,26 @@ describe("StaleIfErrorMemo", () => {
     expect(await memo.get("k", load, policy, { force: true })).toBe("v2");
   });
 
+  it("remembers a key that does not exist for missMs, so made-up keys cannot each cost a load", async () => {
+    const memo = new StaleIfErrorMemo<string>();
+    let loads = 0;
+    let exists = false;
+    const load = async () => (++loads, exists ? "v" : undefined);
+    const policy = { ...always, freshMs: 3_600_000, missMs: 3_600_000 };
+    expect(await memo.get("k", load, policy)).toBeUndefined();
+    exists = true;
+    expect(await memo.get("k", load, policy)).toBeUndefined();
+    expect(loads).toBe(1);
+    expect(await memo.get("k", load, policy, { force: true })).toBe("v"); // force looks again
+    // Without missMs a miss is asked about every time.
+    const fresh = new StaleIfErrorMemo<string>();
+    let asked = 0;
+    const none = async () => (++asked, undefined);
+    await fresh.get("k", none, always);
+    await fresh.get("k", none, always);
+    expect(asked).toBe(2);
+  });
+
   it("serves the stale value when the reload fails, and does not retry before retryMs", async () => {
     const memo = new StaleIfErrorMemo<string>();
     expect(await memo.get("k", async () => "v1", always)).toBe("v1");

@@ -11,15 +11,10 @@ import { sha256Hex } from "../hash";
 import { RouterError } from "../errors";
 import type { Env } from "../env";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
-import { TtlCache } from "../ttl-cache";
 
 const AUTH_CACHE_TTL_MS = 30_000;
 const LAST_USED_EVERY_MS = 60_000;
 const callers = new StaleIfErrorMemo<Caller & { lastUsedWrittenAt: number }>();
-/** Hashes Postgres did not know, remembered briefly: made-up keys must not each cost a query. */
-const UNKNOWN_KEY_MS = 5_000;
-const unknownKeys = new TtlCache<true>(UNKNOWN_KEY_MS, 10_000);
-const invalidKey = () => new RouterError(401, "Invalid or revoked API key.", "invalid_api_key");
 
 export function presentedKey(headers: Headers): string | undefined {
   const bearer = headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
@@ -49,7 +44,6 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
     throw new RouterError(401, "Missing API key: send `Authorization: Bearer sk-…` or `X-API-Key`.", "missing_api_key");
   }
   const hash = await sha256Hex(key);
-  if (unknownKeys.get(hash)) throw invalidKey();
   const policy = memoPolicy(c.env.AUTH_CACHE_TTL_MS, AUTH_CACHE_TTL_MS, c.env.STALE_IF_ERROR_MS);
   let caller: (Caller & { lastUsedWrittenAt: number }) | undefined;
   try {
@@ -59,10 +53,8 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
     console.error(JSON.stringify({ msg: "auth_unavailable", error: String(err) }));
     throw new RouterError(503, "API keys cannot be verified right now; retry shortly.", "auth_unavailable", null, { "retry-after": "5" });
   }
-  if (!caller) {
-    unknownKeys.set(hash, true);
-    throw invalidKey();
-  }
+  // An unknown key's miss is remembered by the memo (5 s): made-up keys cannot each cost a query.
+  if (!caller) throw new RouterError(401, "Invalid or revoked API key.", "invalid_api_key");
   const now = Date.now();
   if (now - caller.lastUsedWrittenAt > LAST_USED_EVERY_MS) {
     caller.lastUsedWrittenAt = now;

@@ -1,7 +1,7 @@
 // The attempt flow, straight line: lease a worker, call it, and either relay its answer or,
 // if it failed before sending a byte, release it as failed and try another. An error answer that
 // is not retried goes back to the client in OpenAI's shape (upstream-error.ts).
-import type { Lease } from "../../durable-objects/fleet";
+import type { Lease, LeaseOutcome } from "../../durable-objects/fleet";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
 import type { UsageEvent } from "../usage/event";
@@ -90,6 +90,14 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
   const usage = (instanceId: string | null, httpStatus: number, attempts: number, relay: RelayEnd): UsageEvent =>
     usageEventFor(plan, { instanceId, httpStatus, attempts, startedAt: started, endedAt: Date.now(), relay });
 
+  /** An answered request has ended: return its lease and meter it (independently: one failing never costs the other). */
+  const settle = async (lease: Lease, attempt: number, status: number, end: RelayEnd, health: LeaseOutcome): Promise<Settled> => {
+    const released = Promise.resolve(fleet.release(lease.leaseId, health)).catch(logReleaseFailure(plan));
+    const event = usage(lease.instanceId, status, attempt, end);
+    await Promise.all([released, recordUsage(env, event)]);
+    return { instanceId: lease.instanceId, status, attempts: attempt, outcome: end.outcome, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+  };
+
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && Date.now() - started < budgetMs; attempt++) {
     const pick = await acquire(tried, attempt);
     if (!pick.ok) {
@@ -120,24 +128,14 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
       // still counts against the host's breaker, so a host failing fast does not attract traffic.
       const failure = await readUpstreamError(upstream, idleMs);
       const end: RelayEnd = { outcome: "completed", usage: null, outputChars: 0, error: failure.message };
-      const released = fleet.release(lease.leaseId, upstream.status >= 500 || failure.broken ? "worker_failed" : "ok");
-      const event = usage(lease.instanceId, upstream.status, attempt, end);
-      const settled = Promise.all([Promise.resolve(released).catch(logReleaseFailure(plan)), recordUsage(env, event)]).then(
-        (): Settled => ({ instanceId: lease.instanceId, status: upstream.status, attempts: attempt, outcome: "completed", inputTokens: 0, outputTokens: 0 }),
-      );
+      const settled = settle(lease, attempt, upstream.status, end, upstream.status >= 500 || failure.broken ? "worker_failed" : "ok");
       headers.set("content-type", "application/json");
       return { response: new Response(failure.text, { status: upstream.status, headers }), settled };
     }
 
     const observer = plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
     const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);
-    const settled = ended.then(async (end) => {
-      // Independent: a failed release must not cost the usage event (recordUsage never throws).
-      const released = Promise.resolve(fleet.release(lease.leaseId, end.workerFault ? "worker_failed" : "ok")).catch(logReleaseFailure(plan));
-      const event = usage(lease.instanceId, upstream.status, attempt, end);
-      await Promise.all([released, recordUsage(env, event)]);
-      return { instanceId: lease.instanceId, status: upstream.status, attempts: attempt, outcome: end.outcome, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
-    });
+    const settled = ended.then((end) => settle(lease, attempt, upstream.status, end, end.workerFault ? "worker_failed" : "ok"));
     if (plan.stream) headers.set("cache-control", "no-cache");
     return { response: new Response(body, { status: upstream.status, headers }), settled };
   }

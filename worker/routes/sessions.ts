@@ -9,6 +9,7 @@ import { getCatalog } from "../catalog";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
 import { findSession, listSessions, type SessionRow } from "../sessions/store";
+import { parseLimit } from "./limit-param";
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -27,16 +28,9 @@ function present(row: SessionRow) {
   };
 }
 
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_LIMIT;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw badRequest(`\`limit\` must be an integer from 1 to ${MAX_LIMIT}.`, "limit");
-  return n;
-}
-
 export const sessionRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
-    const limit = parseLimit(c.req.query("limit"));
+    const limit = parseLimit(c.req.query("limit"), DEFAULT_LIMIT, MAX_LIMIT);
     const after = c.req.query("after") ?? null;
     const orgId = c.get("caller").organizationId;
     const { rows, cursorKnown } = await withDb(c.env, async (db) => ({

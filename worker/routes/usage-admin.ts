@@ -4,23 +4,16 @@
 // Postgres, so this is the only way to see them besides the `usage_event_dead_lettered` log line.
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { badRequest } from "../errors";
 import { OUTBOX_SHARDS, outboxStub, shardName } from "../usage/shards";
+import { parseLimit } from "./limit-param";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 const shards = Array.from({ length: OUTBOX_SHARDS }, (_, i) => shardName(i));
 
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_LIMIT;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw badRequest(`\`limit\` must be an integer from 1 to ${MAX_LIMIT}.`, "limit");
-  return n;
-}
-
 export const usageAdminRoutes = new Hono<AppEnv>()
   .get("/dead-letters", async (c) => {
-    const limit = parseLimit(c.req.query("limit"));
+    const limit = parseLimit(c.req.query("limit"), DEFAULT_LIMIT, MAX_LIMIT);
     const orgId = c.get("caller").organizationId;
     const perShard = await Promise.all(shards.map((shard) => outboxStub(c.env, shard).deadLetters(orgId, limit + 1)));
     const all = perShard.flat().sort((a, b) => a.failedAt - b.failedAt);
