@@ -2,7 +2,7 @@
 // the same request: sequential latency, closed-loop throughput at a fixed concurrency, and time to
 // the first chunk of a stream. Answers are validated; a wrong answer is an error, not a sample.
 import { performance } from "node:perf_hooks";
-import { HttpClient, networkReason, statusReason } from "../load/http";
+import { type HttpClient, networkReason, statusReason } from "../load/http";
 import { validateChat, validateChatStream } from "../load/validate";
 
 export interface Target {
@@ -64,7 +64,12 @@ export async function sequential(t: Target, body: Record<string, unknown>, n: nu
 }
 
 /** `concurrency` loops sending back to back for `durationMs`; successful answers per second. */
-export async function throughput(t: Target, body: Record<string, unknown>, concurrency: number, durationMs: number): Promise<ThroughputFigures> {
+export async function throughput(
+  t: Target,
+  body: Record<string, unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<ThroughputFigures> {
   const started = performance.now();
   const end = started + durationMs;
   let ok = 0;

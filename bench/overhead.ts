@@ -8,11 +8,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HttpClient } from "../load/http";
 import { machineLine } from "../load/console";
+import { HttpClient } from "../load/http";
 import { CpuMeter } from "../load/machine";
 import { spawnStack } from "../load/stack-process";
-import { chatBody, sequential, streamFirstChunk, throughput, type Target } from "./overhead-probes";
+import { chatBody, sequential, streamFirstChunk, type Target, throughput } from "./overhead-probes";
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -39,7 +39,11 @@ const PASSTHROUGH = fileURLToPath(new URL("./passthrough/wrangler.toml", import.
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** One round: every probe runs against a, b, c in turn before the next probe starts. */
-async function round(targets: Target[], model: string, errors: Map<string, string[]>): Promise<Record<Target["key"], Figures>> {
+async function round(
+  targets: Target[],
+  model: string,
+  errors: Map<string, string[]>,
+): Promise<Record<Target["key"], Figures>> {
   const out = Object.fromEntries(targets.map((t) => [t.key, {} as Figures])) as Record<Target["key"], Figures>;
   const json = chatBody(model, false);
   const note = (t: Target, errs: string[]): void => void errors.get(t.key)?.push(...errs);
@@ -71,26 +75,60 @@ function median(values: number[]): number {
   return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
-const fmt = (v: number, unit: "ms" | "req/s"): string => (Number.isNaN(v) ? "n/a" : unit === "ms" ? v.toFixed(2) : v.toFixed(0));
+const fmt = (v: number, unit: "ms" | "req/s"): string =>
+  Number.isNaN(v) ? "n/a" : unit === "ms" ? v.toFixed(2) : v.toFixed(0);
 const ratio = (x: number, y: number): string => (y > 0 && Number.isFinite(x) ? `${(x / y).toFixed(2)}×` : "n/a");
 
 function table(med: Record<Target["key"], Figures>): string {
-  const head = ["figure (median of rounds)", "unit", "a direct", "b passthrough", "c router", "b/a", "c/a", "c/b", "c−b"];
+  const head = [
+    "figure (median of rounds)",
+    "unit",
+    "a direct",
+    "b passthrough",
+    "c router",
+    "b/a",
+    "c/a",
+    "c/b",
+    "c−b",
+  ];
   const rows = FIGURES.map(({ key, label, unit }) => {
     const [a, b, c] = [med.a[key], med.b[key], med.c[key]];
     const diff = c - b;
-    return [label, unit, fmt(a, unit), fmt(b, unit), fmt(c, unit), ratio(b, a), ratio(c, a), ratio(c, b), `${diff >= 0 ? "+" : ""}${fmt(diff, unit)}`];
+    return [
+      label,
+      unit,
+      fmt(a, unit),
+      fmt(b, unit),
+      fmt(c, unit),
+      ratio(b, a),
+      ratio(c, a),
+      ratio(c, b),
+      `${diff >= 0 ? "+" : ""}${fmt(diff, unit)}`,
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
   return [line(head), ...rows.map(line)].join("\n");
 }
 
 async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const logFile = join(RESULTS, `stack-${stamp}.log`);
-  log(`bench: starting the mock host, the pass-through worker and the router (log: ${relative(process.cwd(), logFile)})`);
-  const stack = await spawnStack({ hosts: 1, hostStatus: "ready", tokenDelayMs: 0, ttftMs: 0, passthroughConfig: PASSTHROUGH, routerRef: process.env.LOAD_ROUTER_REF || undefined }, logFile);
+  log(
+    `bench: starting the mock host, the pass-through worker and the router (log: ${relative(process.cwd(), logFile)})`,
+  );
+  const stack = await spawnStack(
+    {
+      hosts: 1,
+      hostStatus: "ready",
+      tokenDelayMs: 0,
+      ttftMs: 0,
+      passthroughConfig: PASSTHROUGH,
+      routerRef: process.env.LOAD_ROUTER_REF || undefined,
+    },
+    logFile,
+  );
   const host = stack.hostUrls[0];
   if (!host || !stack.passthroughUrl) throw new Error("the stack did not start a host and a pass-through worker");
   const client = (url: string): HttpClient => new HttpClient(url, stack.apiKey, 30_000);
@@ -114,26 +152,54 @@ async function main(): Promise<void> {
       const started = Date.now();
       rounds.push(await round(targets, stack.model, errors));
       const last = rounds[rounds.length - 1];
-      log(`bench: round ${r}/${ROUNDS} in ${((Date.now() - started) / 1000).toFixed(0)} s — p50 a ${last?.a.seqP50.toFixed(2)} b ${last?.b.seqP50.toFixed(2)} c ${last?.c.seqP50.toFixed(2)} ms`);
+      log(
+        `bench: round ${r}/${ROUNDS} in ${((Date.now() - started) / 1000).toFixed(0)} s — p50 a ${last?.a.seqP50.toFixed(2)} b ${last?.b.seqP50.toFixed(2)} c ${last?.c.seqP50.toFixed(2)} ms`,
+      );
     }
     const machine = cpu.stop();
     const med = Object.fromEntries(
-      targets.map((t) => [t.key, Object.fromEntries(FIGURES.map(({ key }) => [key, median(rounds.map((r) => r[t.key][key]))])) as Figures]),
+      targets.map((t) => [
+        t.key,
+        Object.fromEntries(FIGURES.map(({ key }) => [key, median(rounds.map((r) => r[t.key][key]))])) as Figures,
+      ]),
     ) as Record<Target["key"], Figures>;
 
     console.log(`\n${stack.description}\n${targets.map((t) => `(${t.key}) ${t.name}`).join("\n")}\n`);
     console.log(table(med));
     for (const t of targets) {
       const errs = errors.get(t.key) ?? [];
-      if (errs.length > 0) console.log(`\n${t.key}: ${errs.length} failed request(s), e.g. ${[...new Set(errs)].slice(0, 3).join("; ")}`);
+      if (errs.length > 0)
+        console.log(`\n${t.key}: ${errs.length} failed request(s), e.g. ${[...new Set(errs)].slice(0, 3).join("; ")}`);
     }
     const busy = machineLine({ machine });
     if (busy) console.log(`\n${busy}`);
     mkdirSync(RESULTS, { recursive: true });
     const file = join(RESULTS, `overhead-${stamp}.json`);
-    const settings = { rounds: ROUNDS, sequential: SEQUENTIAL, streams: STREAMS, throughputMs: THROUGHPUT_MS, maxTokens: 16 };
+    const settings = {
+      rounds: ROUNDS,
+      sequential: SEQUENTIAL,
+      streams: STREAMS,
+      throughputMs: THROUGHPUT_MS,
+      maxTokens: 16,
+    };
     const errorCounts = Object.fromEntries([...errors].map(([k, v]) => [k, v.length]));
-    writeFileSync(file, JSON.stringify({ schema: "inventiv-overhead-bench/1", startedAt: stamp, targets: targets.map(({ key, name }) => ({ key, name })), settings, machine: { ...machine, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version }, medians: med, rounds, errors: errorCounts }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          schema: "inventiv-overhead-bench/1",
+          startedAt: stamp,
+          targets: targets.map(({ key, name }) => ({ key, name })),
+          settings,
+          machine: { ...machine, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version },
+          medians: med,
+          rounds,
+          errors: errorCounts,
+        },
+        null,
+        2,
+      ),
+    );
     console.log(`\nsaved: ${relative(process.cwd(), file)}`);
   } finally {
     await Promise.all(targets.map((t) => t.client.destroy().catch(() => {})));

@@ -1,7 +1,13 @@
 // Decision time of the pure routing policies at 10, 100 and 1,000 workers per model:
 // least-live-load selection (unpinned requests) and the session policy (keep a pin, or pin anew).
 // `npm run bench:selection` — prints a table; numbers are per decision, median of several batches.
-import { defaultPolicy, EXACT_SCAN_LIMIT, SAMPLED_CHOICES, selectLeastLoaded, type FleetMember } from "../worker/routing/fleet-policy";
+import {
+  defaultPolicy,
+  EXACT_SCAN_LIMIT,
+  type FleetMember,
+  SAMPLED_CHOICES,
+  selectLeastLoaded,
+} from "../worker/routing/fleet-policy";
 import { defaultSessionPolicy, routeSession } from "../worker/routing/session-policy";
 
 const SIZES = [10, 100, 1_000];
@@ -53,9 +59,18 @@ const rows: string[][] = [];
 for (const n of SIZES) {
   const members = fleet(n);
   const byId = new Map(members.map((m) => [m.instanceId, m]));
-  const pinned = members.find((m) => m.status === "ready" && m.reportedQueueDepth === 0 && m.lastHeartbeatAt > NOW - 10_000 && m.ejectedUntil === 0)!.instanceId;
+  const pinned = members.find(
+    (m) =>
+      m.status === "ready" && m.reportedQueueDepth === 0 && m.lastHeartbeatAt > NOW - 10_000 && m.ejectedUntil === 0,
+  )!.instanceId;
   const none = new Set<string>();
-  const sessionInput = (pinnedId: string | null) => ({ members, find: (id: string) => byId.get(id), pinnedId, exclude: none, now: NOW });
+  const sessionInput = (pinnedId: string | null) => ({
+    members,
+    find: (id: string) => byId.get(id),
+    pinnedId,
+    exclude: none,
+    now: NOW,
+  });
   rows.push([
     String(n),
     format(measure(() => selectLeastLoaded(members, NOW, defaultPolicy))),
@@ -65,11 +80,19 @@ for (const n of SIZES) {
   ]);
 }
 
-const header = ["workers", "least-loaded (no session)", "session keeps pin", "session first pin", "session re-pin (worker gone)"];
+const header = [
+  "workers",
+  "least-loaded (no session)",
+  "session keeps pin",
+  "session first pin",
+  "session re-pin (worker gone)",
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  │  ");
 console.log(`\nRouting decision time per request (node ${process.version}, median of ${BATCHES} batches)\n`);
 console.log(line(header));
 console.log(widths.map((w) => "─".repeat(w)).join("──┼──"));
 for (const r of rows) console.log(line(r));
-console.log(`\nExact scan up to ${EXACT_SCAN_LIMIT} workers, best of ${SAMPLED_CHOICES} random routable ones beyond: flat as the fleet grows.`);
+console.log(
+  `\nExact scan up to ${EXACT_SCAN_LIMIT} workers, best of ${SAMPLED_CHOICES} random routable ones beyond: flat as the fleet grows.`,
+);

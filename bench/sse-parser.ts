@@ -9,13 +9,25 @@ const TOKENS = 2_000;
 const ROUNDS = 30;
 
 function vllmEvents(): string[] {
-  const base = { id: "chatcmpl-0123456789abcdef", object: "chat.completion.chunk", created: 1_700_000_000, model: "Qwen/Qwen2.5-0.5B-Instruct" };
+  const base = {
+    id: "chatcmpl-0123456789abcdef",
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model: "Qwen/Qwen2.5-0.5B-Instruct",
+  };
   const events = [];
   for (let i = 0; i < TOKENS; i++) {
-    const choice = { index: 0, delta: { content: ` tok${i % 97}` }, logprobs: null, finish_reason: i === TOKENS - 1 ? "stop" : null };
+    const choice = {
+      index: 0,
+      delta: { content: ` tok${i % 97}` },
+      logprobs: null,
+      finish_reason: i === TOKENS - 1 ? "stop" : null,
+    };
     events.push(`data: ${JSON.stringify({ ...base, choices: [choice], usage: null })}\n\n`);
   }
-  events.push(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 9, completion_tokens: TOKENS, total_tokens: TOKENS + 9 } })}\n\n`);
+  events.push(
+    `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 9, completion_tokens: TOKENS, total_tokens: TOKENS + 9 } })}\n\n`,
+  );
   events.push("data: [DONE]\n\n");
   return events;
 }
@@ -55,7 +67,11 @@ function handRolledObserver(clientWantsUsage: boolean) {
   };
 }
 
-function time(label: string, parts: Uint8Array[], run: (parts: Uint8Array[]) => void): { label: string; nsPerEvent: number } {
+function time(
+  label: string,
+  parts: Uint8Array[],
+  run: (parts: Uint8Array[]) => void,
+): { label: string; nsPerEvent: number } {
   for (let i = 0; i < 5; i++) run(parts); // warm up the JIT
   const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
@@ -99,5 +115,7 @@ for (const mode of ["event", "4k"] as const) {
     }),
   );
 }
-console.log(`SSE observer cost, ${TOKENS} chat chunks of ~${Math.round(enc.encode(events[1] ?? "").length)} bytes, median of ${ROUNDS} rounds (node ${process.version})`);
+console.log(
+  `SSE observer cost, ${TOKENS} chat chunks of ~${Math.round(enc.encode(events[1] ?? "").length)} bytes, median of ${ROUNDS} rounds (node ${process.version})`,
+);
 console.table(rows.map((r) => ({ case: r.label, "ns/event": Math.round(r.nsPerEvent) })));

@@ -8,9 +8,9 @@
 // Knobs (env): BENCH_STREAMS (per target and level, 100), BENCH_CONCURRENCY ("1,16"),
 // BENCH_TTFT_MS (50), BENCH_TOKEN_DELAY_MS (10), BENCH_TOKENS (32). Takes about 2 minutes.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { openLocalDatabase } from "../dev/database";
 import { migrateDatabase } from "../dev/migrate";
 import { startMockGpu } from "../dev/mock-gpu/server";
@@ -26,7 +26,10 @@ const num = (name: string, fallback: number): number => {
   return v;
 };
 const STREAMS = num("BENCH_STREAMS", 100);
-const LEVELS = (process.env.BENCH_CONCURRENCY ?? "1,16").split(",").map(Number).filter((n) => n > 0);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? "1,16")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 const TTFT_MS = num("BENCH_TTFT_MS", 50);
 const TOKEN_DELAY_MS = num("BENCH_TOKEN_DELAY_MS", 10);
 const TOKENS = num("BENCH_TOKENS", 32);
@@ -67,7 +70,11 @@ const body = JSON.stringify({
 
 async function oneStream(t: Target): Promise<StreamTiming> {
   const start = performance.now();
-  const res = await fetch(t.url, { method: "POST", headers: { "content-type": "application/json", ...t.headers }, body });
+  const res = await fetch(t.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...t.headers },
+    body,
+  });
   if (res.status !== 200 || !res.body) throw new Error(`${t.name}: HTTP ${res.status} ${await res.text()}`);
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -140,7 +147,11 @@ function table(concurrency: number, s: Record<Target["name"], Samples>) {
     ["total time", "total"],
   ] as const) {
     for (const p of [50, 99]) {
-      const [direct, floor, router] = [percentile(s.direct[key], p), percentile(s.floor[key], p), percentile(s.router[key], p)];
+      const [direct, floor, router] = [
+        percentile(s.direct[key], p),
+        percentile(s.floor[key], p),
+        percentile(s.router[key], p),
+      ];
       rows.push({
         concurrency,
         metric: `${metric} p${p}`,
@@ -201,7 +212,10 @@ async function main(): Promise<void> {
     const proxy = await startWsProxy();
     stops.push(() => proxy.stop());
     const beforeRouter = workerdChildren();
-    const router = await startRouter({ vars: { DATABASE_URL: database.url, DB_WS_PROXY: proxy.address }, onLog: () => {} });
+    const router = await startRouter({
+      vars: { DATABASE_URL: database.url, DB_WS_PROXY: proxy.address },
+      onLog: () => {},
+    });
     stops.push(() => router.dispose());
     const instance = seed.instances[0];
     if (!instance) throw new Error("seed created no instance");
@@ -227,19 +241,34 @@ async function main(): Promise<void> {
     const targets: Target[] = [
       { name: "direct", url: `${host.url}/v1/chat/completions`, headers: {} },
       { name: "floor", url: `${floor.url}/v1/chat/completions`, headers: {}, pid: floorPid },
-      { name: "router", url: `${router.url}/v1/chat/completions`, headers: { authorization: `Bearer ${seed.apiKey}` }, pid: routerPid },
+      {
+        name: "router",
+        url: `${router.url}/v1/chat/completions`,
+        headers: { authorization: `Bearer ${seed.apiKey}` },
+        pid: routerPid,
+      },
     ];
     const results = [];
     for (const c of LEVELS) {
       log(`bench:stream: ${STREAMS} streams per target at concurrency ${c}…`);
       const samples = await measure(targets, c);
-      for (const t of targets) if (samples[t.name].errors.length) log(`  ${t.name}: ${samples[t.name].errors.length} errors, e.g. ${samples[t.name].errors[0]}`);
+      for (const t of targets)
+        if (samples[t.name].errors.length)
+          log(`  ${t.name}: ${samples[t.name].errors.length} errors, e.g. ${samples[t.name].errors[0]}`);
       const errors = Object.fromEntries(targets.map((t) => [t.name, samples[t.name].errors.length]));
       results.push({ concurrency: c, rows: table(c, samples), errors });
     }
 
-    const settings = { streams: STREAMS, tokens: TOKENS, ttftMs: TTFT_MS, tokenDelayMs: TOKEN_DELAY_MS, embeddedDatabase: database.embedded };
-    console.log(`\nStreamed chat, ${TOKENS} tokens, host ttft ${TTFT_MS} ms, ${TOKEN_DELAY_MS} ms/token, ${STREAMS} streams per target and level (${cpus().length} CPUs, node ${process.version})`);
+    const settings = {
+      streams: STREAMS,
+      tokens: TOKENS,
+      ttftMs: TTFT_MS,
+      tokenDelayMs: TOKEN_DELAY_MS,
+      embeddedDatabase: database.embedded,
+    };
+    console.log(
+      `\nStreamed chat, ${TOKENS} tokens, host ttft ${TTFT_MS} ms, ${TOKEN_DELAY_MS} ms/token, ${STREAMS} streams per target and level (${cpus().length} CPUs, node ${process.version})`,
+    );
     console.table(results.flatMap((r) => r.rows));
     const dir = fileURLToPath(new URL("./results/", import.meta.url));
     mkdirSync(dir, { recursive: true });

@@ -1,6 +1,6 @@
 // CPU time of the workerd processes a benchmark started (Linux /proc), so a Worker's cost per
 // request can be read even on a busy machine where wall-clock latency is noisy.
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -31,7 +31,11 @@ function readStat(pid: number): { comm: string; ppid: number; ticks: number } | 
   try {
     const s = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    return { comm: s.slice(s.indexOf("(") + 1, s.lastIndexOf(")")), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return {
+      comm: s.slice(s.indexOf("(") + 1, s.lastIndexOf(")")),
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+    };
   } catch {
     return null;
   }

@@ -1,8 +1,8 @@
 // Row builders shared by the demo seed and the tests. Driver-agnostic (node-postgres in Node,
 // the Neon driver in workerd) and free of Node imports, so both runtimes can load it.
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import * as schema from "../schema";
 import type { InstanceStatus } from "../schema";
+import * as schema from "../schema";
 import { sha256Hex } from "../worker/hash";
 
 export { sha256Hex };

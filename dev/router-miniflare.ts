@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { unstable_readConfig, type Unstable_Config } from "wrangler";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
+import { type Unstable_Config, unstable_readConfig } from "wrangler";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const DEFAULT_CONFIG = join(REPO, "wrangler.toml");
@@ -53,7 +53,9 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
       cf: false,
       log: new Log(options.logLevel ?? LogLevel.WARN),
       unsafeDirectSockets: [{ host: "127.0.0.1", port: options.port ?? 0 }],
-      ...(options.onLog ? { handleStructuredLogs: (log: { message: string; level: string }) => options.onLog?.(log.message, log.level) } : {}),
+      ...(options.onLog
+        ? { handleStructuredLogs: (log: { message: string; level: string }) => options.onLog?.(log.message, log.level) }
+        : {}),
     }),
   );
   try {
@@ -71,7 +73,10 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
 function durableObjects(config: Unstable_Config): Record<string, { className: string; useSQLite: boolean }> {
   const sqlite = new Set(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []));
   return Object.fromEntries(
-    config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: sqlite.has(b.class_name) }]),
+    config.durable_objects.bindings.map((b) => [
+      b.name,
+      { className: b.class_name, useSQLite: sqlite.has(b.class_name) },
+    ]),
   );
 }
 

@@ -6,13 +6,13 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "../schema";
 import {
+  type AnyDb,
+  type CreatedInstance,
   createApiKey,
   createInstance,
   createModel,
   createOffering,
   createOrg,
-  type AnyDb,
-  type CreatedInstance,
 } from "./fixtures";
 
 export const DEMO_MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
@@ -20,7 +20,10 @@ export const INACTIVE_MODEL = "meta-llama/Llama-3.1-8B-Instruct";
 /** Used when neither the option nor DEV_API_KEY is given. Never valid outside a dev database. */
 export const DEFAULT_DEV_API_KEY = "sk-inv-dev00000000000000000000000000000";
 /** Fixed so reruns update the same two hosts. */
-export const DEMO_INSTANCE_IDS = ["00000000-0000-4000-8000-00000000d001", "00000000-0000-4000-8000-00000000d002"] as const;
+export const DEMO_INSTANCE_IDS = [
+  "00000000-0000-4000-8000-00000000d001",
+  "00000000-0000-4000-8000-00000000d002",
+] as const;
 export const DEFAULT_HOSTS: readonly SeedHost[] = [
   { port: 8101, token: "dev-worker-token-1" },
   { port: 8102, token: "dev-worker-token-2" },

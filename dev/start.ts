@@ -1,11 +1,11 @@
 // `npm start`: the whole local stack, stopped together on Ctrl-C —
 // database (embedded unless DATABASE_URL), migrations, demo seed, the WebSocket proxy that
 // plays Neon's, two simulated GPU hosts, and the router under `wrangler dev`.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { openLocalDatabase, type LocalDatabase } from "./database";
+import { type LocalDatabase, openLocalDatabase } from "./database";
 import { migrateDatabase } from "./migrate";
-import { startMockGpu, type MockGpu } from "./mock-gpu/server";
+import { type MockGpu, startMockGpu } from "./mock-gpu/server";
 import { DEFAULT_HOSTS, DEMO_MODEL, seedDemo } from "./seed";
 import { startWsProxy, type WsProxy } from "./ws-proxy";
 
@@ -18,7 +18,13 @@ class StartError extends Error {}
 function assertPortFree(port: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once("error", () => reject(new StartError(`port ${port} (${what}) is already in use; stop what holds it or set ${what === "router" ? "PORT" : "its env var"}`)));
+    server.once("error", () =>
+      reject(
+        new StartError(
+          `port ${port} (${what}) is already in use; stop what holds it or set ${what === "router" ? "PORT" : "its env var"}`,
+        ),
+      ),
+    );
     server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
   });
 }
@@ -27,7 +33,10 @@ async function waitForRouter(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new StartError(`wrangler dev exited with code ${child.exitCode}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -69,15 +78,36 @@ async function main(): Promise<void> {
     for (const [i, h] of DEFAULT_HOSTS.entries()) {
       const instance = seed.instances[i];
       if (!instance) continue;
-      const host = await startMockGpu({ port: h.port, model: DEMO_MODEL, router: routerUrl, instanceId: instance.id, token: h.token, tokenDelayMs: 5 });
+      const host = await startMockGpu({
+        port: h.port,
+        model: DEMO_MODEL,
+        router: routerUrl,
+        instanceId: instance.id,
+        token: h.token,
+        tokenDelayMs: 5,
+      });
       hosts.push(host);
       stops.push(() => host.close());
     }
 
     const wrangler = spawn(
       "wrangler",
-      ["dev", "--ip", "127.0.0.1", "--port", String(PORT), "--var", `DATABASE_URL:${db.url}`, "--var", `DB_WS_PROXY:${proxy.address}`, "--show-interactive-dev-session=false"],
-      { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" } },
+      [
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(PORT),
+        "--var",
+        `DATABASE_URL:${db.url}`,
+        "--var",
+        `DB_WS_PROXY:${proxy.address}`,
+        "--show-interactive-dev-session=false",
+      ],
+      {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+      },
     );
     wrangler.once("error", (err) => {
       console.error(`error: cannot run wrangler (${err.message}); run \`npm install\` first`);

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { TerminateScanner } from "./pg-terminate";
 
 export interface WsProxyOptions {
@@ -109,7 +109,8 @@ function parseTarget(url: string | undefined, allowed: WsProxyOptions["allowedTa
   const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
   const port = Number(address.slice(colon + 1));
   if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) return "400 Bad Request";
-  const ok = allowed === undefined || (typeof allowed === "string" ? allowed === `${host}:${port}` : allowed(host, port));
+  const ok =
+    allowed === undefined || (typeof allowed === "string" ? allowed === `${host}:${port}` : allowed(host, port));
   return ok ? { host, port } : "403 Forbidden";
 }
 

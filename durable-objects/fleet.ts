@@ -11,14 +11,14 @@ import {
   defaultPolicy,
   ejectAfterFailure,
   explainNoWorker,
+  type FleetMember,
+  type FleetPolicy,
   isIdle,
   isRoutable,
   liveLoad,
   selectLeastLoaded,
-  type FleetMember,
-  type FleetPolicy,
 } from "../worker/routing/fleet-policy";
-import { routeSession, unroutableReason, type RepinReason, type SessionPolicy } from "../worker/routing/session-policy";
+import { type RepinReason, routeSession, type SessionPolicy, unroutableReason } from "../worker/routing/session-policy";
 
 export interface HeartbeatReport {
   instanceId: string;
@@ -141,7 +141,10 @@ export class FleetObject extends DurableObject<Env> {
     const changed = !known || before !== `${member.status}/${member.workerStatus}/${member.baseUrl}`;
     const persist = changed || now - (this.persistedAt.get(member.instanceId) ?? 0) > PERSIST_EVERY_MS;
     if (persist) await this.save(member, now);
-    if (report.scope && (this.scope?.organizationId !== report.scope.organizationId || this.scope.modelUuid !== report.scope.modelUuid)) {
+    if (
+      report.scope &&
+      (this.scope?.organizationId !== report.scope.organizationId || this.scope.modelUuid !== report.scope.modelUuid)
+    ) {
       this.scope = report.scope;
       await this.ctx.storage.put("scope", report.scope);
     }
@@ -156,7 +159,13 @@ export class FleetObject extends DurableObject<Env> {
     const exclude = new Set(options.exclude ?? []);
     const route = options.session
       ? routeSession(
-          { members: this.roster, find: (id) => this.members.get(id), pinnedId: options.session.pinnedId, exclude, now },
+          {
+            members: this.roster,
+            find: (id) => this.members.get(id),
+            pinnedId: options.session.pinnedId,
+            exclude,
+            now,
+          },
           this.policy,
           this.sessionPolicy,
         )
@@ -178,7 +187,8 @@ export class FleetObject extends DurableObject<Env> {
     const member = this.members.get(lease.instanceId);
     if (!member) return;
     member.inflight = Math.max(0, member.inflight - 1);
-    if (lease.issuedAt > member.lastHeartbeatAt) member.inflightSinceReport = Math.max(0, member.inflightSinceReport - 1);
+    if (lease.issuedAt > member.lastHeartbeatAt)
+      member.inflightSinceReport = Math.max(0, member.inflightSinceReport - 1);
     // Half-open: after its cooldown an ejected worker is chosen again; one success closes the breaker.
     if (outcome === "worker_failed") ejectAfterFailure(member, Date.now(), this.policy);
     else if (outcome === "ok") member.consecutiveFailures = 0;
@@ -202,7 +212,12 @@ export class FleetObject extends DurableObject<Env> {
   view(instanceIds?: string[]): MemberView[] {
     const now = Date.now();
     const wanted = instanceIds ? instanceIds.flatMap((id) => this.members.get(id) ?? []) : [...this.members.values()];
-    return wanted.map((m) => ({ ...m, liveLoad: liveLoad(m), routable: isRoutable(m, now, this.policy), unroutable: unroutableReason(m, now, this.policy) }));
+    return wanted.map((m) => ({
+      ...m,
+      liveLoad: liveLoad(m),
+      routable: isRoutable(m, now, this.policy),
+      unroutable: unroutableReason(m, now, this.policy),
+    }));
   }
 
   /** Pulls operator status changes from Postgres while this fleet has members. */

@@ -2,8 +2,8 @@
 // storage so affinity survives eviction and restarts. The choice itself belongs to the model's
 // FleetObject, which holds the live loads: this object passes it the pin and records the answer.
 import { DurableObject } from "cloudflare:workers";
-import { fleetFor } from "../worker/fleet/fleet-ref";
 import type { Env } from "../worker/env";
+import { fleetFor } from "../worker/fleet/fleet-ref";
 import type { RepinReason } from "../worker/routing/session-policy";
 import type { AcquireResult } from "./fleet";
 
@@ -42,7 +42,8 @@ const STATE_KEY = "session";
 const REPINS_KEPT = 20;
 
 /** Tenants never share a session object: the organization is part of its name. */
-export const sessionObjectName = (organizationId: string, sessionKey: string): string => `${organizationId}:${sessionKey}`;
+export const sessionObjectName = (organizationId: string, sessionKey: string): string =>
+  `${organizationId}:${sessionKey}`;
 
 export class SessionObject extends DurableObject<Env> {
   private state: SessionState | null = null;
@@ -89,7 +90,10 @@ export class SessionObject extends DurableObject<Env> {
     const current = this.state;
     const sameModel = current?.modelUuid === input.modelUuid;
     const fleet = fleetFor(this.env, { organizationId: input.organizationId, modelUuid: input.modelUuid });
-    const result = await fleet.acquire({ exclude: input.exclude, session: { pinnedId: current && sameModel ? current.instanceId : null } });
+    const result = await fleet.acquire({
+      exclude: input.exclude,
+      session: { pinnedId: current && sameModel ? current.instanceId : null },
+    });
     if (!result.ok) return result;
 
     const now = Date.now();
@@ -109,7 +113,9 @@ export class SessionObject extends DurableObject<Env> {
           repins: [],
         };
     if (repin !== null) {
-      next.repins = [...next.repins, { at: now, from: current?.instanceId ?? null, to: chosen, reason: repin }].slice(-REPINS_KEPT);
+      next.repins = [...next.repins, { at: now, from: current?.instanceId ?? null, to: chosen, reason: repin }].slice(
+        -REPINS_KEPT,
+      );
       next.instanceId = chosen;
       next.modelUuid = input.modelUuid;
       next.pinnedAt = now;

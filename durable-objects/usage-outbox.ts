@@ -121,7 +121,12 @@ export class UsageOutbox extends DurableObject<Env> {
         limit,
       )
       .toArray()
-      .map((r) => ({ requestId: r.request_id, error: r.error, failedAt: r.failed_at, event: JSON.parse(r.payload) as UsageEvent }));
+      .map((r) => ({
+        requestId: r.request_id,
+        error: r.error,
+        failedAt: r.failed_at,
+        event: JSON.parse(r.payload) as UsageEvent,
+      }));
   }
 
   /**
@@ -133,7 +138,9 @@ export class UsageOutbox extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     // Counted, not taken from rowsWritten, which also counts index entries.
     const moved = this.ctx.storage.transactionSync(() => {
-      const n = sql.exec<{ n: number }>(`SELECT count(*) AS n FROM dead_letter WHERE ${OF_ORGANIZATION}`, organizationId).one().n;
+      const n = sql
+        .exec<{ n: number }>(`SELECT count(*) AS n FROM dead_letter WHERE ${OF_ORGANIZATION}`, organizationId)
+        .one().n;
       sql.exec(
         `INSERT OR IGNORE INTO outbox (request_id, payload, enqueued_at) SELECT request_id, payload, ? FROM dead_letter WHERE ${OF_ORGANIZATION}`,
         Date.now(),
@@ -209,7 +216,9 @@ export class UsageOutbox extends DurableObject<Env> {
     if (dead.length > 0) this.deadLettered = this.countRows("dead_letter");
     for (const d of dead) {
       const event = d.event ?? d.payload; // the raw text when it did not parse
-      console.error(JSON.stringify({ msg: "usage_event_dead_lettered", request_id: d.requestId, error: d.error, event }));
+      console.error(
+        JSON.stringify({ msg: "usage_event_dead_lettered", request_id: d.requestId, error: d.error, event }),
+      );
     }
     if (this.pending > 0) await this.flushAt(Date.now());
   }

@@ -43,7 +43,8 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) throw new ConfigError(`${name}=${raw}: expected a number in [${min}, ${max}]`);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new ConfigError(`${name}=${raw}: expected a number in [${min}, ${max}]`);
   return value;
 }
 
@@ -68,7 +69,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const baseUrl = (env.LOAD_BASE_URL ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
   if (!/^https?:\/\//.test(baseUrl)) throw new ConfigError(`LOAD_BASE_URL=${baseUrl}: expected an http(s) URL`);
   const hostStatus = env.LOAD_STACK_HOST_STATUS ?? "ready";
-  if (hostStatus !== "ready" && hostStatus !== "draining") throw new ConfigError(`LOAD_STACK_HOST_STATUS=${hostStatus}: expected ready or draining`);
+  if (hostStatus !== "ready" && hostStatus !== "draining")
+    throw new ConfigError(`LOAD_STACK_HOST_STATUS=${hostStatus}: expected ready or draining`);
   return {
     baseUrl,
     apiKey: env.LOAD_API_KEY ?? DEFAULT_DEV_API_KEY,

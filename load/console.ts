@@ -1,8 +1,8 @@
 // What a run prints: progress while it runs, then the per-endpoint table and one line per
 // threshold, failures last so they are what a CI log ends with.
 import { ENDPOINT_NAMES } from "./endpoints";
-import type { Progress } from "./runner";
 import type { RunResult } from "./results";
+import type { Progress } from "./runner";
 
 const ms = (v: number | undefined): string => (v === undefined ? "-" : v < 100 ? v.toFixed(1) : String(Math.round(v)));
 
@@ -16,10 +16,21 @@ export function summaryTable(r: RunResult): string {
   const rows = ENDPOINT_NAMES.map((n) => {
     const s = r.endpoints[n];
     const count = s.skipped > 0 ? `${s.count} (+${s.skipped} skipped)` : String(s.count);
-    return [n, count, s.rps.toFixed(1), `${s.errors} (${(s.errorRate * 100).toFixed(2)}%)`, ms(s.latency?.p50), ms(s.latency?.p95), ms(s.latency?.p99), ms(s.latency?.max), ms(s.ttfc?.p95)];
+    return [
+      n,
+      count,
+      s.rps.toFixed(1),
+      `${s.errors} (${(s.errorRate * 100).toFixed(2)}%)`,
+      ms(s.latency?.p50),
+      ms(s.latency?.p95),
+      ms(s.latency?.p99),
+      ms(s.latency?.max),
+      ms(s.ttfc?.p95),
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  const fmt = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   return [fmt(head), ...rows.map(fmt)].join("\n");
 }
 
@@ -43,5 +54,7 @@ export function machineLine(r: Pick<RunResult, "machine"> & { target?: RunResult
     return `CPU during the run (${m.cpus} cores): machine ${m.machineBusyPct}% busy — the load generator ${m.ownPct}%, everything else (a local router under test included) ${m.othersPct}%`;
   }
   const line = `CPU during the run (${m.cpus} cores): machine ${m.machineBusyPct}% busy — this run's processes ${m.ownPct}%, other processes ${m.othersPct}%`;
-  return m.othersPct > OTHERS_BUSY_PCT ? `${line}\nwarning: other processes competed for the CPU; latency and throughput are not comparable with a quiet machine` : line;
+  return m.othersPct > OTHERS_BUSY_PCT
+    ? `${line}\nwarning: other processes competed for the CPU; latency and throughput are not comparable with a quiet machine`
+    : line;
 }

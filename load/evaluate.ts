@@ -2,7 +2,7 @@
 // read in a CI log ("FAIL chat: 100% errors (503 no_worker_available ×57)").
 import { ENDPOINT_NAMES, type EndpointName } from "./endpoints";
 import type { EndpointSummary } from "./metrics";
-import { stageWindow, type Profile } from "./profiles";
+import { type Profile, stageWindow } from "./profiles";
 import { ENDPOINT_LIMITS, THROUGHPUT_LIMITS } from "./thresholds";
 
 export type Verdict = "pass" | "fail" | "warn" | "skip";
@@ -32,9 +32,14 @@ function reasons(list: { reason: string; count: number }[]): string {
   return top.join(", ") + (list.length > 3 ? `, +${list.length - 3} more` : "");
 }
 
-export function evaluate(profile: Profile, endpoints: Record<EndpointName, EndpointSummary>, rpsBetween: RpsBetween): Evaluation {
+export function evaluate(
+  profile: Profile,
+  endpoints: Record<EndpointName, EndpointSummary>,
+  rpsBetween: RpsBetween,
+): Evaluation {
   const outcomes: ThresholdOutcome[] = [];
-  const soft = (verdict: "pass" | "fail"): Verdict => (verdict === "fail" && !profile.enforceLatency ? "warn" : verdict);
+  const soft = (verdict: "pass" | "fail"): Verdict =>
+    verdict === "fail" && !profile.enforceLatency ? "warn" : verdict;
   const tag = (v: Verdict): string => v.toUpperCase();
 
   for (const name of ENDPOINT_NAMES) {
@@ -42,8 +47,16 @@ export function evaluate(profile: Profile, endpoints: Record<EndpointName, Endpo
     const limits = ENDPOINT_LIMITS[name];
     if (s.count === 0) {
       const verdict: Verdict = s.skipped > 0 ? "skip" : "fail";
-      const why = s.skipped > 0 ? `all ${s.skipped} requests skipped (${reasons(s.skipReasons)})` : "no request completed";
-      outcomes.push({ subject: name, metric: "requests", limit: "> 0", actual: "0", verdict, message: `${tag(verdict)} ${name}: ${why}` });
+      const why =
+        s.skipped > 0 ? `all ${s.skipped} requests skipped (${reasons(s.skipReasons)})` : "no request completed";
+      outcomes.push({
+        subject: name,
+        metric: "requests",
+        limit: "> 0",
+        actual: "0",
+        verdict,
+        message: `${tag(verdict)} ${name}: ${why}`,
+      });
       continue;
     }
     const errVerdict: Verdict = s.errorRate <= limits.maxErrorRate ? "pass" : "fail";
@@ -67,12 +80,26 @@ export function evaluate(profile: Profile, endpoints: Record<EndpointName, Endpo
     for (const [metric, limit, actual] of latencyChecks) {
       if (limit === undefined) continue;
       if (actual === undefined) {
-        outcomes.push({ subject: name, metric, limit: `< ${ms(limit)}`, actual: "n/a", verdict: "skip", message: `SKIP ${name} ${metric}: no successful response` });
+        outcomes.push({
+          subject: name,
+          metric,
+          limit: `< ${ms(limit)}`,
+          actual: "n/a",
+          verdict: "skip",
+          message: `SKIP ${name} ${metric}: no successful response`,
+        });
         continue;
       }
       const verdict = soft(actual < limit ? "pass" : "fail");
       const note = verdict === "warn" ? ` (not enforced in ${profile.name})` : "";
-      outcomes.push({ subject: name, metric, limit: `< ${ms(limit)}`, actual: ms(actual), verdict, message: `${tag(verdict)} ${name} ${metric} ${ms(actual)} ${actual < limit ? "<" : "≥"} ${ms(limit)}${note}` });
+      outcomes.push({
+        subject: name,
+        metric,
+        limit: `< ${ms(limit)}`,
+        actual: ms(actual),
+        verdict,
+        message: `${tag(verdict)} ${name} ${metric} ${ms(actual)} ${actual < limit ? "<" : "≥"} ${ms(limit)}${note}`,
+      });
     }
   }
 
@@ -81,7 +108,14 @@ export function evaluate(profile: Profile, endpoints: Record<EndpointName, Endpo
     const rps = stage ? rpsBetween(t.endpoints, stage.fromS, stage.toS) : null;
     if (!stage || rps === null) {
       const why = stage ? "stage too short to measure" : `the ${profile.name} profile has no "${t.stage}" stage`;
-      outcomes.push({ subject: t.name, metric: "req/s", limit: `> ${t.minRps}`, actual: "n/a", verdict: "skip", message: `SKIP ${t.name}: ${why}` });
+      outcomes.push({
+        subject: t.name,
+        metric: "req/s",
+        limit: `> ${t.minRps}`,
+        actual: "n/a",
+        verdict: "skip",
+        message: `SKIP ${t.name}: ${why}`,
+      });
       continue;
     }
     const verdict = soft(rps > t.minRps ? "pass" : "fail");

@@ -34,10 +34,15 @@ export class HttpClient {
   constructor(
     readonly baseUrl: string,
     private readonly apiKey: string,
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
   ) {
     // One connection per in-flight request, reused across requests like a browser or SDK would.
-    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: null, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: null,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
   }
 
   async send(method: "GET" | "POST", path: string, o: SendOptions = {}): Promise<Reply> {
@@ -112,7 +117,8 @@ export function networkReason(err: unknown): string {
   if (err instanceof Error) {
     const code = "code" in err && typeof err.code === "string" ? err.code : "";
     if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") return `timeout: ${code}`;
-    const cause = err.cause instanceof Error && "code" in err.cause && typeof err.cause.code === "string" ? err.cause.code : "";
+    const cause =
+      err.cause instanceof Error && "code" in err.cause && typeof err.cause.code === "string" ? err.cause.code : "";
     return `network: ${code || cause || err.message.slice(0, 60)}`;
   }
   return `network: ${String(err).slice(0, 60)}`;

@@ -56,7 +56,11 @@ function snapshot(): Snapshot | null {
     // Parents usually have lower pids, but not always: repeat until no new descendant appears.
     for (let changed = true, rounds = 0; changed && rounds < 10; rounds++) {
       changed = false;
-      for (const [pid, [ppid]] of table) if (!mine.has(pid) && mine.has(ppid)) (mine.add(pid), (changed = true));
+      for (const [pid, [ppid]] of table)
+        if (!mine.has(pid) && mine.has(ppid)) {
+          mine.add(pid);
+          changed = true;
+        }
     }
     for (const pid of mine) ours.set(pid, table.get(pid)?.[1] ?? 0);
     return { at: Date.now(), busy, total, ours };
@@ -72,12 +76,18 @@ export class CpuMeter {
   stop(): CpuShare {
     const n = cpus().length;
     const end = snapshot();
-    if (!this.start || !end || end.total <= this.start.total) return { cpus: n, machineBusyPct: null, ownPct: null, othersPct: null };
+    if (!this.start || !end || end.total <= this.start.total)
+      return { cpus: n, machineBusyPct: null, ownPct: null, othersPct: null };
     const total = end.total - this.start.total;
     const busy = end.busy - this.start.busy;
     let own = 0;
     for (const [pid, jiffies] of end.ours) own += jiffies - (this.start.ours.get(pid) ?? 0);
     const pct = (x: number): number => Math.round((1000 * x) / total) / 10;
-    return { cpus: n, machineBusyPct: pct(busy), ownPct: pct(Math.min(own, busy)), othersPct: pct(Math.max(0, busy - own)) };
+    return {
+      cpus: n,
+      machineBusyPct: pct(busy),
+      ownPct: pct(Math.min(own, busy)),
+      othersPct: pct(Math.max(0, busy - own)),
+    };
   }
 }

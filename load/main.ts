@@ -3,7 +3,7 @@
 // Exit codes: 0 thresholds met, 1 a threshold failed, 2 the run could not start.
 import { randomBytes } from "node:crypto";
 import { join, relative } from "node:path";
-import { ConfigError, readConfig, type LoadConfig } from "./config";
+import { ConfigError, type LoadConfig, readConfig } from "./config";
 import { machineLine, progressLine, summaryTable, thresholdLines } from "./console";
 import { ENDPOINT_NAMES } from "./endpoints";
 import { evaluate } from "./evaluate";
@@ -11,9 +11,9 @@ import { HttpClient, networkReason, statusReason } from "./http";
 import { CpuMeter } from "./machine";
 import { Collector } from "./metrics";
 import { buildProfile, isProfileName, PROFILE_NAMES, totalDurationS } from "./profiles";
-import { RESULTS_DIR, saveResult, type RunResult } from "./results";
+import { RESULTS_DIR, type RunResult, saveResult } from "./results";
 import { runProfile } from "./runner";
-import { spawnStack, type StackProcess } from "./stack-process";
+import { type StackProcess, spawnStack } from "./stack-process";
 
 class StartError extends Error {}
 
@@ -21,18 +21,23 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** Fails fast, with the fix in the message, when the router is not there or the key is wrong. */
 async function preflight(client: HttpClient, config: LoadConfig, startedStack: boolean): Promise<void> {
-  const hint = startedStack ? "" : "; start it with `npm start`, or add --stack (LOAD_START_STACK=1) to run a self-contained one";
+  const hint = startedStack
+    ? ""
+    : "; start it with `npm start`, or add --stack (LOAD_START_STACK=1) to run a self-contained one";
   const health = await client.send("GET", "/health", { auth: false }).catch((err: unknown) => {
     throw new StartError(`cannot reach the router at ${config.baseUrl} (${networkReason(err)})${hint}`);
   });
-  if (health.status !== 200) throw new StartError(`${config.baseUrl}/health answered ${statusReason(health.status, health.text)}${hint}`);
+  if (health.status !== 200)
+    throw new StartError(`${config.baseUrl}/health answered ${statusReason(health.status, health.text)}${hint}`);
   const models = await client.send("GET", "/v1/models");
-  if (models.status === 401) throw new StartError(`the router rejected the API key (${statusReason(401, models.text)}): set LOAD_API_KEY`);
+  if (models.status === 401)
+    throw new StartError(`the router rejected the API key (${statusReason(401, models.text)}): set LOAD_API_KEY`);
 }
 
 async function main(): Promise<number> {
   const profileName = process.argv[2] ?? "";
-  if (!isProfileName(profileName)) throw new StartError(`usage: tsx load/main.ts <${PROFILE_NAMES.join("|")}> [--stack]`);
+  if (!isProfileName(profileName))
+    throw new StartError(`usage: tsx load/main.ts <${PROFILE_NAMES.join("|")}> [--stack]`);
   let config = readConfig(process.env, process.argv.slice(3));
   let stack: StackProcess | undefined;
   if (config.startStack) {
@@ -52,7 +57,8 @@ async function main(): Promise<number> {
     const collector = new Collector(windowS * 1000);
     const startedAt = new Date();
     log(`load: ${profile.name} — ${profile.description} — against ${config.baseUrl} (model ${config.model})`);
-    if (config.sessionsOptional) log("load: LOAD_SESSIONS_OPTIONAL=1 — a 404 from GET /v1/sessions counts as skipped, not as an error");
+    if (config.sessionsOptional)
+      log("load: LOAD_SESSIONS_OPTIONAL=1 — a 404 from GET /v1/sessions counts as skipped, not as an error");
     const cpu = new CpuMeter();
     const outcome = await runProfile(
       profile,
@@ -76,7 +82,12 @@ async function main(): Promise<number> {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       durationS: outcome.durationS,
-      target: { baseUrl: config.baseUrl, model: config.model, stack: stack?.description ?? "external router (LOAD_BASE_URL)", stackLog: stack ? relative(process.cwd(), stack.logFile) : null },
+      target: {
+        baseUrl: config.baseUrl,
+        model: config.model,
+        stack: stack?.description ?? "external router (LOAD_BASE_URL)",
+        stackLog: stack ? relative(process.cwd(), stack.logFile) : null,
+      },
       settings: {
         timeScale: config.timeScale,
         thinkMs: config.thinkMs,
@@ -98,7 +109,8 @@ async function main(): Promise<number> {
     console.log(thresholdLines(result));
     const busy = machineLine(result);
     if (busy) console.log(busy);
-    if (outcome.abandoned > 0) console.log(`note: ${outcome.abandoned} request(s) still in flight at the end were dropped`);
+    if (outcome.abandoned > 0)
+      console.log(`note: ${outcome.abandoned} request(s) still in flight at the end were dropped`);
     console.log(`\nresults: ${relative(process.cwd(), files.json)}\nreport:  ${relative(process.cwd(), files.html)}`);
     const failed = result.thresholds.filter((o) => o.verdict === "fail").length;
     console.log(result.passed ? `\nPASS ${profile.name}` : `\nFAIL ${profile.name}: ${failed} threshold(s) failed`);

@@ -61,7 +61,13 @@ export interface Timeline {
 /** Latencies are recorded in microseconds; anything above 10 min is clamped. */
 const MAX_US = 600_000_000;
 const histogram = (digits: 2 | 3): Histogram =>
-  build({ bitBucketSize: "packed", numberOfSignificantValueDigits: digits, lowestDiscernibleValue: 1, highestTrackableValue: MAX_US, autoResize: false });
+  build({
+    bitBucketSize: "packed",
+    numberOfSignificantValueDigits: digits,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_US,
+    autoResize: false,
+  });
 const toUs = (ms: number): number => Math.min(MAX_US, Math.max(1, Math.round(ms * 1000)));
 
 interface Window {
@@ -185,7 +191,8 @@ export class Collector {
 
   private window(st: EndpointStats, atMs: number): Window {
     const i = Math.max(0, Math.floor(atMs / this.windowMs));
-    for (let k = st.windows.length; k <= i; k++) st.windows.push({ count: 0, errors: 0, latency: histogram(2), ttfc: histogram(2) });
+    for (let k = st.windows.length; k <= i; k++)
+      st.windows.push({ count: 0, errors: 0, latency: histogram(2), ttfc: histogram(2) });
     const w = st.windows[i];
     if (!w) throw new Error("window not allocated");
     return w;

@@ -25,7 +25,8 @@ export function isProfileName(name: string): name is ProfileName {
   return (PROFILE_NAMES as readonly string[]).includes(name);
 }
 
-const scaled = (stages: Stage[], factor: number): Stage[] => stages.map((s) => ({ ...s, durationS: s.durationS * factor }));
+const scaled = (stages: Stage[], factor: number): Stage[] =>
+  stages.map((s) => ({ ...s, durationS: s.durationS * factor }));
 
 export function buildProfile(name: ProfileName, config: LoadConfig): Profile {
   switch (name) {

@@ -18,7 +18,14 @@ export interface RunResult {
   finishedAt: string;
   durationS: number;
   target: { baseUrl: string; model: string; stack: string; stackLog: string | null };
-  settings: { timeScale: number; thinkMs: readonly [number, number]; streamShare: number; sessionShare: number; maxTokens: number; sessionsOptional: boolean };
+  settings: {
+    timeScale: number;
+    thinkMs: readonly [number, number];
+    streamShare: number;
+    sessionShare: number;
+    maxTokens: number;
+    sessionsOptional: boolean;
+  };
   stages: Stage[];
   /** CPU use during the run: the whole machine, this run's processes, everything else. */
   machine: CpuShare;

@@ -20,14 +20,21 @@ export interface RouterSnapshot {
 export function exportRouterRef(ref: string): RouterSnapshot {
   let commit: string;
   try {
-    commit = execFileSync("git", ["rev-parse", "--verify", `${ref}^{commit}`], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    commit = execFileSync("git", ["rev-parse", "--verify", `${ref}^{commit}`], {
+      cwd: REPO,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).trim();
   } catch {
     throw new Error(`LOAD_ROUTER_REF=${ref} is not a commit in ${REPO}`);
   }
   const dir = mkdtempSync(join(tmpdir(), "router-ref-"));
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   try {
-    const archive = execFileSync("git", ["archive", "--format=tar", commit], { cwd: REPO, maxBuffer: 256 * 1024 * 1024 });
+    const archive = execFileSync("git", ["archive", "--format=tar", commit], {
+      cwd: REPO,
+      maxBuffer: 256 * 1024 * 1024,
+    });
     execFileSync("tar", ["-x", "-C", dir], { input: archive });
     symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"), "dir");
   } catch (err) {

@@ -3,8 +3,8 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Sample } from "./metrics";
-import { targetVus, totalDurationS, type Profile } from "./profiles";
-import { pickTask, VirtualUser, type TaskContext } from "./tasks";
+import { type Profile, targetVus, totalDurationS } from "./profiles";
+import { pickTask, type TaskContext, VirtualUser } from "./tasks";
 
 export interface Progress {
   elapsedS: number;
@@ -37,7 +37,11 @@ interface Handle {
 const TICK_MS = 100;
 const PROGRESS_EVERY_MS = 5_000;
 
-export async function runProfile(profile: Profile, base: Omit<TaskContext, "elapsedMs" | "record">, hooks: RunHooks): Promise<RunOutcome> {
+export async function runProfile(
+  profile: Profile,
+  base: Omit<TaskContext, "elapsedMs" | "record">,
+  hooks: RunHooks,
+): Promise<RunOutcome> {
   const t0 = performance.now();
   const elapsedMs = (): number => performance.now() - t0;
   const totalMs = totalDurationS(profile) * 1000;
@@ -87,7 +91,13 @@ export async function runProfile(profile: Profile, base: Omit<TaskContext, "elap
     while (active.length > target) active.pop()?.stop.abort(); // finishes its current request, then leaves
     hooks.noteVus(now, active.length);
     if (hooks.onProgress && now - lastProgress >= PROGRESS_EVERY_MS) {
-      hooks.onProgress({ elapsedS: now / 1000, totalS: totalMs / 1000, vus: active.length, rps: (windowCount * 1000) / Math.max(1, now - lastProgress), errors: windowErrors });
+      hooks.onProgress({
+        elapsedS: now / 1000,
+        totalS: totalMs / 1000,
+        vus: active.length,
+        rps: (windowCount * 1000) / Math.max(1, now - lastProgress),
+        errors: windowErrors,
+      });
       lastProgress = now;
       windowCount = 0;
       windowErrors = 0;

@@ -1,7 +1,7 @@
 // Starts the self-contained stack as two child processes (stack-server.ts): the control plane
 // (database, proxy, router, pass-through worker) and the simulated GPU hosts. Their output —
 // workerd's log line per request included — goes to one log file, not the console.
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +38,11 @@ interface Child<T> {
   stop(): Promise<void>;
 }
 
-async function spawnChild<T>(role: "control" | "hosts", options: ControlPlaneOptions | HostsOptions, logFile: string): Promise<Child<T>> {
+async function spawnChild<T>(
+  role: "control" | "hosts",
+  options: ControlPlaneOptions | HostsOptions,
+  logFile: string,
+): Promise<Child<T>> {
   const fd = openSync(logFile, "a");
   const child: ChildProcess = fork(SERVER, [], {
     execArgv: ["--import", "tsx"],
@@ -48,7 +52,10 @@ async function spawnChild<T>(role: "control" | "hosts", options: ControlPlaneOpt
   closeSync(fd); // the child holds its own copy
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const info = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the stack's ${role} did not start within ${READY_TIMEOUT_MS / 1000} s; see ${logFile}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the stack's ${role} did not start within ${READY_TIMEOUT_MS / 1000} s; see ${logFile}`)),
+      READY_TIMEOUT_MS,
+    );
     child.on("message", (m: StackMessage) => {
       clearTimeout(timer);
       if (m.type === "ready") resolve(m.info as T);
@@ -80,20 +87,31 @@ export async function spawnStack(options: StackOptions, logFile: string): Promis
   closeSync(openSync(logFile, "w"));
   const hostPorts = await Promise.all(Array.from({ length: options.hosts }, () => freePort()));
   const snapshot: RouterSnapshot | undefined = options.routerRef ? exportRouterRef(options.routerRef) : undefined;
-  const control = await spawnChild<ControlPlaneInfo>("control", { hostPorts, passthroughConfig: options.passthroughConfig, routerConfig: snapshot?.configPath }, logFile).catch((err: unknown) => {
+  const control = await spawnChild<ControlPlaneInfo>(
+    "control",
+    { hostPorts, passthroughConfig: options.passthroughConfig, routerConfig: snapshot?.configPath },
+    logFile,
+  ).catch((err: unknown) => {
     snapshot?.remove();
     throw err;
   });
   const c = control.info;
   let hosts: Child<{ hostUrls: string[] }> | undefined;
   try {
-    hosts = await spawnChild<{ hostUrls: string[] }>("hosts", { ...options, routerUrl: c.routerUrl, model: c.model, instances: c.instances }, logFile);
+    hosts = await spawnChild<{ hostUrls: string[] }>(
+      "hosts",
+      { ...options, routerUrl: c.routerUrl, model: c.model, instances: c.instances },
+      logFile,
+    );
   } catch (err) {
     await control.stop();
     snapshot?.remove();
     throw err;
   }
-  const hostText = options.hosts === 0 ? "no GPU hosts" : `${options.hosts} simulated GPU host(s) (${options.hostStatus}, token delay ${options.tokenDelayMs} ms, ttft ${options.ttftMs} ms)`;
+  const hostText =
+    options.hosts === 0
+      ? "no GPU hosts"
+      : `${options.hosts} simulated GPU host(s) (${options.hostStatus}, token delay ${options.tokenDelayMs} ms, ttft ${options.ttftMs} ms)`;
   const running = hosts;
   return {
     baseUrl: c.routerUrl,

@@ -3,7 +3,7 @@
 // of workerd's log lines all burn CPU, and on the generator's event loop they would inflate every
 // latency it measures. Role and options arrive in LOAD_STACK_ROLE / LOAD_STACK_OPTIONS; "ready"
 // goes back over IPC, and the child stops when told to or when its parent goes away.
-import { startControlPlane, startHosts, type ControlPlaneOptions, type HostsOptions, type Running } from "./stack";
+import { type ControlPlaneOptions, type HostsOptions, type Running, startControlPlane, startHosts } from "./stack";
 
 export type StackMessage = { type: "ready"; info: unknown } | { type: "error"; message: string };
 

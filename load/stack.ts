@@ -64,24 +64,41 @@ export async function startControlPlane(o: ControlPlaneOptions, log: Log): Promi
   try {
     const db = await openLocalDatabase();
     stops.push(() => db.stop());
-    log(`stack: database ${db.embedded ? "embedded PGlite" : "DATABASE_URL"} at ${db.url.replace(/:[^:@/]*@/, ":***@")}`);
+    log(
+      `stack: database ${db.embedded ? "embedded PGlite" : "DATABASE_URL"} at ${db.url.replace(/:[^:@/]*@/, ":***@")}`,
+    );
     await migrateDatabase(db.url);
-    const seed = await seedDemo(db.url, { hosts: o.hostPorts.map((port, i) => ({ port, token: `load-worker-token-${i + 1}` })) });
+    const seed = await seedDemo(db.url, {
+      hosts: o.hostPorts.map((port, i) => ({ port, token: `load-worker-token-${i + 1}` })),
+    });
     const proxy = await startWsProxy();
     stops.push(() => proxy.stop());
-    const router = await startRouter({ configPath: o.routerConfig, vars: { DATABASE_URL: db.url, DB_WS_PROXY: proxy.address } });
+    const router = await startRouter({
+      configPath: o.routerConfig,
+      vars: { DATABASE_URL: db.url, DB_WS_PROXY: proxy.address },
+    });
     stops.push(() => router.dispose());
     log(`stack: router in workerd (Miniflare) at ${router.url}`);
     let passthroughUrl: string | null = null;
     const firstPort = o.hostPorts[0];
     if (o.passthroughConfig && firstPort !== undefined) {
-      const passthrough = await startRouter({ configPath: o.passthroughConfig, vars: { UPSTREAM: `http://127.0.0.1:${firstPort}` } });
+      const passthrough = await startRouter({
+        configPath: o.passthroughConfig,
+        vars: { UPSTREAM: `http://127.0.0.1:${firstPort}` },
+      });
       stops.push(() => passthrough.dispose());
       passthroughUrl = passthrough.url;
       log(`stack: pass-through worker at ${passthroughUrl}`);
     }
     const instances = seed.instances.map((inst, i) => ({ id: inst.id, token: inst.token, port: o.hostPorts[i] ?? 0 }));
-    const info = { routerUrl: router.url, apiKey: seed.apiKey, model: DEMO_MODEL, instances, passthroughUrl, database: db.embedded ? "embedded PGlite" : "external Postgres" };
+    const info = {
+      routerUrl: router.url,
+      apiKey: seed.apiKey,
+      model: DEMO_MODEL,
+      instances,
+      passthroughUrl,
+      database: db.embedded ? "embedded PGlite" : "external Postgres",
+    };
     return { info, stop };
   } catch (err) {
     await stop();
@@ -108,7 +125,9 @@ export async function startHosts(o: HostsOptions, log: Log): Promise<Running<{ h
       stops.push(() => gpu.close());
       await gpu.heartbeatNow();
       hostUrls.push(gpu.url);
-      log(`stack: simulated GPU host at ${gpu.url} (${o.hostStatus}, token delay ${o.tokenDelayMs} ms, ttft ${o.ttftMs} ms)`);
+      log(
+        `stack: simulated GPU host at ${gpu.url} (${o.hostStatus}, token delay ${o.tokenDelayMs} ms, ttft ${o.ttftMs} ms)`,
+      );
     }
     return { info: { hostUrls }, stop };
   } catch (err) {

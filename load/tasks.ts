@@ -3,7 +3,7 @@
 import { performance } from "node:perf_hooks";
 import type { LoadConfig } from "./config";
 import type { EndpointName } from "./endpoints";
-import { networkReason, statusReason, type HttpClient } from "./http";
+import { type HttpClient, networkReason, statusReason } from "./http";
 import type { Sample } from "./metrics";
 import { validateChat, validateChatStream, validateHealth, validateModels, validateSessions } from "./validate";
 
@@ -69,7 +69,11 @@ export interface Task {
 }
 
 /** Runs one request, turning a thrown network error or timeout into an error sample. */
-async function measured(ctx: TaskContext, endpoint: EndpointName, work: () => Promise<Omit<Sample, "endpoint" | "endedAtMs">>): Promise<void> {
+async function measured(
+  ctx: TaskContext,
+  endpoint: EndpointName,
+  work: () => Promise<Omit<Sample, "endpoint" | "endedAtMs">>,
+): Promise<void> {
   const started = performance.now();
   let sample: Omit<Sample, "endpoint" | "endedAtMs">;
   try {
@@ -100,7 +104,11 @@ async function chat(vu: VirtualUser, ctx: TaskContext): Promise<void> {
       if (r.status !== 200) return { latencyMs: r.latencyMs, error: statusReason(r.status, r.text) };
       const check = validateChatStream(r.events);
       if (check.error === null) out.answer = check.content;
-      return { latencyMs: r.latencyMs, ttfcMs: r.ttfcMs ?? undefined, ...(check.error === null ? {} : { error: check.error }) };
+      return {
+        latencyMs: r.latencyMs,
+        ttfcMs: r.ttfcMs ?? undefined,
+        ...(check.error === null ? {} : { error: check.error }),
+      };
     }
     const r = await client.send("POST", "/v1/chat/completions", { body, headers });
     if (r.status !== 200) return { latencyMs: r.latencyMs, error: statusReason(r.status, r.text) };
@@ -115,7 +123,8 @@ async function listSessions(_vu: VirtualUser, ctx: TaskContext): Promise<void> {
   await measured(ctx, "sessions", async () => {
     const r = await ctx.client.send("GET", "/v1/sessions");
     // Until the sessions endpoint is deployed the router answers 404 route_not_found.
-    if (r.status === 404 && ctx.config.sessionsOptional) return { latencyMs: r.latencyMs, skipped: `${statusReason(404, r.text)} (LOAD_SESSIONS_OPTIONAL=1)` };
+    if (r.status === 404 && ctx.config.sessionsOptional)
+      return { latencyMs: r.latencyMs, skipped: `${statusReason(404, r.text)} (LOAD_SESSIONS_OPTIONAL=1)` };
     if (r.status !== 200) return { latencyMs: r.latencyMs, error: statusReason(r.status, r.text) };
     const error = validateSessions(r.text);
     return { latencyMs: r.latencyMs, ...(error === null ? {} : { error }) };

@@ -61,7 +61,8 @@ export function validateChatStream(events: readonly string[]): ChatCheck {
     if (chunk.object !== "chat.completion.chunk") return fail("stream: object != chat.completion.chunk");
     if (!Array.isArray(chunk.choices)) return fail("stream: chunk without choices");
     for (const choice of chunk.choices) {
-      if (isRecord(choice) && isRecord(choice.delta) && typeof choice.delta.content === "string") content += choice.delta.content;
+      if (isRecord(choice) && isRecord(choice.delta) && typeof choice.delta.content === "string")
+        content += choice.delta.content;
     }
     if (isRecord(chunk.usage)) usage = chunk.usage;
   }
@@ -80,7 +81,8 @@ export function validateModels(text: string, model: string): Check {
   return null;
 }
 
-const isTime = (v: unknown): boolean => (typeof v === "number" && v > 0) || (typeof v === "string" && !Number.isNaN(Date.parse(v)));
+const isTime = (v: unknown): boolean =>
+  (typeof v === "number" && v > 0) || (typeof v === "string" && !Number.isNaN(Date.parse(v)));
 
 /** GET /v1/sessions: { object: "list", data: [{ id, model, instance_id, requests, total_tokens, created_at, last_used_at }], has_more }. */
 export function validateSessions(text: string): Check {
@@ -88,7 +90,8 @@ export function validateSessions(text: string): Check {
   if (!isRecord(body) || body.object !== "list" || !Array.isArray(body.data)) return "shape: not a list";
   if (typeof body.has_more !== "boolean") return "shape: has_more not a boolean";
   for (const s of body.data) {
-    if (!isRecord(s) || typeof s.id !== "string" || typeof s.model !== "string") return "shape: session without id/model";
+    if (!isRecord(s) || typeof s.id !== "string" || typeof s.model !== "string")
+      return "shape: session without id/model";
     if (s.instance_id !== null && typeof s.instance_id !== "string") return "shape: instance_id not a string or null";
     if (!isCount(s.requests) || !isCount(s.total_tokens)) return "shape: requests/total_tokens not counts";
     if (!isTime(s.created_at) || !isTime(s.last_used_at)) return "shape: created_at/last_used_at not times";

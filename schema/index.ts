@@ -28,24 +28,23 @@ export const organizations = pgTable("organizations", {
   createdAt: createdAt(),
 });
 
-export const apiKeys = pgTable(
-  "api_keys",
-  {
-    id: uuid("id").primaryKey().defaultRandom(),
-    organizationId: uuid("organization_id")
-      .notNull()
-      .references(() => organizations.id),
-    name: text("name").notNull(),
-    /** First characters of the key, shown to humans ("sk-inv-ab12…"). */
-    keyPrefix: text("key_prefix").notNull(),
-    /** Hex SHA-256 of the whole key; the key itself is never stored. */
-    keyHash: text("key_hash").notNull().unique(),
-    role: text("role", { enum: ["admin", "member"] }).notNull().default("member"),
-    createdAt: createdAt(),
-    revokedAt: timestamp("revoked_at", { withTimezone: true }),
-    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
-  },
-);
+export const apiKeys = pgTable("api_keys", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  organizationId: uuid("organization_id")
+    .notNull()
+    .references(() => organizations.id),
+  name: text("name").notNull(),
+  /** First characters of the key, shown to humans ("sk-inv-ab12…"). */
+  keyPrefix: text("key_prefix").notNull(),
+  /** Hex SHA-256 of the whole key; the key itself is never stored. */
+  keyHash: text("key_hash").notNull().unique(),
+  role: text("role", { enum: ["admin", "member"] })
+    .notNull()
+    .default("member"),
+  createdAt: createdAt(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+});
 
 export const models = pgTable(
   "models",
@@ -113,7 +112,9 @@ export const instances = pgTable(
     modelId: uuid("model_id")
       .notNull()
       .references(() => models.id),
-    provider: text("provider", { enum: ["static", "mock"] }).notNull().default("static"),
+    provider: text("provider", { enum: ["static", "mock"] })
+      .notNull()
+      .default("static"),
     baseUrl: text("base_url").notNull(),
     status: text("status", { enum: instanceStatuses }).notNull().default("booting"),
     workerTokenHash: text("worker_token_hash").notNull().unique(),

@@ -1,12 +1,12 @@
 // The catalog snapshot (models and offerings), loaded from Postgres and memoised per isolate.
 import { eq } from "drizzle-orm";
 import { models, organizationModels, organizations } from "../schema";
-import { withDb, type DbConfig } from "./db";
+import { type DbConfig, withDb } from "./db";
 import type { Env } from "./env";
 import { RouterError } from "./errors";
+import type { Catalog, CatalogModel, CatalogOffering } from "./routing/resolve-model";
 import { memoPolicy, StaleIfErrorMemo } from "./stale-if-error";
 import { TtlCache } from "./ttl-cache";
-import type { Catalog, CatalogModel, CatalogOffering } from "./routing/resolve-model";
 
 const FRESH_FOR_MS = 15_000;
 /**
@@ -60,7 +60,11 @@ const knows = (catalog: Catalog, name: string) =>
 /** The memoised catalog; an unknown `requested` name forces one reload. Given `background`
  * (waitUntil), an expired snapshot is refreshed behind the request instead of before it. While
  * Postgres is unreachable the last snapshot keeps serving (stale-if-error); with none, 503. */
-export async function getCatalog(config: CatalogConfig, requested?: string, background?: (work: Promise<unknown>) => void): Promise<Catalog> {
+export async function getCatalog(
+  config: CatalogConfig,
+  requested?: string,
+  background?: (work: Promise<unknown>) => void,
+): Promise<Catalog> {
   const policy = memoPolicy(config.CATALOG_TTL_MS, FRESH_FOR_MS, config.STALE_IF_ERROR_MS);
   const held = snapshots.peek(KEY);
   const miss = requested !== undefined && held !== undefined && !knows(held, requested) && !unknownNames.get(requested);
@@ -69,7 +73,13 @@ export async function getCatalog(config: CatalogConfig, requested?: string, back
     catalog = await snapshots.get(KEY, () => loadCatalog(config), policy, { force: miss, background });
   } catch (err) {
     console.error(JSON.stringify({ msg: "catalog_unavailable", error: String(err) }));
-    throw new RouterError(503, "The model catalog cannot be loaded right now; retry shortly.", "catalog_unavailable", null, { "retry-after": "5" });
+    throw new RouterError(
+      503,
+      "The model catalog cannot be loaded right now; retry shortly.",
+      "catalog_unavailable",
+      null,
+      { "retry-after": "5" },
+    );
   }
   if (!catalog) throw new Error("loadCatalog returned nothing");
   if (requested !== undefined && !knows(catalog, requested)) unknownNames.set(requested, true);

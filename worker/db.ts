@@ -1,6 +1,6 @@
 // Drizzle over Neon's serverless driver. Workers may not share sockets across requests,
 // so each unit of work opens a Pool and ends it when done.
-import { Pool, neonConfig } from "@neondatabase/serverless";
+import { neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
 import * as schema from "../schema";
 
@@ -26,7 +26,12 @@ export async function withDb<T>(config: DbConfig, work: (db: Db) => Promise<T>):
   if (!config.DATABASE_URL) throw new Error("DATABASE_URL is not configured");
   configureDriver(config);
   // Bounded waits: a locked table or a stalled server must not hold a request (or an alarm) forever.
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
+  const pool = new Pool({
+    connectionString: config.DATABASE_URL,
+    max: 1,
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 10_000,
+  });
   // A late "connection lost" after end() would otherwise surface as an unhandled rejection.
   pool.on("error", () => {});
   try {

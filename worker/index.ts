@@ -42,18 +42,39 @@ for (const [path, spec] of Object.entries(inferenceEndpoints)) {
 app.route("/v1/models", modelRoutes);
 app.route("/v1/sessions", sessionRoutes);
 
-for (const path of ["/deployments", "/instances", "/instances/*", "/usage/*"]) app.use(path, requireApiKey, requireAdmin);
+for (const path of ["/deployments", "/instances", "/instances/*", "/usage/*"])
+  app.use(path, requireApiKey, requireAdmin);
 app.route("/", adminRoutes);
 app.route("/usage", usageAdminRoutes);
 
-app.notFound((c) => new RouterError(404, `No route for ${c.req.method} ${c.req.path}.`, "route_not_found").toResponse());
+app.notFound((c) =>
+  new RouterError(404, `No route for ${c.req.method} ${c.req.path}.`, "route_not_found").toResponse(),
+);
 app.onError((err, c) => {
   const known = err instanceof RouterError ? err : null;
   // drizzle wraps driver errors ("Failed query"); the cause says what actually went wrong.
   const cause = err.cause instanceof Error ? err.cause.message : undefined;
-  if (!known) console.error(JSON.stringify({ msg: "unhandled_error", request_id: c.get("requestId"), error: String(err), cause, stack: err.stack }));
+  if (!known)
+    console.error(
+      JSON.stringify({
+        msg: "unhandled_error",
+        request_id: c.get("requestId"),
+        error: String(err),
+        cause,
+        stack: err.stack,
+      }),
+    );
   const failure = known ?? new RouterError(500, "Internal router error.", "internal_error");
-  console.log(JSON.stringify({ msg: "request", request_id: c.get("requestId"), method: c.req.method, path: c.req.path, status: failure.status, code: failure.code }));
+  console.log(
+    JSON.stringify({
+      msg: "request",
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      status: failure.status,
+      code: failure.code,
+    }),
+  );
   return failure.toResponse({ "x-request-id": c.get("requestId") ?? "" });
 });
 

@@ -43,7 +43,12 @@ export class StaleIfErrorMemo<V> {
    * exist": the entry is dropped and the miss remembered for `missMs`. A failing load throws only
    * when nothing servable is held.
    */
-  async get(key: string, load: () => Promise<V | undefined>, policy: MemoPolicy, options: GetOptions = {}): Promise<V | undefined> {
+  async get(
+    key: string,
+    load: () => Promise<V | undefined>,
+    policy: MemoPolicy,
+    options: GetOptions = {},
+  ): Promise<V | undefined> {
     const now = Date.now();
     if (!options.force && (this.misses.get(key) ?? 0) > now) return undefined;
     const entry = this.entries.get(key);
@@ -115,7 +120,11 @@ const RETRY_AFTER_FAILURE_MS = 5_000;
 const REMEMBER_MISS_MS = 5_000;
 
 /** A policy from a freshness var (ms) and the shared STALE_IF_ERROR_MS var. */
-export function memoPolicy(freshVar: string | undefined, freshDefaultMs: number, staleVar: string | undefined): MemoPolicy {
+export function memoPolicy(
+  freshVar: string | undefined,
+  freshDefaultMs: number,
+  staleVar: string | undefined,
+): MemoPolicy {
   return {
     freshMs: positive(freshVar, freshDefaultMs),
     staleIfErrorMs: positive(staleVar, STALE_IF_ERROR_MS),

@@ -7,6 +7,10 @@ interface Env {
 export default {
   fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
-    return fetch(env.UPSTREAM + url.pathname + url.search, { method: request.method, headers: request.headers, body: request.body });
+    return fetch(env.UPSTREAM + url.pathname + url.search, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+    });
   },
 } satisfies ExportedHandler<Env>;

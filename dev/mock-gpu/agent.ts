@@ -82,7 +82,9 @@ export class HeartbeatAgent {
   private schedule(ms: number): void {
     if (this.stopper.signal.aborted) return;
     this.timer = setTimeout(() => {
-      void this.sendNow().then(() => this.schedule(this.registered ? this.o.heartbeatMs : Math.min(REGISTER_RETRY_MS, this.o.heartbeatMs)));
+      void this.sendNow().then(() =>
+        this.schedule(this.registered ? this.o.heartbeatMs : Math.min(REGISTER_RETRY_MS, this.o.heartbeatMs)),
+      );
     }, ms);
     // The HTTP server keeps a CLI alive; the heartbeat timer alone must not keep a test process alive.
     this.timer.unref();

@@ -4,7 +4,7 @@
 //     [--token-delay-ms N] [--heartbeat-ms N] [--max-tokens-default N] [--max-model-len N]
 //     [--status starting|ready|draining] [--queue-depth N] [--public-url URL]
 import { parseArgs } from "node:util";
-import { startMockGpu, type MockGpuOptions, type WorkerStatus } from "./server";
+import { type MockGpuOptions, startMockGpu, type WorkerStatus } from "./server";
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`mock-gpu: ${message}\n`);
@@ -18,10 +18,9 @@ function int(name: string, raw: string | undefined): number | undefined {
   return n;
 }
 
-function parseOptions(): MockGpuOptions {
-  let values;
+function readArgs() {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       strict: true,
       options: {
         port: { type: "string", default: "0" },
@@ -39,10 +38,14 @@ function parseOptions(): MockGpuOptions {
         "queue-depth": { type: "string" },
         "public-url": { type: "string" },
       },
-    }));
+    }).values;
   } catch (err) {
-    fail(err instanceof Error ? err.message : String(err), 2);
+    return fail(err instanceof Error ? err.message : String(err), 2);
   }
+}
+
+function parseOptions(): MockGpuOptions {
+  const values = readArgs();
   if (!values.model) fail("--model is required (the Hugging Face id to serve)", 2);
   const agentArgs = [values.router, values["instance-id"], values.token];
   if (agentArgs.some(Boolean) && !agentArgs.every(Boolean)) {

@@ -19,7 +19,8 @@ function items(input: unknown): Item[] {
   if (input.every((t) => Number.isInteger(t))) return [{ text: input.join(" "), tokens: input.length }];
   return input.map((x): Item => {
     if (typeof x === "string") return { text: x, tokens: promptTokensFor(charCount(x)) };
-    if (Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t))) return { text: x.join(" "), tokens: x.length };
+    if (Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t)))
+      return { text: x.join(" "), tokens: x.length };
     throw badRequest("each input must be a string or a list of token ids");
   });
 }
@@ -50,7 +51,7 @@ export async function serveEmbeddings(res: ServerResponse, body: Json, ctx: Embe
     return { index, object: "embedding", embedding: format === "base64" ? toBase64(vec) : vec };
   });
   const answer = {
-    id: "embd-" + randomUUID().replaceAll("-", ""),
+    id: `embd-${randomUUID().replaceAll("-", "")}`,
     object: "list",
     created: Math.floor(Date.now() / 1000),
     model: ctx.servedModel,

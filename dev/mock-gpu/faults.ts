@@ -13,7 +13,8 @@ export function parseFaults(text: string): Faults {
   for (const [key, value] of Object.entries(v)) {
     if (value === null || value === undefined) continue;
     if ((NUMBER_FAULTS as readonly string[]).includes(key)) {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer`);
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+        throw new Error(`${key} must be a non-negative integer`);
       if (key === "status" && !isHttpStatus(value)) throw new Error("status must be an HTTP status (200..599)");
       out[key as (typeof NUMBER_FAULTS)[number]] = value;
     } else if ((FLAG_FAULTS as readonly string[]).includes(key)) {

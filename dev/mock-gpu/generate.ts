@@ -35,7 +35,11 @@ function newId(g: GenerationRequest): string {
   return (g.kind === "chat" ? "chatcmpl-" : "cmpl-") + randomUUID().replaceAll("-", "");
 }
 
-export async function serveGeneration(res: ServerResponse, g: GenerationRequest, ctx: GenerationContext): Promise<void> {
+export async function serveGeneration(
+  res: ServerResponse,
+  g: GenerationRequest,
+  ctx: GenerationContext,
+): Promise<void> {
   ctx.state.addPromptTokens(g.promptTokens);
   if (g.stream) await serveStream(res, g, ctx);
   else await serveJson(res, g, ctx);
@@ -83,7 +87,12 @@ async function serveStream(res: ServerResponse, g: GenerationRequest, ctx: Gener
   const chunk = (text: string, finish: string | null, role = false): string => {
     const choice =
       g.kind === "chat"
-        ? { index: 0, delta: role ? { role: "assistant", content: text } : { content: text }, logprobs: null, finish_reason: finish }
+        ? {
+            index: 0,
+            delta: role ? { role: "assistant", content: text } : { content: text },
+            logprobs: null,
+            finish_reason: finish,
+          }
         : { index: 0, text, logprobs: null, finish_reason: finish };
     return event({ ...base, choices: [choice], ...(withUsage ? { usage: null } : {}) });
   };

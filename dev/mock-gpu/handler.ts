@@ -1,11 +1,11 @@
 // Request routing for the mock host: vLLM's public endpoints plus the /_mock/* control endpoints.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { serveEmbeddings } from "./embeddings";
+import { parseFaults } from "./faults";
 import { serveGeneration, type Timing } from "./generate";
 import { closed, header, readBody, sendJson, sendText } from "./http-util";
 import { metricsText, modelsList } from "./metrics";
-import { parseFaults } from "./faults";
-import { parseBody, parseGeneration, type Json, type Limits } from "./parse";
+import { type Json, type Limits, parseBody, parseGeneration } from "./parse";
 import type { HostState } from "./state";
 import type { Faults } from "./types";
 import { RequestError, vllmError } from "./vllm-errors";
@@ -43,7 +43,8 @@ async function route(state: HostState, cfg: HostConfig, req: IncomingMessage, re
   if (method === "GET" && GET_PATHS.has(path)) {
     if (path === "/health") return sendText(res, 200, "text/plain", "");
     if (path === "/v1/models") return sendJson(res, 200, modelsList(cfg.servedModel, cfg.maxModelLen));
-    if (path === "/metrics") return sendText(res, 200, "text/plain; version=0.0.4; charset=utf-8", metricsText(state, cfg.servedModel));
+    if (path === "/metrics")
+      return sendText(res, 200, "text/plain; version=0.0.4; charset=utf-8", metricsText(state, cfg.servedModel));
     return sendJson(res, 200, state.snapshot());
   }
   if (method === "POST" && POST_PATHS.has(path)) {
@@ -56,7 +57,13 @@ async function route(state: HostState, cfg: HostConfig, req: IncomingMessage, re
   return sendJson(res, 404, { detail: "Not Found" });
 }
 
-async function inference(kind: Inference, state: HostState, cfg: HostConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function inference(
+  kind: Inference,
+  state: HostState,
+  cfg: HostConfig,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const raw = await readBody(req);
   if ("error" in raw) {
     if (raw.error === "too-large") sendJson(res, 413, vllmError(413, "Request body too large"));

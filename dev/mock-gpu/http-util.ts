@@ -15,7 +15,9 @@ export function readBody(req: IncomingMessage): Promise<Body> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.on("end", () => resolve(size > MAX_BODY_BYTES ? { error: "too-large" } : { text: Buffer.concat(chunks).toString("utf8") }));
+    req.on("end", () =>
+      resolve(size > MAX_BODY_BYTES ? { error: "too-large" } : { text: Buffer.concat(chunks).toString("utf8") }),
+    );
     // First resolve wins: after "end" these are no-ops.
     req.on("error", () => resolve({ error: "gone" }));
     req.on("close", () => resolve({ error: "gone" }));

@@ -43,7 +43,7 @@ export function modelsList(model: string, maxModelLen: number): unknown {
         max_model_len: maxModelLen,
         permission: [
           {
-            id: "modelperm-" + randomUUID().replaceAll("-", ""),
+            id: `modelperm-${randomUUID().replaceAll("-", "")}`,
             object: "model_permission",
             created: STARTED,
             allow_create_engine: false,

@@ -62,7 +62,9 @@ export function parseGeneration(kind: "chat" | "completion", body: Json, limits:
     );
   }
   if (promptTokens >= limits.maxModelLen) {
-    throw badRequest(`This model's maximum context length is ${limits.maxModelLen} tokens. However, your request has ${promptTokens} input tokens.`);
+    throw badRequest(
+      `This model's maximum context length is ${limits.maxModelLen} tokens. However, your request has ${promptTokens} input tokens.`,
+    );
   }
   const budget = Math.min(requested ?? limits.maxTokensDefault ?? Infinity, limits.maxModelLen - promptTokens);
   const all = splitTokens(answer);

@@ -82,7 +82,7 @@ export class HostState {
       endPrefill();
       const c = this.counters;
       c.inflight--;
-      if (c.inflight === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
+      if (c.inflight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       if (res.writableFinished) c.completed++;
       else if (cut) c.cut++;
       else c.cancelled++;

@@ -44,6 +44,6 @@ export function embed(text: string): number[] {
 /** OpenAI/vLLM `encoding_format: "base64"`: little-endian float32 bytes. */
 export function toBase64(vec: number[]): string {
   const buf = Buffer.alloc(vec.length * 4);
-  vec.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+  for (const [i, v] of vec.entries()) buf.writeFloatLE(v, i * 4);
   return buf.toString("base64");
 }

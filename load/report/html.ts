@@ -1,15 +1,17 @@
 // The HTML report: verdict first, then the thresholds, the per-endpoint table and the charts
 // (users and requests/s, latency percentiles per endpoint, errors). One file, nothing fetched.
-import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from "../endpoints";
+
 import { machineLine } from "../console";
+import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from "../endpoints";
 import type { LatencySummary } from "../metrics";
 import type { RunResult } from "../results";
 import { ENDPOINT_LIMITS } from "../thresholds";
-import { chart, esc, fmtTime, type Band, type Limit, type Series } from "./svg";
+import { type Band, chart, esc, fmtTime, type Limit, type Series } from "./svg";
 
 const VERDICT_COLORS = { pass: "#16a34a", fail: "#dc2626", warn: "#d97706", skip: "#64748b" } as const;
 
-const ms = (v: number | undefined): string => (v === undefined ? "–" : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : String(Math.round(v)));
+const ms = (v: number | undefined): string =>
+  v === undefined ? "–" : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : String(Math.round(v));
 
 function bands(r: RunResult): Band[] {
   let at = 0;
@@ -32,30 +34,66 @@ function throughputChart(r: RunResult): string {
     ...active.map((n) => ({ name: n, color: ENDPOINTS[n].color, values: tl.endpoints[n].count.map(perS) })),
     { name: "virtual users", color: "#f43f5e", values: tl.vus, dash: "4 3", right: true },
   ];
-  return chart({ title: "Requests per second (responses completed) and virtual users", x: tl.t, stepS: tl.windowS, series, kind: "lines", unit: "req/s", rightUnit: "virtual users", bands: bands(r) });
+  return chart({
+    title: "Requests per second (responses completed) and virtual users",
+    x: tl.t,
+    stepS: tl.windowS,
+    series,
+    kind: "lines",
+    unit: "req/s",
+    rightUnit: "virtual users",
+    bands: bands(r),
+  });
 }
 
 function latencyChart(r: RunResult, name: EndpointName): string {
   const s = r.timeline.endpoints[name];
   const limits = ENDPOINT_LIMITS[name];
   const lim: Limit[] = [];
-  if (limits.p95Ms !== undefined) lim.push({ value: limits.p95Ms, label: `p95 limit ${limits.p95Ms} ms`, color: "#f59e0b" });
-  if (limits.p99Ms !== undefined) lim.push({ value: limits.p99Ms, label: `p99 limit ${limits.p99Ms} ms`, color: "#dc2626" });
+  if (limits.p95Ms !== undefined)
+    lim.push({ value: limits.p95Ms, label: `p95 limit ${limits.p95Ms} ms`, color: "#f59e0b" });
+  if (limits.p99Ms !== undefined)
+    lim.push({ value: limits.p99Ms, label: `p99 limit ${limits.p99Ms} ms`, color: "#dc2626" });
   const series: Series[] = [
     { name: "p50", color: "#2563eb", values: s.p50 },
     { name: "p95", color: "#f59e0b", values: s.p95 },
     { name: "p99", color: "#dc2626", values: s.p99 },
   ];
-  if (name === "chat_stream") series.push({ name: "first chunk p95", color: "#7c3aed", values: s.ttfcP95, dash: "5 3" });
-  return chart({ title: `${name} latency`, x: r.timeline.t, stepS: r.timeline.windowS, series, kind: "lines", unit: "ms", limits: lim, bands: bands(r), width: 640, height: 260 });
+  if (name === "chat_stream")
+    series.push({ name: "first chunk p95", color: "#7c3aed", values: s.ttfcP95, dash: "5 3" });
+  return chart({
+    title: `${name} latency`,
+    x: r.timeline.t,
+    stepS: r.timeline.windowS,
+    series,
+    kind: "lines",
+    unit: "ms",
+    limits: lim,
+    bands: bands(r),
+    width: 640,
+    height: 260,
+  });
 }
 
 function errorsChart(r: RunResult): string {
   const tl = r.timeline;
-  const series: Series[] = ENDPOINT_NAMES.map((n) => ({ name: n, color: ENDPOINTS[n].color, values: tl.endpoints[n].errors.map((v) => v / tl.windowS) }));
+  const series: Series[] = ENDPOINT_NAMES.map((n) => ({
+    name: n,
+    color: ENDPOINTS[n].color,
+    values: tl.endpoints[n].errors.map((v) => v / tl.windowS),
+  }));
   const total = r.totals.errors;
   const title = total === 0 ? "Errors per second — none during the run" : `Errors per second — ${total} in total`;
-  return chart({ title, x: tl.t, stepS: tl.windowS, series, kind: "stacked-bars", unit: "errors/s", bands: bands(r), height: 220 });
+  return chart({
+    title,
+    x: tl.t,
+    stepS: tl.windowS,
+    series,
+    kind: "stacked-bars",
+    unit: "errors/s",
+    bands: bands(r),
+    height: 220,
+  });
 }
 
 function thresholdRows(r: RunResult): string {
@@ -82,10 +120,16 @@ function endpointRows(r: RunResult): string {
 
 function reasonRows(r: RunResult): string {
   const rows = ENDPOINT_NAMES.flatMap((n) => [
-    ...r.endpoints[n].errorReasons.map((e) => `<tr><td>${n}</td><td>error</td><td>${esc(e.reason)}</td><td class="num">${e.count}</td></tr>`),
-    ...r.endpoints[n].skipReasons.map((e) => `<tr><td>${n}</td><td>skipped</td><td>${esc(e.reason)}</td><td class="num">${e.count}</td></tr>`),
+    ...r.endpoints[n].errorReasons.map(
+      (e) => `<tr><td>${n}</td><td>error</td><td>${esc(e.reason)}</td><td class="num">${e.count}</td></tr>`,
+    ),
+    ...r.endpoints[n].skipReasons.map(
+      (e) => `<tr><td>${n}</td><td>skipped</td><td>${esc(e.reason)}</td><td class="num">${e.count}</td></tr>`,
+    ),
   ]);
-  return rows.length === 0 ? "" : `<h2>Errors and skips by reason</h2><table><tr><th>endpoint</th><th>kind</th><th>reason</th><th class="num">count</th></tr>${rows.join("\n")}</table>`;
+  return rows.length === 0
+    ? ""
+    : `<h2>Errors and skips by reason</h2><table><tr><th>endpoint</th><th>kind</th><th>reason</th><th class="num">count</th></tr>${rows.join("\n")}</table>`;
 }
 
 const CSS = `

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, models } from "../../schema";
 import { createApiKey, createModel, sha256Hex, uniqueSlug } from "../support/fixtures";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 const TTL_MS = 200;
@@ -26,8 +26,15 @@ describe("control-plane memos", () => {
   it("a key revoked in Postgres stops working once its memo has expired", async () => {
     const key = await createApiKey(stack.database.db, stack.tenant.orgId);
     expect((await callWith(key)).status).toBe(200);
-    await stack.database.db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.keyHash, await sha256Hex(key)));
-    await waitFor(async () => (await callWith(key)).status === 401, { timeoutMs: 10 * TTL_MS + 2_000, intervalMs: TTL_MS, what: "the revocation" });
+    await stack.database.db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(eq(apiKeys.keyHash, await sha256Hex(key)));
+    await waitFor(async () => (await callWith(key)).status === 401, {
+      timeoutMs: 10 * TTL_MS + 2_000,
+      intervalMs: TTL_MS,
+      what: "the revocation",
+    });
   });
 
   it("a model deactivated in Postgres stops being served once the catalog memo has expired", async () => {

@@ -1,7 +1,8 @@
 // The local database path the Worker uses: Neon serverless driver → ws proxy → Postgres.
 // This file runs its own proxy (on the shared database) so stopping it disturbs no other test.
-import { drizzle } from "drizzle-orm/neon-serverless";
+
 import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/neon-serverless";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
 import { TerminateScanner } from "../../dev/pg-terminate";
@@ -28,8 +29,7 @@ afterAll(async () => {
   await direct.close();
 });
 
-const noConnectionsLeft = () =>
-  waitFor(() => proxy.openConnections() === 0, { what: "proxy connections to close" });
+const noConnectionsLeft = () => waitFor(() => proxy.openConnections() === 0, { what: "proxy connections to close" });
 
 describe("Neon driver through the local ws proxy", () => {
   it("runs parameterized queries and reads the seeded data", async () => {

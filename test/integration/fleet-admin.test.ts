@@ -2,12 +2,12 @@
 // metrics, drain and terminate, all scoped to the caller's organization.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { instances } from "../../schema";
-import { startMockGpu, type MockGpu } from "../../dev/mock-gpu/server";
+import { type MockGpu, startMockGpu } from "../../dev/mock-gpu/server";
 import { freePort } from "../../dev/ports";
-import { chatOnce, getInstance, listInstances, type InstanceJson } from "../support/fleet";
+import { instances } from "../../schema";
 import { createTenant, sha256Hex } from "../support/fixtures";
-import { startStack, type Stack } from "../support/stack";
+import { chatOnce, getInstance, type InstanceJson, listInstances } from "../support/fleet";
+import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 let stack: Stack;
@@ -23,8 +23,15 @@ afterAll(async () => {
 
 describe("admin API", () => {
   it("needs an admin key: a member key gets 403, no key 401, both in OpenAI's shape", async () => {
-    for (const [method, path] of [["GET", "/instances"], ["POST", "/deployments"], ["GET", `/instances/${stack.hosts[0]!.instance.id}`]] as const) {
-      const res = await stack.call(method, path, { key: stack.tenant.memberKey, body: method === "POST" ? {} : undefined });
+    for (const [method, path] of [
+      ["GET", "/instances"],
+      ["POST", "/deployments"],
+      ["GET", `/instances/${stack.hosts[0]!.instance.id}`],
+    ] as const) {
+      const res = await stack.call(method, path, {
+        key: stack.tenant.memberKey,
+        body: method === "POST" ? {} : undefined,
+      });
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({ error: { type: "permission_error", code: "admin_required" } });
     }
@@ -33,17 +40,32 @@ describe("admin API", () => {
 
   it("registers a deployment, returns its worker token once and stores only the hash; the host can then serve", async () => {
     const port = await freePort();
-    const res = await stack.call("POST", "/deployments", { body: { model: stack.model, base_url: `http://127.0.0.1:${port}/`, provider: "mock" } });
+    const res = await stack.call("POST", "/deployments", {
+      body: { model: stack.model, base_url: `http://127.0.0.1:${port}/`, provider: "mock" },
+    });
     expect(res.status).toBe(201);
     const created = (await res.json()) as InstanceJson & { worker_token: string };
-    expect(created).toMatchObject({ object: "instance", model: stack.model, status: "booting", base_url: `http://127.0.0.1:${port}`, live: null });
+    expect(created).toMatchObject({
+      object: "instance",
+      model: stack.model,
+      status: "booting",
+      base_url: `http://127.0.0.1:${port}`,
+      live: null,
+    });
     expect(created.worker_token).toMatch(/^wt-[0-9a-f]{48}$/);
     const [row] = await stack.database.db.select().from(instances).where(eq(instances.id, created.id));
     expect(row?.workerTokenHash).toBe(await sha256Hex(created.worker_token));
     expect(JSON.stringify(row)).not.toContain(created.worker_token);
     expect(JSON.stringify(await getInstance(stack, created.id))).not.toContain(created.worker_token);
 
-    const gpu = await startMockGpu({ port, model: stack.model, router: stack.router.url, instanceId: created.id, token: created.worker_token, heartbeatMs: 60_000 });
+    const gpu = await startMockGpu({
+      port,
+      model: stack.model,
+      router: stack.router.url,
+      instanceId: created.id,
+      token: created.worker_token,
+      heartbeatMs: 60_000,
+    });
     extraHosts.push(gpu);
     await gpu.heartbeatNow();
     const shown = await getInstance(stack, created.id);
@@ -51,11 +73,20 @@ describe("admin API", () => {
   });
 
   it("validates deployments: unknown model 404, bad base_url or provider 400", async () => {
-    expect((await stack.call("POST", "/deployments", { body: { model: "nobody/nothing", base_url: "http://127.0.0.1:1" } })).status).toBe(404);
+    expect(
+      (await stack.call("POST", "/deployments", { body: { model: "nobody/nothing", base_url: "http://127.0.0.1:1" } }))
+        .status,
+    ).toBe(404);
     const badUrl = await stack.call("POST", "/deployments", { body: { model: stack.model, base_url: "ftp://x" } });
     expect(badUrl.status).toBe(400);
     expect(await badUrl.json()).toMatchObject({ error: { param: "base_url", type: "invalid_request_error" } });
-    expect((await stack.call("POST", "/deployments", { body: { model: stack.model, base_url: "http://h", provider: "aws" } })).status).toBe(400);
+    expect(
+      (
+        await stack.call("POST", "/deployments", {
+          body: { model: stack.model, base_url: "http://h", provider: "aws" },
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it("lists the organization's instances with live status and load", async () => {
@@ -63,13 +94,21 @@ describe("admin API", () => {
     const ids = list.map((i) => i.id);
     for (const h of stack.hosts) expect(ids).toContain(h.instance.id);
     const first = list.find((i) => i.id === stack.hosts[0]!.instance.id);
-    expect(first).toMatchObject({ status: "ready", live: { status: "ready", routable: true, inflight: 0, live_load: 0 } });
+    expect(first).toMatchObject({
+      status: "ready",
+      live: { status: "ready", routable: true, inflight: 0, live_load: 0 },
+    });
   });
 
   it("hides another organization's instances: 404 on read, drain and delete, absent from the list", async () => {
     const other = await createTenant(stack.database.db, "other");
     const id = stack.hosts[0]!.instance.id;
-    for (const [method, path] of [["GET", `/instances/${id}`], ["GET", `/instances/${id}/metrics`], ["POST", `/instances/${id}/drain`], ["DELETE", `/instances/${id}`]] as const) {
+    for (const [method, path] of [
+      ["GET", `/instances/${id}`],
+      ["GET", `/instances/${id}/metrics`],
+      ["POST", `/instances/${id}/drain`],
+      ["DELETE", `/instances/${id}`],
+    ] as const) {
       const res = await stack.call(method, path, { key: other.adminKey });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(await res.json()).toMatchObject({ error: { type: "not_found_error", code: "instance_not_found" } });
@@ -84,25 +123,38 @@ describe("admin API", () => {
     const served = await chatOnce(stack, { content: "count me" });
     expect(served.status).toBe(200);
     const id = served.instance!;
-    await waitFor(async () => {
-      const res = await stack.call("GET", `/instances/${id}/metrics`);
-      const m = (await res.json()) as { total_requests: number; total_tokens: number; input_tokens: number };
-      return m.total_requests >= 1 && m.total_tokens > 0 && m.input_tokens > 0;
-    }, { what: "metrics for the served instance" });
+    await waitFor(
+      async () => {
+        const res = await stack.call("GET", `/instances/${id}/metrics`);
+        const m = (await res.json()) as { total_requests: number; total_tokens: number; input_tokens: number };
+        return m.total_requests >= 1 && m.total_tokens > 0 && m.input_tokens > 0;
+      },
+      { what: "metrics for the served instance" },
+    );
   });
 
   it("drains then terminates an instance: Postgres and routing both follow, and a terminated one stays put", async () => {
     const [a, b] = stack.hosts;
     const drained = await stack.call("POST", `/instances/${a!.instance.id}/drain`);
     expect(drained.status).toBe(200);
-    expect(await drained.json()).toMatchObject({ status: "draining", live: { status: "draining", routable: false, unroutable_reason: "worker_draining" } });
+    expect(await drained.json()).toMatchObject({
+      status: "draining",
+      live: { status: "draining", routable: false, unroutable_reason: "worker_draining" },
+    });
     for (let i = 0; i < 5; i++) expect((await chatOnce(stack)).instance).not.toBe(a!.instance.id);
 
     const deleted = await stack.call("DELETE", `/instances/${a!.instance.id}`);
-    expect(await deleted.json()).toMatchObject({ status: "terminating", live: { status: "terminating", routable: false } });
+    expect(await deleted.json()).toMatchObject({
+      status: "terminating",
+      live: { status: "terminating", routable: false },
+    });
     expect((await stack.call("POST", `/instances/${a!.instance.id}/drain`)).status).toBe(409);
     // Nothing runs on it: a following sync (every FLEET_SYNC_SECONDS) retires it for good.
-    await waitFor(async () => (await getInstance(stack, a!.instance.id)).status === "terminated", { timeoutMs: 15_000, intervalMs: 250, what: "terminated" });
+    await waitFor(async () => (await getInstance(stack, a!.instance.id)).status === "terminated", {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+      what: "terminated",
+    });
     expect((await getInstance(stack, a!.instance.id)).live?.status).toBe("terminated");
     // Its agent is told to stop, and its heartbeats bring it back neither in Postgres nor in routing.
     const beat = await fetch(`${stack.router.url}/internal/worker/heartbeat`, {
@@ -113,21 +165,31 @@ describe("admin API", () => {
     expect(beat.status).toBe(409);
     expect(await beat.json()).toMatchObject({ error: { code: "instance_terminated" } });
     await a!.gpu.heartbeatNow();
-    expect(await getInstance(stack, a!.instance.id)).toMatchObject({ status: "terminated", live: { status: "terminated", routable: false } });
+    expect(await getInstance(stack, a!.instance.id)).toMatchObject({
+      status: "terminated",
+      live: { status: "terminated", routable: false },
+    });
     expect((await stack.call("DELETE", `/instances/${a!.instance.id}`)).status).toBe(200);
     expect((await getInstance(stack, b!.instance.id)).live?.routable).toBe(true);
   });
 
   it("keeps a status written by SQL while the host's heartbeats are mirrored, and routing adopts it within 10 s", async () => {
     const c = await stack.addHost();
-    await waitFor(async () => (await getInstance(stack, c.instance.id)).status === "ready", { what: "promotion mirrored" });
+    await waitFor(async () => (await getInstance(stack, c.instance.id)).status === "ready", {
+      what: "promotion mirrored",
+    });
     await stack.database.db.update(instances).set({ status: "draining" }).where(eq(instances.id, c.instance.id));
     // A change the host reports makes the router mirror the heartbeat into the row at once.
     c.gpu.setWorkerStatus("starting");
     await c.gpu.heartbeatNow();
-    const row = async () => (await stack.database.db.select().from(instances).where(eq(instances.id, c.instance.id)))[0];
+    const row = async () =>
+      (await stack.database.db.select().from(instances).where(eq(instances.id, c.instance.id)))[0];
     await waitFor(async () => (await row())?.workerStatus === "starting", { what: "heartbeat mirrored" });
     expect((await row())?.status).toBe("draining");
-    await waitFor(async () => (await getInstance(stack, c.instance.id)).live?.status === "draining", { timeoutMs: 10_000, intervalMs: 200, what: "routing to adopt the SQL status" });
+    await waitFor(async () => (await getInstance(stack, c.instance.id)).live?.status === "draining", {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: "routing to adopt the SQL status",
+    });
   });
 });

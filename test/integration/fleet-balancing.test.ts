@@ -2,7 +2,7 @@
 // avoided, no herding in a burst, stale and non-ready hosts never chosen, 503 when none is ready.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatOnce, getInstance, tally } from "../support/fleet";
-import { startStack, type Stack } from "../support/stack";
+import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 describe("two equal workers", () => {
@@ -16,7 +16,9 @@ describe("two equal workers", () => {
     const served = [];
     for (let i = 0; i < 20; i++) served.push(await chatOnce(stack, { content: `Test ${i}` }));
     expect(served.every((s) => s.status === 200)).toBe(true);
-    expect([...tally(served.map((s) => s.instance)).keys()].sort()).toEqual(stack.hosts.map((h) => h.instance.id).sort());
+    expect([...tally(served.map((s) => s.instance)).keys()].sort()).toEqual(
+      stack.hosts.map((h) => h.instance.id).sort(),
+    );
   });
 
   it("avoids a worker that reports a deep queue", async () => {
@@ -41,7 +43,9 @@ describe("a burst over four equal workers", () => {
   afterAll(() => stack?.dispose());
 
   it("gives no worker more than 1.5× its fair share of 40 concurrent requests", async () => {
-    const served = await Promise.all(Array.from({ length: 40 }, (_, i) => chatOnce(stack, { content: `burst ${i}`, extra: { max_tokens: 2 } })));
+    const served = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => chatOnce(stack, { content: `burst ${i}`, extra: { max_tokens: 2 } })),
+    );
     expect(served.map((s) => s.status)).toEqual(Array(40).fill(200));
     const counts = tally(served.map((s) => s.instance));
     expect(counts.size).toBe(4);
@@ -63,13 +67,20 @@ describe("stale and non-ready workers", () => {
     const silent = await stack.addHost({ heartbeatMs: 3_600_000 });
     const starting = await stack.addHost({ workerStatus: "starting", heartbeatMs: 500 });
     const healthy = await stack.addHost({ heartbeatMs: 500 });
-    await waitFor(async () => (await getInstance(stack, silent.instance.id)).live?.unroutable_reason === "worker_stale", {
-      timeoutMs: 5_000,
-      what: "the silent host to go stale",
+    await waitFor(
+      async () => (await getInstance(stack, silent.instance.id)).live?.unroutable_reason === "worker_stale",
+      {
+        timeoutMs: 5_000,
+        what: "the silent host to go stale",
+      },
+    );
+    expect((await getInstance(stack, starting.instance.id)).live).toMatchObject({
+      routable: false,
+      unroutable_reason: "worker_not_ready",
     });
-    expect((await getInstance(stack, starting.instance.id)).live).toMatchObject({ routable: false, unroutable_reason: "worker_not_ready" });
     for (let i = 0; i < 10; i++) expect((await chatOnce(stack)).instance).toBe(healthy.instance.id);
-    for (let i = 0; i < 5; i++) expect((await chatOnce(stack, { session: `fresh-only-${i}` })).instance).toBe(healthy.instance.id);
+    for (let i = 0; i < 5; i++)
+      expect((await chatOnce(stack, { session: `fresh-only-${i}` })).instance).toBe(healthy.instance.id);
     expect(silent.gpu.stats().requests).toBe(0);
     expect(starting.gpu.stats().requests).toBe(0);
   });
@@ -83,7 +94,9 @@ describe("stale and non-ready workers", () => {
       const res = await chatOnce(stack, { session });
       expect(res.status).toBe(503);
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-      expect(JSON.parse(res.body)).toMatchObject({ error: { type: "service_unavailable", code: "no_worker_available", message: expect.stringContaining("ready") } });
+      expect(JSON.parse(res.body)).toMatchObject({
+        error: { type: "service_unavailable", code: "no_worker_available", message: expect.stringContaining("ready") },
+      });
     }
   });
 });

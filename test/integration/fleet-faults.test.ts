@@ -2,7 +2,7 @@
 // with 400 (passed through, not retried), and the circuit breaker ejecting then probing back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatOnce, getInstance, type Served } from "../support/fleet";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 import { usageRowFor } from "../support/usage";
 import { waitFor } from "../support/wait";
 
@@ -65,7 +65,9 @@ describe("a host killed while streams wait for their first token", () => {
         if (i === 18) {
           // close() destroys the sockets in the same microtask run as this check: no prefill timer
           // can fire in between, so at least two streams die before their first token.
-          await waitFor(() => victim.gpu.stats().prefilling >= 2, { what: "streams in first-token wait on the victim" });
+          await waitFor(() => victim.gpu.stats().prefilling >= 2, {
+            what: "streams in first-token wait on the victim",
+          });
           await victim.gpu.close();
         }
         results.push(await chatOnce(stack, { content: `stream ${i}`, extra: { stream: true } }));
@@ -101,7 +103,10 @@ describe("a hung host", () => {
     expect(hung!.gpu.stats().requests).toBe(1);
     await waitFor(() => hung!.gpu.stats().inflight === 0, { what: "the hung request to be abandoned" });
     // The session follows the worker that actually served it.
-    const detail = (await (await stack.call("GET", "/v1/sessions/hung-session")).json()) as { instance_id: string; pin: { repins: { reason: string }[] } };
+    const detail = (await (await stack.call("GET", "/v1/sessions/hung-session")).json()) as {
+      instance_id: string;
+      pin: { repins: { reason: string }[] };
+    };
     expect(detail.instance_id).toBe(good!.instance.id);
     expect(detail.pin.repins.map((r) => r.reason)).toEqual(["first_request", "failover"]);
   });
@@ -125,7 +130,10 @@ describe("a host answering 4xx, and the circuit breaker", () => {
     expect(JSON.parse(res.body)).toMatchObject({ error: { message: "mock-gpu: injected HTTP 400", code: 400 } });
     expect(refusing!.gpu.stats().requests).toBe(1);
     expect(other!.gpu.stats().requests).toBe(0);
-    expect((await getInstance(stack, refusing!.instance.id)).live).toMatchObject({ routable: true, consecutive_failures: 0 });
+    expect((await getInstance(stack, refusing!.instance.id)).live).toMatchObject({
+      routable: true,
+      consecutive_failures: 0,
+    });
     refusing!.gpu.setFaults({});
   });
 
@@ -136,13 +144,23 @@ describe("a host answering 4xx, and the circuit breaker", () => {
     const first = await chatOnce(stack);
     expect(first.status).toBe(200);
     expect(first.instance).toBe(other!.instance.id);
-    expect((await getInstance(stack, flaky!.instance.id)).live).toMatchObject({ routable: false, unroutable_reason: "worker_ejected", consecutive_failures: 1 });
+    expect((await getInstance(stack, flaky!.instance.id)).live).toMatchObject({
+      routable: false,
+      unroutable_reason: "worker_ejected",
+      consecutive_failures: 1,
+    });
     // Ejected: the less loaded host is skipped while it cools down.
     expect((await chatOnce(stack)).instance).toBe(other!.instance.id);
-    await waitFor(async () => (await getInstance(stack, flaky!.instance.id)).live?.routable === true, { timeoutMs: 8_000, intervalMs: 250, what: "the cooldown to end" });
+    await waitFor(async () => (await getInstance(stack, flaky!.instance.id)).live?.routable === true, {
+      timeoutMs: 8_000,
+      intervalMs: 250,
+      what: "the cooldown to end",
+    });
     const probe = await chatOnce(stack);
     expect(probe).toMatchObject({ status: 200, instance: flaky!.instance.id });
-    await waitFor(async () => (await getInstance(stack, flaky!.instance.id)).live?.consecutive_failures === 0, { what: "the breaker to close" });
+    await waitFor(async () => (await getInstance(stack, flaky!.instance.id)).live?.consecutive_failures === 0, {
+      what: "the breaker to close",
+    });
   });
 
   it("ejects a host that cut a stream mid-way; the client got the part already sent and an error event", async () => {
@@ -154,8 +172,13 @@ describe("a host answering 4xx, and the circuit breaker", () => {
     expect(cut.body).toContain('"error"');
     expect(cut.body).not.toContain("[DONE]");
     cutter!.gpu.setFaults({});
-    await waitFor(async () => (await getInstance(stack, cutter!.instance.id)).live?.consecutive_failures === 1, { what: "the cut to count" });
-    expect((await getInstance(stack, cutter!.instance.id)).live).toMatchObject({ routable: false, unroutable_reason: "worker_ejected" });
+    await waitFor(async () => (await getInstance(stack, cutter!.instance.id)).live?.consecutive_failures === 1, {
+      what: "the cut to count",
+    });
+    expect((await getInstance(stack, cutter!.instance.id)).live).toMatchObject({
+      routable: false,
+      unroutable_reason: "worker_ejected",
+    });
     expect((await chatOnce(stack)).instance).toBe(other!.instance.id);
   });
 
@@ -166,9 +189,13 @@ describe("a host answering 4xx, and the circuit breaker", () => {
     const before = failing!.gpu.stats().requests;
     const res = await chatOnce(stack);
     expect(res).toMatchObject({ status: 500, instance: failing!.instance.id });
-    expect(JSON.parse(res.body)).toMatchObject({ error: { message: "mock-gpu: injected HTTP 500", type: "InternalServerError" } });
+    expect(JSON.parse(res.body)).toMatchObject({
+      error: { message: "mock-gpu: injected HTTP 500", type: "InternalServerError" },
+    });
     expect(failing!.gpu.stats().requests).toBe(before + 1);
-    await waitFor(async () => (await getInstance(stack, failing!.instance.id)).live?.consecutive_failures === 1, { what: "the 500 to count" });
+    await waitFor(async () => (await getInstance(stack, failing!.instance.id)).live?.consecutive_failures === 1, {
+      what: "the 500 to count",
+    });
   });
 });
 
@@ -176,7 +203,11 @@ describe("a slow host", () => {
   let stack: Stack;
   beforeAll(async () => {
     // First tokens come within the stream timeout; whole answers take far longer than it.
-    stack = await startStack({ hosts: 1, host: { ttftMs: 250, tokenDelayMs: 40 }, vars: { UPSTREAM_TIMEOUT_MS: "400" } });
+    stack = await startStack({
+      hosts: 1,
+      host: { ttftMs: 250, tokenDelayMs: 40 },
+      vars: { UPSTREAM_TIMEOUT_MS: "400" },
+    });
   });
   afterAll(() => stack?.dispose());
 
@@ -185,7 +216,10 @@ describe("a slow host", () => {
     const res = await chatOnce(stack, { content: "a long enough answer to take a second", extra: { max_tokens: 15 } });
     expect(res).toMatchObject({ status: 200, instance: host.instance.id });
     expect(host.gpu.stats().requests).toBe(1);
-    expect((await getInstance(stack, host.instance.id)).live).toMatchObject({ routable: true, consecutive_failures: 0 });
+    expect((await getInstance(stack, host.instance.id)).live).toMatchObject({
+      routable: true,
+      consecutive_failures: 0,
+    });
   });
 
   it("releases the lease and records the request when the client leaves before the first byte", async () => {
@@ -194,7 +228,11 @@ describe("a slow host", () => {
     const requestId = `leaves-early-${Date.now()}`;
     const leaving = fetch(`${stack.baseURL}/chat/completions`, {
       method: "POST",
-      headers: { authorization: `Bearer ${stack.tenant.memberKey}`, "content-type": "application/json", "x-request-id": requestId },
+      headers: {
+        authorization: `Bearer ${stack.tenant.memberKey}`,
+        "content-type": "application/json",
+        "x-request-id": requestId,
+      },
       body: JSON.stringify(chat(stack, "goodbye", { stream: true })),
       signal: abort.signal,
     }).catch(() => null);
@@ -203,7 +241,9 @@ describe("a slow host", () => {
     await leaving;
     const row = await usageRowFor(stack, requestId);
     expect(row.status).toBe("aborted");
-    await waitFor(async () => (await getInstance(stack, host.instance.id)).live?.inflight === 0, { what: "the lease to come back" });
+    await waitFor(async () => (await getInstance(stack, host.instance.id)).live?.inflight === 0, {
+      what: "the lease to come back",
+    });
     await waitFor(() => host.gpu.stats().inflight === 0, { what: "the host to see the request cancelled" });
   });
 });

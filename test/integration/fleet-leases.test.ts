@@ -3,7 +3,7 @@
 // streams cut mid-way) — every worker's in-flight count returns to zero.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatOnce, listInstances } from "../support/fleet";
-import { startStack, type Stack } from "../support/stack";
+import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 let stack: Stack;
@@ -19,7 +19,12 @@ async function send(i: number, kind: Kind): Promise<string> {
   const controller = new AbortController();
   const stream = kind === "stream" || kind === "abort-mid-stream";
   const session = i % 3 === 0 ? `lease-session-${i % 7}` : undefined;
-  const request = chatOnce(stack, { session, content: `request ${i} `.repeat(8), extra: stream ? { stream: true } : {}, signal: controller.signal });
+  const request = chatOnce(stack, {
+    session,
+    content: `request ${i} `.repeat(8),
+    extra: stream ? { stream: true } : {},
+    signal: controller.signal,
+  });
   if (kind === "abort-before-answer") setTimeout(() => controller.abort(), 5);
   if (kind === "abort-mid-stream") setTimeout(() => controller.abort(), 30);
   return request.then(

@@ -22,19 +22,42 @@ describe("heartbeat agent", () => {
     });
     await new Promise<void>((r) => router.listen(0, "127.0.0.1", r));
     const routerUrl = `http://127.0.0.1:${(router.address() as AddressInfo).port}`;
-    const host = await startMockGpu({ model: MODEL, router: routerUrl, instanceId: "inst-1", token: "tok-1", heartbeatMs: 40 });
+    const host = await startMockGpu({
+      model: MODEL,
+      router: routerUrl,
+      instanceId: "inst-1",
+      token: "tok-1",
+      heartbeatMs: 40,
+    });
     try {
       await waitFor(() => seen.some((s) => s.path === "/internal/worker/heartbeat"), { what: "a heartbeat" });
       const paths = seen.map((s) => s.path);
-      expect(paths.slice(0, 3)).toEqual(["/internal/worker/register", "/internal/worker/register", "/internal/worker/heartbeat"]);
+      expect(paths.slice(0, 3)).toEqual([
+        "/internal/worker/register",
+        "/internal/worker/register",
+        "/internal/worker/heartbeat",
+      ]);
       for (const s of seen) expect(s.auth).toBe("Bearer tok-1");
       const num = expect.any(Number);
-      expect(seen[2]?.body).toEqual({ instance_id: "inst-1", worker_id: `mock-${host.port}`, status: "ready", model_id: MODEL,
-        base_url: host.url, queue_depth: 0, gpu_utilization: num, gpu_mem_used_mb: num, metadata: { provider: "mock" } });
+      expect(seen[2]?.body).toEqual({
+        instance_id: "inst-1",
+        worker_id: `mock-${host.port}`,
+        status: "ready",
+        model_id: MODEL,
+        base_url: host.url,
+        queue_depth: 0,
+        gpu_utilization: num,
+        gpu_mem_used_mb: num,
+        metadata: { provider: "mock" },
+      });
       host.setWorkerStatus("draining");
       host.setReportedQueueDepth(7);
       await host.heartbeatNow();
-      expect(seen.at(-1)?.body).toMatchObject({ status: "draining", queue_depth: 7, gpu_utilization: expect.closeTo(0.91, 2) });
+      expect(seen.at(-1)?.body).toMatchObject({
+        status: "draining",
+        queue_depth: 7,
+        gpu_utilization: expect.closeTo(0.91, 2),
+      });
     } finally {
       await host.close();
       router.close();
@@ -42,7 +65,13 @@ describe("heartbeat agent", () => {
   });
 
   it("survives an unreachable router", async () => {
-    const host = await startMockGpu({ model: MODEL, router: "http://127.0.0.1:1", instanceId: "i", token: "t", heartbeatMs: 20 });
+    const host = await startMockGpu({
+      model: MODEL,
+      router: "http://127.0.0.1:1",
+      instanceId: "i",
+      token: "t",
+      heartbeatMs: 20,
+    });
     await host.heartbeatNow();
     await sleep(60);
     expect((await fetch(`${host.url}/health`)).status).toBe(200);

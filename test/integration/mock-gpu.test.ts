@@ -2,7 +2,7 @@
 // cancellation. Its heartbeat agent has its own file (mock-gpu-agent.test.ts).
 import OpenAI, { NotFoundError } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startMockGpu, type MockGpu } from "../../dev/mock-gpu/server";
+import { type MockGpu, startMockGpu } from "../../dev/mock-gpu/server";
 import { waitFor } from "../support/wait";
 
 const MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
@@ -24,15 +24,26 @@ const post = (path: string, body: string, init: RequestInit = {}): Promise<Respo
   fetch(`${gpu.url}${path}`, { method: "POST", body, headers: { "content-type": "application/json" }, ...init });
 /** Parsed `data:` payloads of an SSE body (the [DONE] marker kept as the string). */
 const events = (text: string): unknown[] =>
-  text.split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => (e === "data: [DONE]" ? "[DONE]" : JSON.parse(e.slice(6))));
+  text
+    .split("\n\n")
+    .filter((e) => e.startsWith("data: "))
+    .map((e) => (e === "data: [DONE]" ? "[DONE]" : JSON.parse(e.slice(6))));
 
 describe("vLLM OpenAI API through the openai SDK", () => {
   it("answers a chat with the echoed message and deterministic usage", async () => {
     // The system message's 9 chars count in the prompt but are not echoed.
-    const messages = [{ role: "system" as const, content: "Be brief." }, { role: "user" as const, content: MSG }];
-    const r = await client.chat.completions.create({ model: MODEL, messages }, { headers: { "x-request-id": "req-42" } });
+    const messages = [
+      { role: "system" as const, content: "Be brief." },
+      { role: "user" as const, content: MSG },
+    ];
+    const r = await client.chat.completions.create(
+      { model: MODEL, messages },
+      { headers: { "x-request-id": "req-42" } },
+    );
     expect([r.object, r.id.slice(0, 9), r.model]).toEqual(["chat.completion", "chatcmpl-", MODEL]);
-    expect(r.choices).toEqual([{ index: 0, message: { role: "assistant", content: MSG }, finish_reason: "stop", logprobs: null }]);
+    expect(r.choices).toEqual([
+      { index: 0, message: { role: "assistant", content: MSG }, finish_reason: "stop", logprobs: null },
+    ]);
     expect(r.usage).toEqual({ prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 }); // ceil(35/4)=9
     const s = gpu.stats();
     expect(s.lastRequestIds).toEqual(["req-42"]);
@@ -42,13 +53,26 @@ describe("vLLM OpenAI API through the openai SDK", () => {
 
   it("streams with include_usage: role chunk, one chunk per token, usage chunk with no choices", async () => {
     const messages = [{ role: "user" as const, content: MSG }];
-    const stream = await client.chat.completions.create({ model: MODEL, messages, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const c of stream) chunks.push(c);
     expect(chunks).toHaveLength(1 + 7 + 1);
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
     const content = chunks.slice(1, 8);
-    expect(content.map((c) => c.choices[0]?.delta.content)).toEqual(["Hell", "o fr", "om t", "he t", "est ", "suit", "e!"]);
+    expect(content.map((c) => c.choices[0]?.delta.content)).toEqual([
+      "Hell",
+      "o fr",
+      "om t",
+      "he t",
+      "est ",
+      "suit",
+      "e!",
+    ]);
     expect(content.map((c) => c.choices[0]?.finish_reason)).toEqual([null, null, null, null, null, null, "stop"]);
     for (const c of chunks.slice(0, 8)) expect(c.usage).toBeNull();
     const last = chunks[8];
@@ -63,7 +87,8 @@ describe("vLLM OpenAI API through the openai SDK", () => {
     const evs = events(await res.text());
     expect(evs.at(-1)).toBe("[DONE]");
     expect(evs).toHaveLength(1 + 7 + 1);
-    for (const e of evs.slice(0, -1)) expect(e).toSatisfy((c: object) => !("usage" in c) && "object" in c && c.object === "chat.completion.chunk");
+    for (const e of evs.slice(0, -1))
+      expect(e).toSatisfy((c: object) => !("usage" in c) && "object" in c && c.object === "chat.completion.chunk");
   });
 
   it("truncates completions at max_tokens with finish_reason length", async () => {
@@ -80,7 +105,10 @@ describe("vLLM OpenAI API through the openai SDK", () => {
     expect(a).toHaveLength(8);
     expect(a).not.toEqual(b);
     expect(r.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
-    const raw = await post("/v1/embeddings", JSON.stringify({ model: MODEL, input: "alpha", encoding_format: "float" }));
+    const raw = await post(
+      "/v1/embeddings",
+      JSON.stringify({ model: MODEL, input: "alpha", encoding_format: "float" }),
+    );
     const body = (await raw.json()) as { object: string; data: { object: string; embedding: number[] }[] };
     expect(body.object).toBe("list");
     expect(body.data[0]?.object).toBe("embedding");
@@ -97,7 +125,11 @@ describe("vLLM OpenAI API through the openai SDK", () => {
 
 describe("vLLM validation errors", () => {
   it("400 for invalid JSON and for missing messages/prompt", async () => {
-    for (const [path, body] of [["/v1/chat/completions", "{nope"], ["/v1/chat/completions", "{}"], ["/v1/completions", `{"model":"${MODEL}"}`]] as const) {
+    for (const [path, body] of [
+      ["/v1/chat/completions", "{nope"],
+      ["/v1/chat/completions", "{}"],
+      ["/v1/completions", `{"model":"${MODEL}"}`],
+    ] as const) {
       const res = await post(path, body);
       expect(res.status).toBe(400);
       const json = (await res.json()) as { error: Record<string, unknown> };
@@ -107,11 +139,16 @@ describe("vLLM validation errors", () => {
   });
 
   it("404 for a model that is not served (raw shape and SDK error class)", async () => {
-    const res = await post("/v1/chat/completions", JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }));
+    const res = await post(
+      "/v1/chat/completions",
+      JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
+    );
     expect(res.status).toBe(404);
     const error = { message: "The model `gpt-4o` does not exist.", type: "NotFoundError", param: "model", code: 404 };
     expect(await res.json()).toEqual({ error });
-    await expect(client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      client.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     expect(gpu.stats().lastModels).toEqual(["gpt-4o", "nope"]);
   });
 });
@@ -135,7 +172,8 @@ describe("health and metrics", () => {
     await hung;
     // Let the host see the close before afterEach resets the counters.
     await waitFor(() => gpu.stats().inflight === 0, { what: "the host to see the abort" });
-    const value = (name: string): number => Number(new RegExp(`^${name}\\{model_name="${MODEL}"\\} (\\S+)$`, "m").exec(text)?.[1]);
+    const value = (name: string): number =>
+      Number(new RegExp(`^${name}\\{model_name="${MODEL}"\\} (\\S+)$`, "m").exec(text)?.[1]);
     expect(value("vllm:num_requests_running")).toBe(1);
     expect(value("vllm:num_requests_waiting")).toBe(4);
     expect(value("vllm:kv_cache_usage_perc")).toBeGreaterThan(0);
@@ -169,7 +207,9 @@ describe("fault injection", () => {
 
   it("hang: never answers; the client's timeout counts as cancelled", async () => {
     gpu.setFaults({ hang: true });
-    const err = await post("/v1/chat/completions", chatBody(), { signal: AbortSignal.timeout(150) }).catch((e: unknown) => e);
+    const err = await post("/v1/chat/completions", chatBody(), { signal: AbortSignal.timeout(150) }).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).name).toBe("TimeoutError");
     await waitFor(() => gpu.stats().inflight === 0, { what: "the host to see the client leave" });
     expect(gpu.stats()).toMatchObject({ requests: 1, inflight: 0, cancelled: 1, completed: 0 });
@@ -212,7 +252,11 @@ describe("fault injection", () => {
     const json = (await (await post("/v1/chat/completions", chatBody())).json()) as Record<string, unknown>;
     expect(json).not.toHaveProperty("usage");
     expect(json.choices).toHaveLength(1);
-    const evs = events(await (await post("/v1/chat/completions", chatBody({ stream: true, stream_options: { include_usage: true } }))).text());
+    const evs = events(
+      await (
+        await post("/v1/chat/completions", chatBody({ stream: true, stream_options: { include_usage: true } }))
+      ).text(),
+    );
     expect(evs).toHaveLength(1 + 7 + 1);
     for (const e of evs.slice(0, -1)) expect(e).not.toHaveProperty("usage");
   });

@@ -3,16 +3,22 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys } from "../../schema";
 import { createApiKey, createModel, createOffering, createTenant, uniqueSlug } from "../support/fixtures";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ hosts: 1, vars: { UPSTREAM_TIMEOUT_MS: "1500", UPSTREAM_GENERATION_TIMEOUT_MS: "1500", MAX_BODY_BYTES: "65536" } });
+  stack = await startStack({
+    hosts: 1,
+    vars: { UPSTREAM_TIMEOUT_MS: "1500", UPSTREAM_GENERATION_TIMEOUT_MS: "1500", MAX_BODY_BYTES: "65536" },
+  });
 });
 afterAll(() => stack?.dispose());
 
-const call = (path: string, init: { key?: string | null; headers?: Record<string, string>; body?: unknown; method?: string } = {}) =>
+const call = (
+  path: string,
+  init: { key?: string | null; headers?: Record<string, string>; body?: unknown; method?: string } = {},
+) =>
   fetch(`${stack.router.url}${path}`, {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
     headers: {
@@ -34,7 +40,9 @@ async function expectError(res: Response, status: number, code?: string) {
 describe("API keys", () => {
   it("accepts Bearer and X-API-Key", async () => {
     expect((await call("/v1/models")).status).toBe(200);
-    expect((await call("/v1/models", { key: null, headers: { "x-api-key": stack.tenant.memberKey } })).status).toBe(200);
+    expect((await call("/v1/models", { key: null, headers: { "x-api-key": stack.tenant.memberKey } })).status).toBe(
+      200,
+    );
   });
   it("answers 401 for a missing, unknown or revoked key", async () => {
     await expectError(await call("/v1/models", { key: null }), 401, "missing_api_key");
@@ -43,7 +51,10 @@ describe("API keys", () => {
     await expectError(await call("/v1/chat/completions", { key: revoked, body: chat(stack) }), 401, "invalid_api_key");
   });
   it("stores only a hash and a display prefix, and records last use", async () => {
-    const [row] = await stack.database.db.select().from(apiKeys).where(eq(apiKeys.keyPrefix, stack.tenant.memberKey.slice(0, 12)));
+    const [row] = await stack.database.db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.keyPrefix, stack.tenant.memberKey.slice(0, 12)));
     expect(row?.keyHash).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.keyHash).not.toContain(stack.tenant.memberKey);
     expect(row?.lastUsedAt).not.toBeNull();
@@ -62,26 +73,49 @@ describe("model resolution over HTTP (the seed's six cases)", () => {
     }
   });
   it("answers 404 for an unknown UUID and for an inactive model", async () => {
-    await expectError(await call("/v1/chat/completions", { body: { ...chat(stack), model: "7d1f0a3e-0000-4000-8000-000000000000" } }), 404, "model_not_found");
+    await expectError(
+      await call("/v1/chat/completions", { body: { ...chat(stack), model: "7d1f0a3e-0000-4000-8000-000000000000" } }),
+      404,
+      "model_not_found",
+    );
     const inactive = `test/${uniqueSlug("inactive")}`;
     await createModel(stack.database.db, { modelId: inactive, isActive: false });
-    await expectError(await call("/v1/chat/completions", { body: { ...chat(stack), model: inactive } }), 404, "model_not_found");
+    await expectError(
+      await call("/v1/chat/completions", { body: { ...chat(stack), model: inactive } }),
+      404,
+      "model_not_found",
+    );
   });
   it("answers 403 for another organization's offering", async () => {
     const other = await createTenant(stack.database.db, "other");
     const code = uniqueSlug("private");
     await createOffering(stack.database.db, { orgId: other.orgId, modelUuid: stack.modelUuid, code });
-    await expectError(await call("/v1/chat/completions", { body: { ...chat(stack), model: `${other.slug}/${code}` } }), 403, "offering_forbidden");
+    await expectError(
+      await call("/v1/chat/completions", { body: { ...chat(stack), model: `${other.slug}/${code}` } }),
+      403,
+      "offering_forbidden",
+    );
   });
 });
 
 describe("bad input", () => {
   it("answers 400 for invalid JSON, a missing model or messages, and a bad session key", async () => {
     await expectError(await call("/v1/chat/completions", { body: "{not json" }), 400, "invalid_json");
-    await expectError(await call("/v1/chat/completions", { body: { messages: [{ role: "user", content: "x" }] } }), 400);
-    expect((await expectError(await call("/v1/chat/completions", { body: { model: stack.model } }), 400)).param).toBe("messages");
-    await expectError(await call("/v1/chat/completions", { body: chat(stack), headers: { "x-inventiv-session": "has spaces" } }), 400);
-    const badOptions = await expectError(await call("/v1/chat/completions", { body: chat(stack, "x", { stream: true, stream_options: "usage" }) }), 400);
+    await expectError(
+      await call("/v1/chat/completions", { body: { messages: [{ role: "user", content: "x" }] } }),
+      400,
+    );
+    expect((await expectError(await call("/v1/chat/completions", { body: { model: stack.model } }), 400)).param).toBe(
+      "messages",
+    );
+    await expectError(
+      await call("/v1/chat/completions", { body: chat(stack), headers: { "x-inventiv-session": "has spaces" } }),
+      400,
+    );
+    const badOptions = await expectError(
+      await call("/v1/chat/completions", { body: chat(stack, "x", { stream: true, stream_options: "usage" }) }),
+      400,
+    );
     expect(badOptions.param).toBe("stream_options");
   });
   it("answers 413 for a body over the limit", async () => {

@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inferenceUsage, instanceRequestMetrics } from "../../schema";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 let stack: Stack;
@@ -28,7 +28,10 @@ async function usageRow(requestId: string) {
 describe("OpenAI SDK through the router", () => {
   it("does a plain chat: echo, usage, request id and instance headers, and a usage row", async () => {
     const { data, response } = await client.chat.completions
-      .create({ model: stack.model, messages: [{ role: "user", content: "Hello, how are you?" }] }, { headers: { "X-Request-Id": "req-plain-1" } })
+      .create(
+        { model: stack.model, messages: [{ role: "user", content: "Hello, how are you?" }] },
+        { headers: { "X-Request-Id": "req-plain-1" } },
+      )
       .withResponse();
     expect(data.choices[0]?.message.content).toContain("Hello, how are you?");
     expect(data.model).toBe(stack.model);
@@ -99,21 +102,37 @@ describe("OpenAI SDK through the router", () => {
 
   it("keeps instance_request_metrics equal to the sum of the usage rows", async () => {
     const host = stack.hosts[0]!;
-    await waitFor(async () => {
-      const rows = await stack.database.db.select().from(inferenceUsage).where(eq(inferenceUsage.instanceId, host.instance.id));
-      const [m] = await stack.database.db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, host.instance.id));
-      return !!m && m.totalRequests === rows.length && m.totalTokens === rows.reduce((s, r) => s + r.totalTokens, 0) && m.inputTokens === m.totalInputTokens;
-    }, { what: "metrics to match usage rows" });
+    await waitFor(
+      async () => {
+        const rows = await stack.database.db
+          .select()
+          .from(inferenceUsage)
+          .where(eq(inferenceUsage.instanceId, host.instance.id));
+        const [m] = await stack.database.db
+          .select()
+          .from(instanceRequestMetrics)
+          .where(eq(instanceRequestMetrics.instanceId, host.instance.id));
+        return (
+          !!m &&
+          m.totalRequests === rows.length &&
+          m.totalTokens === rows.reduce((s, r) => s + r.totalTokens, 0) &&
+          m.inputTokens === m.totalInputTokens
+        );
+      },
+      { what: "metrics to match usage rows" },
+    );
   });
 
   it("answers errors in OpenAI's shape that the SDK raises as typed errors", async () => {
     const bad = new OpenAI({ baseURL: stack.baseURL, apiKey: "sk-inv-nope", maxRetries: 0 });
     await expect(bad.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
-    await expect(client.chat.completions.create({ model: "nobody/nothing", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(
-      OpenAI.NotFoundError,
-    );
+    await expect(
+      client.chat.completions.create({ model: "nobody/nothing", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     const res = await stack.post("/v1/chat/completions", { ...chat(stack), messages: [] });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", param: "messages", code: "invalid_request" } });
+    expect(await res.json()).toEqual({
+      error: { message: expect.any(String), type: "invalid_request_error", param: "messages", code: "invalid_request" },
+    });
   });
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceRequestMetrics } from "../../schema";
-import { startStack, type Stack } from "../support/stack";
+import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 const SCRIPTS = fileURLToPath(new URL("../../scripts/", import.meta.url));
@@ -21,8 +21,18 @@ function runScript(name: string, env: Record<string, string> = {}): Promise<Run>
     execFile(
       "bash",
       [`${SCRIPTS}${name}`],
-      { env: { ...process.env, API_BASE_URL: stack.router.url, API_KEY: stack.tenant.memberKey, MODEL: stack.model, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout + stderr }),
+      {
+        env: {
+          ...process.env,
+          API_BASE_URL: stack.router.url,
+          API_KEY: stack.tenant.memberKey,
+          MODEL: stack.model,
+          ...env,
+        },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout + stderr }),
     );
   });
 }
@@ -46,7 +56,9 @@ describe("seed scripts", () => {
   it("test_load_balancing.sh: requests spread over both workers", async () => {
     const run = await runScript("test_load_balancing.sh", { REQUESTS: "16", PAUSE: "0" });
     expect(run.code, run.out).toBe(0);
-    const perInstance = new Map([...run.out.matchAll(/instance ([0-9a-f-]+): (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    const perInstance = new Map(
+      [...run.out.matchAll(/instance ([0-9a-f-]+): (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    );
     expect([...perInstance.keys()].sort()).toEqual(stack.hosts.map((h) => h.instance.id).sort());
     expect([...perInstance.values()].reduce((a, b) => a + b, 0)).toBe(16);
   });
@@ -54,12 +66,19 @@ describe("seed scripts", () => {
   it("test_token_tracking.sh: tokens in the answer, and in instance_request_metrics", async () => {
     const run = await runScript("test_token_tracking.sh");
     expect(run.code, run.out).toBe(0);
-    const [, input, output, total, instance] = run.out.match(/input=(\d+), output=(\d+), total=(\d+) \(instance ([0-9a-f-]+)\)/) ?? [];
+    const [, input, output, total, instance] =
+      run.out.match(/input=(\d+), output=(\d+), total=(\d+) \(instance ([0-9a-f-]+)\)/) ?? [];
     expect(Number(input) + Number(output)).toBe(Number(total));
-    await waitFor(async () => {
-      const [m] = await stack.database.db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, instance!));
-      return (m?.totalRequests ?? 0) > 0 && (m?.inputTokens ?? 0) >= Number(input);
-    }, { what: "the metrics row" });
+    await waitFor(
+      async () => {
+        const [m] = await stack.database.db
+          .select()
+          .from(instanceRequestMetrics)
+          .where(eq(instanceRequestMetrics.instanceId, instance!));
+        return (m?.totalRequests ?? 0) > 0 && (m?.inputTokens ?? 0) >= Number(input);
+      },
+      { what: "the metrics row" },
+    );
   });
 
   it("fail when they should: no API key, an unknown model, no worker ready", async () => {

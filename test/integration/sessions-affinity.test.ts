@@ -4,11 +4,14 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instances } from "../../schema";
 import { chatOnce, getInstance, tally } from "../support/fleet";
-import { startStack, type Stack } from "../support/stack";
+import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 const sessionDetail = async (stack: Stack, id: string) =>
-  (await (await stack.call("GET", `/v1/sessions/${id}`)).json()) as { instance_id: string; pin: { repins: { from: string | null; to: string; reason: string }[] } };
+  (await (await stack.call("GET", `/v1/sessions/${id}`)).json()) as {
+    instance_id: string;
+    pin: { repins: { from: string | null; to: string; reason: string }[] };
+  };
 
 describe("session affinity", () => {
   let stack: Stack;
@@ -31,7 +34,8 @@ describe("session affinity", () => {
     expect([...counts.keys()].sort()).toEqual(stack.hosts.map((h) => h.instance.id).sort());
     for (const n of counts.values()) expect(n).toBeGreaterThanOrEqual(5);
     // And each stays where it was pinned.
-    for (let i = 0; i < 50; i += 7) expect((await chatOnce(stack, { session: `spread-${i}` })).instance).toBe(firsts[i]);
+    for (let i = 0; i < 50; i += 7)
+      expect((await chatOnce(stack, { session: `spread-${i}` })).instance).toBe(firsts[i]);
   });
 
   it("moves a session whose worker an admin terminated, with no error", async () => {
@@ -47,7 +51,12 @@ describe("session affinity", () => {
     expect(stack.hosts.find((h) => h.instance.id === pinned)!.gpu.stats().requests).toBe(before);
     const detail = await sessionDetail(stack, "terminated-by-api");
     expect(detail.instance_id).toBe(next.instance);
-    expect(detail.pin.repins.at(-1)).toEqual({ at: expect.any(Number), from: pinned, to: next.instance, reason: "worker_retired" });
+    expect(detail.pin.repins.at(-1)).toEqual({
+      at: expect.any(Number),
+      from: pinned,
+      to: next.instance,
+      reason: "worker_retired",
+    });
   });
 
   it("moves a session whose worker was set to terminating by a SQL UPDATE, once routing has it (within 10 s)", async () => {
@@ -57,14 +66,22 @@ describe("session affinity", () => {
     for (let i = 0; !pinned; i++) {
       const s = await chatOnce(stack, { session: `terminated-by-sql-${i}` });
       expect(s.status).toBe(200);
-      if ((await getInstance(stack, s.instance!)).status === "ready") [session, pinned] = [`terminated-by-sql-${i}`, s.instance!];
+      if ((await getInstance(stack, s.instance!)).status === "ready")
+        [session, pinned] = [`terminated-by-sql-${i}`, s.instance!];
     }
     await stack.database.db.update(instances).set({ status: "terminating" }).where(eq(instances.id, pinned));
-    await waitFor(async () => (await getInstance(stack, pinned)).live?.status === "terminating", { timeoutMs: 10_000, intervalMs: 200, what: "routing to see the SQL status" });
+    await waitFor(async () => (await getInstance(stack, pinned)).live?.status === "terminating", {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: "routing to see the SQL status",
+    });
     const next = await chatOnce(stack, { session });
     expect(next.status).toBe(200);
     expect(next.instance).not.toBe(pinned);
-    expect((await sessionDetail(stack, session)).pin.repins.at(-1)).toMatchObject({ from: pinned, reason: "worker_retired" });
+    expect((await sessionDetail(stack, session)).pin.repins.at(-1)).toMatchObject({
+      from: pinned,
+      reason: "worker_retired",
+    });
   });
 });
 
@@ -80,7 +97,11 @@ describe("draining", () => {
     const pinned = first.instance!;
     const pinnedHost = stack.hosts.find((h) => h.instance.id === pinned)!;
     // A slow stream on the pinned worker is running while the worker is drained.
-    const running = chatOnce(stack, { session: "drain-me", content: "a long answer ".repeat(10), extra: { stream: true } });
+    const running = chatOnce(stack, {
+      session: "drain-me",
+      content: "a long answer ".repeat(10),
+      extra: { stream: true },
+    });
     await waitFor(() => pinnedHost.gpu.stats().inflight === 1, { what: "the stream to start" });
     expect((await stack.call("POST", `/instances/${pinned}/drain`)).status).toBe(200);
 
@@ -88,7 +109,10 @@ describe("draining", () => {
     expect(moved.status).toBe(200);
     expect(moved.instance).not.toBe(pinned);
     for (let i = 0; i < 5; i++) expect((await chatOnce(stack, { extra: { max_tokens: 4 } })).instance).not.toBe(pinned);
-    for (let i = 0; i < 5; i++) expect((await chatOnce(stack, { session: `new-during-drain-${i}`, extra: { max_tokens: 4 } })).instance).not.toBe(pinned);
+    for (let i = 0; i < 5; i++)
+      expect((await chatOnce(stack, { session: `new-during-drain-${i}`, extra: { max_tokens: 4 } })).instance).not.toBe(
+        pinned,
+      );
 
     const finished = await running;
     expect(finished.status).toBe(200);

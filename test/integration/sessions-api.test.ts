@@ -1,9 +1,9 @@
 // GET /v1/sessions and /v1/sessions/{id}: the caller's conversations from Postgres, paginated,
 // with one session's live pin from its SessionObject; never another organization's.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chatOnce } from "../support/fleet";
 import { createTenant, type Tenant } from "../support/fixtures";
-import { startStack, type Stack } from "../support/stack";
+import { chatOnce } from "../support/fleet";
+import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 interface SessionJson {
@@ -40,11 +40,16 @@ beforeAll(async () => {
   // Tenants never share hosts: the other organization serves the same model on its own.
   await stack.addHost({}, other.orgId);
   for (const [i, key] of KEYS.entries()) {
-    for (let turn = 0; turn <= i % 2; turn++) expect((await chatOnce(stack, { session: key, content: `turn ${turn} of ${key}` })).status).toBe(200);
+    for (let turn = 0; turn <= i % 2; turn++)
+      expect((await chatOnce(stack, { session: key, content: `turn ${turn} of ${key}` })).status).toBe(200);
   }
-  await waitFor(async () => (await page("?limit=100")).data.filter((s) => s.requests === 1 + (KEYS.indexOf(s.id) % 2)).length === KEYS.length, {
-    what: "the sessions' usage to land",
-  });
+  await waitFor(
+    async () =>
+      (await page("?limit=100")).data.filter((s) => s.requests === 1 + (KEYS.indexOf(s.id) % 2)).length === KEYS.length,
+    {
+      what: "the sessions' usage to land",
+    },
+  );
 });
 afterAll(() => stack?.dispose());
 
@@ -104,9 +109,15 @@ describe("GET /v1/sessions", () => {
   it("shows one session with its live pin and the reason it was pinned", async () => {
     const res = await stack.call("GET", "/v1/sessions/conv-b", { key: stack.tenant.memberKey });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as SessionJson & { pin: { instance_id: string; requests_routed: number; repins: { reason: string; to: string }[] } };
+    const body = (await res.json()) as SessionJson & {
+      pin: { instance_id: string; requests_routed: number; repins: { reason: string; to: string }[] };
+    };
     expect(body).toMatchObject({ id: "conv-b", model: stack.model, requests: 2 });
-    expect(body.pin).toMatchObject({ instance_id: body.instance_id, requests_routed: 2, repins: [{ reason: "first_request", to: body.instance_id }] });
+    expect(body.pin).toMatchObject({
+      instance_id: body.instance_id,
+      requests_routed: 2,
+      repins: [{ reason: "first_request", to: body.instance_id }],
+    });
   });
 
   it("answers for a session at once, before its usage reaches Postgres", async () => {

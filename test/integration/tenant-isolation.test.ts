@@ -1,10 +1,10 @@
 // Tenants never share GPU hosts: another organization registering a host for the same model
 // must not receive this organization's prompts, and the other way round.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MockGpu, startMockGpu } from "../../dev/mock-gpu/server";
 import { freePort } from "../../dev/ports";
-import { startMockGpu, type MockGpu } from "../../dev/mock-gpu/server";
 import { createInstance, createTenant, type Tenant } from "../support/fixtures";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 
 let stack: Stack;
 let other: Tenant;
@@ -15,9 +15,19 @@ beforeAll(async () => {
   stack = await startStack({ hosts: 1 });
   other = await createTenant(stack.database.db, "rival");
   const port = await freePort();
-  const instance = await createInstance(stack.database.db, { orgId: other.orgId, modelUuid: stack.modelUuid, baseUrl: `http://127.0.0.1:${port}` });
+  const instance = await createInstance(stack.database.db, {
+    orgId: other.orgId,
+    modelUuid: stack.modelUuid,
+    baseUrl: `http://127.0.0.1:${port}`,
+  });
   otherInstance = instance.id;
-  otherHost = await startMockGpu({ port, model: stack.model, router: stack.router.url, instanceId: instance.id, token: instance.token });
+  otherHost = await startMockGpu({
+    port,
+    model: stack.model,
+    router: stack.router.url,
+    instanceId: instance.id,
+    token: instance.token,
+  });
   await otherHost.heartbeatNow();
 });
 afterAll(async () => {
@@ -32,7 +42,9 @@ describe("tenant isolation", () => {
       const mine = await stack.post("/v1/chat/completions", chat(stack, `mine ${i}`));
       expect(mine.headers.get("x-inventiv-instance")).toBe(own.instance.id);
       await mine.text();
-      const theirs = await stack.post("/v1/chat/completions", chat(stack, `theirs ${i}`), { authorization: `Bearer ${other.memberKey}` });
+      const theirs = await stack.post("/v1/chat/completions", chat(stack, `theirs ${i}`), {
+        authorization: `Bearer ${other.memberKey}`,
+      });
       expect(theirs.headers.get("x-inventiv-instance")).toBe(otherInstance);
       await theirs.text();
     }

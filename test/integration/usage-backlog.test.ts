@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWsProxy, type WsProxy } from "../../dev/ws-proxy";
 import { uniqueSlug } from "../support/fixtures";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 import { outboxStatus, usageRowFor, usageRowsWithPrefix } from "../support/usage";
 import { waitFor } from "../support/wait";
 
@@ -33,7 +33,9 @@ afterAll(async () => {
 const send = (id: string) => stack.post("/v1/chat/completions", chat(stack, `metered ${id}`), { "x-request-id": id });
 
 describe("the usage backlog bound", () => {
-  it("refuses new inference past the bound, records everything admitted, and admits again once drained", { timeout: 90_000 }, async () => {
+  it("refuses new inference past the bound, records everything admitted, and admits again once drained", {
+    timeout: 90_000,
+  }, async () => {
     const warm = uniqueSlug("req-backlog-warm");
     expect((await send(warm)).status).toBe(200);
     await usageRowFor(stack, warm);
@@ -54,7 +56,12 @@ describe("the usage backlog bound", () => {
     expect(refused?.status).toBe(503);
     expect(refused?.headers.get("retry-after")).toBe("5");
     expect(await refused?.json()).toEqual({
-      error: { message: expect.stringContaining("metering"), type: "service_unavailable", param: null, code: "usage_backlog_full" },
+      error: {
+        message: expect.stringContaining("metering"),
+        type: "service_unavailable",
+        param: null,
+        code: "usage_backlog_full",
+      },
     });
     expect(admitted.length).toBeGreaterThanOrEqual(OUTBOX_FULL_AT_LEAST);
     expect((await outboxStatus(stack)).full).toBe(true);
@@ -65,7 +72,10 @@ describe("the usage backlog bound", () => {
     expect(stack.hosts[0]!.gpu.stats().requests).toBe(servedBefore);
 
     await proxy.resume();
-    await waitFor(async () => (await outboxStatus(stack)).backlog === 0, { timeoutMs: 30_000, what: "the backlog to drain" });
+    await waitFor(async () => (await outboxStatus(stack)).backlog === 0, {
+      timeoutMs: 30_000,
+      what: "the backlog to drain",
+    });
     // Refused requests make the isolate re-ask the shards (in the background); one gets through.
     let readmitted: string | null = null;
     await waitFor(
@@ -80,7 +90,10 @@ describe("the usage backlog bound", () => {
     );
     admitted.push(readmitted!);
 
-    await waitFor(async () => (await usageRowsWithPrefix(stack, prefix)).length >= admitted.length, { timeoutMs: 30_000, what: "admitted rows" });
+    await waitFor(async () => (await usageRowsWithPrefix(stack, prefix)).length >= admitted.length, {
+      timeoutMs: 30_000,
+      what: "admitted rows",
+    });
     const rows = await usageRowsWithPrefix(stack, prefix);
     expect(rows.map((r) => (r.metadata as { x_request_id: string }).x_request_id).sort()).toEqual([...admitted].sort());
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWsProxy, type WsProxy } from "../../dev/ws-proxy";
 import { apiKeys, inferenceUsage } from "../../schema";
 import { createApiKey, sha256Hex, uniqueSlug } from "../support/fixtures";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 import { usageRowFor } from "../support/usage";
 import { waitFor } from "../support/wait";
 
@@ -36,11 +36,17 @@ const deadLetters = async (key?: string): Promise<DeadLetterJson[]> => {
 };
 
 describe("dead-lettered usage", () => {
-  it("is listed for the organization's admins and replayed into Postgres once the cause is fixed", { timeout: 60_000 }, async () => {
+  it("is listed for the organization's admins and replayed into Postgres once the cause is fixed", {
+    timeout: 60_000,
+  }, async () => {
     const { db } = stack.database;
     const key = await createApiKey(db, stack.tenant.orgId, "member");
-    const [keyRow] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, await sha256Hex(key)));
-    const send = (id: string) => stack.post("/v1/chat/completions", chat(stack), { authorization: `Bearer ${key}`, "x-request-id": id });
+    const [keyRow] = await db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.keyHash, await sha256Hex(key)));
+    const send = (id: string) =>
+      stack.post("/v1/chat/completions", chat(stack), { authorization: `Bearer ${key}`, "x-request-id": id });
     const first = uniqueSlug("req-dl-first");
     expect((await send(first)).status).toBe(200); // the router now knows the key
     await usageRowFor(stack, first);
@@ -55,7 +61,16 @@ describe("dead-lettered usage", () => {
     await proxy.resume();
 
     let listed: DeadLetterJson[] = [];
-    await waitFor(async () => (listed = await deadLetters()).some((d) => d.x_request_id === lost), { timeoutMs: 20_000, what: "the dead letter" });
+    await waitFor(
+      async () => {
+        listed = await deadLetters();
+        return listed.some((d) => d.x_request_id === lost);
+      },
+      {
+        timeoutMs: 20_000,
+        what: "the dead letter",
+      },
+    );
     const letter = listed.find((d) => d.x_request_id === lost)!;
     expect(letter.error).toMatch(/^23503 /);
     expect(letter.event).toMatchObject({ apiKeyId: keyRow!.id, organizationId: stack.tenant.orgId });

@@ -6,7 +6,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWsProxy, type WsProxy } from "../../dev/ws-proxy";
 import { uniqueSlug } from "../support/fixtures";
-import { startStack, type Stack } from "../support/stack";
+import { type Stack, startStack } from "../support/stack";
 import { instanceMetrics, instanceRows, outboxStatus, usageRowFor, usageRowsWithPrefix } from "../support/usage";
 import { waitFor } from "../support/wait";
 
@@ -37,11 +37,17 @@ afterAll(async () => {
 async function call(id: string, i: number): Promise<void> {
   const messages = [{ role: "user" as const, content: `request ${i} during the outage` }];
   if (i % 2 === 0) {
-    const data = await client.chat.completions.create({ model: stack.model, messages }, { headers: { "X-Request-Id": id } });
+    const data = await client.chat.completions.create(
+      { model: stack.model, messages },
+      { headers: { "X-Request-Id": id } },
+    );
     if (!data.choices[0]?.message.content?.includes(`request ${i}`)) throw new Error(`bad answer for ${id}`);
     return;
   }
-  const stream = await client.chat.completions.create({ model: stack.model, messages, stream: true }, { headers: { "X-Request-Id": id } });
+  const stream = await client.chat.completions.create(
+    { model: stack.model, messages, stream: true },
+    { headers: { "X-Request-Id": id } },
+  );
   let text = "";
   for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
   if (!text.includes(`request ${i}`)) throw new Error(`bad stream for ${id}`);
@@ -59,10 +65,14 @@ describe("a Postgres outage during traffic", () => {
     const prefix = uniqueSlug("req-outage");
     const outcomes: PromiseSettledResult<void>[] = [];
     for (let next = 0; next < REQUESTS; next += CONCURRENCY) {
-      const batch = Array.from({ length: Math.min(CONCURRENCY, REQUESTS - next) }, (_, k) => call(`${prefix}-${next + k}`, next + k));
+      const batch = Array.from({ length: Math.min(CONCURRENCY, REQUESTS - next) }, (_, k) =>
+        call(`${prefix}-${next + k}`, next + k),
+      );
       outcomes.push(...(await Promise.allSettled(batch)));
     }
-    const failures = outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason));
+    const failures = outcomes
+      .filter((o) => o.status === "rejected")
+      .map((o) => String((o as PromiseRejectedResult).reason));
     expect(failures).toEqual([]);
     expect(outcomes).toHaveLength(REQUESTS);
 
@@ -86,7 +96,10 @@ describe("a Postgres outage during traffic", () => {
     await proxy.resume();
     expect(await usageRowsWithPrefix(stack, prefix)).toEqual([]);
 
-    await waitFor(async () => (await usageRowsWithPrefix(stack, prefix)).length >= REQUESTS, { timeoutMs: 60_000, what: "the backlog to reach Postgres" });
+    await waitFor(async () => (await usageRowsWithPrefix(stack, prefix)).length >= REQUESTS, {
+      timeoutMs: 60_000,
+      what: "the backlog to reach Postgres",
+    });
     await waitFor(async () => (await outboxStatus(stack)).backlog === 0, { what: "the outbox to empty" });
     const rows = await usageRowsWithPrefix(stack, prefix);
     expect(rows).toHaveLength(REQUESTS);

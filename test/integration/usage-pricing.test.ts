@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { apiKeys } from "../../schema";
 import { chargedAmount, estimateTokens } from "../../worker/usage/event";
 import { createOffering, sha256Hex, uniqueSlug } from "../support/fixtures";
-import { startStack, type Stack, type TestHost } from "../support/stack";
+import { type Stack, startStack, type TestHost } from "../support/stack";
 import { usageRowFor } from "../support/usage";
 
 let stack: Stack;
@@ -19,10 +19,19 @@ beforeAll(async () => {
   stack = await startStack({ hosts: 1, priceInputPer1k: "0.5", priceOutputPer1k: "1.5" });
   host = stack.hosts[0]!;
   client = new OpenAI({ baseURL: stack.baseURL, apiKey: stack.tenant.memberKey, maxRetries: 0 });
-  const [key] = await stack.database.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.keyHash, await sha256Hex(stack.tenant.memberKey)));
+  const [key] = await stack.database.db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, await sha256Hex(stack.tenant.memberKey)));
   apiKeyId = key!.id;
   const code = uniqueSlug("priced");
-  const id = await createOffering(stack.database.db, { orgId: stack.tenant.orgId, modelUuid: stack.modelUuid, code, priceInputPer1k: "2", priceOutputPer1k: "4.25" });
+  const id = await createOffering(stack.database.db, {
+    orgId: stack.tenant.orgId,
+    modelUuid: stack.modelUuid,
+    code,
+    priceInputPer1k: "2",
+    priceOutputPer1k: "4.25",
+  });
   offering = { id, name: `${stack.tenant.slug}/${code}` };
 });
 afterAll(() => stack?.dispose());
@@ -39,7 +48,10 @@ const attribution = () => ({
 describe("usage rows: attribution and price", () => {
   it("a JSON answer through the model's own name carries the model's prices", async () => {
     const id = uniqueSlug("req-price-json");
-    const data = await client.chat.completions.create({ model: stack.model, messages: [{ role: "user", content: "price me, please" }] }, { headers: { "X-Request-Id": id } });
+    const data = await client.chat.completions.create(
+      { model: stack.model, messages: [{ role: "user", content: "price me, please" }] },
+      { headers: { "X-Request-Id": id } },
+    );
     const row = await usageRowFor(stack, id);
     const usage = { inputTokens: data.usage!.prompt_tokens, outputTokens: data.usage!.completion_tokens };
     expect(row).toMatchObject({
@@ -59,7 +71,12 @@ describe("usage rows: attribution and price", () => {
   it("a stream through an offering carries the offering and its prices, which override the model's", async () => {
     const id = uniqueSlug("req-price-offering");
     const stream = await client.chat.completions.create(
-      { model: offering.name, messages: [{ role: "user", content: "stream me a priced answer" }], stream: true, stream_options: { include_usage: true } },
+      {
+        model: offering.name,
+        messages: [{ role: "user", content: "stream me a priced answer" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      },
       { headers: { "X-Request-Id": id } },
     );
     let usage: OpenAI.CompletionUsage | undefined;
@@ -81,23 +98,41 @@ describe("usage rows: attribution and price", () => {
     host.gpu.setFaults({ omitUsage: true });
     const id = uniqueSlug("req-estimated-json");
     const content = "no usage in this answer";
-    const data = await client.chat.completions.create({ model: stack.model, messages: [{ role: "user", content }] }, { headers: { "X-Request-Id": id } });
+    const data = await client.chat.completions.create(
+      { model: stack.model, messages: [{ role: "user", content }] },
+      { headers: { "X-Request-Id": id } },
+    );
     expect(data.usage ?? null).toBeNull();
     const answer = data.choices[0]?.message.content ?? "";
     const tokens = { inputTokens: estimateTokens(content.length), outputTokens: estimateTokens(answer.length) };
     expect(tokens.outputTokens).toBeGreaterThan(0);
     const row = await usageRowFor(stack, id);
-    expect(row).toMatchObject({ ...attribution(), ...tokens, usageEstimated: true, chargedAmount: chargedAmount(tokens, "0.5", "1.5") });
+    expect(row).toMatchObject({
+      ...attribution(),
+      ...tokens,
+      usageEstimated: true,
+      chargedAmount: chargedAmount(tokens, "0.5", "1.5"),
+    });
   });
 
   it("estimates the prompt of messages given as content parts", async () => {
     host.gpu.setFaults({ omitUsage: true });
     const id = uniqueSlug("req-estimated-parts");
-    const parts = [{ type: "text" as const, text: "the first part, " }, { type: "text" as const, text: "and the second one" }];
-    const data = await client.chat.completions.create({ model: stack.model, messages: [{ role: "user", content: parts }] }, { headers: { "X-Request-Id": id } });
+    const parts = [
+      { type: "text" as const, text: "the first part, " },
+      { type: "text" as const, text: "and the second one" },
+    ];
+    const data = await client.chat.completions.create(
+      { model: stack.model, messages: [{ role: "user", content: parts }] },
+      { headers: { "X-Request-Id": id } },
+    );
     const chars = parts.reduce((n, p) => n + p.text.length, 0);
     const row = await usageRowFor(stack, id);
-    expect(row).toMatchObject({ inputTokens: estimateTokens(chars), outputTokens: estimateTokens((data.choices[0]?.message.content ?? "").length), usageEstimated: true });
+    expect(row).toMatchObject({
+      inputTokens: estimateTokens(chars),
+      outputTokens: estimateTokens((data.choices[0]?.message.content ?? "").length),
+      usageEstimated: true,
+    });
   });
 
   it("estimates and marks a stream that came without usage, through an offering", async () => {

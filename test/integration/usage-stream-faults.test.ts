@@ -5,12 +5,17 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { estimateTokens } from "../../worker/usage/event";
 import { uniqueSlug } from "../support/fixtures";
-import { startStack, type Stack, type TestHost } from "../support/stack";
+import { type Stack, startStack, type TestHost } from "../support/stack";
 import { instanceMetrics, instanceRows, leasesInFlight, usageRowFor } from "../support/usage";
 import { waitFor } from "../support/wait";
 
 // Unique per run, so a persistent database never holds an older row with the same X-Request-Id.
-const ids = { cut: uniqueSlug("req-cut"), stream_error: uniqueSlug("req-stream-error"), abort: uniqueSlug("req-abort"), count_ok: uniqueSlug("req-count-ok") };
+const ids = {
+  cut: uniqueSlug("req-cut"),
+  stream_error: uniqueSlug("req-stream-error"),
+  abort: uniqueSlug("req-abort"),
+  count_ok: uniqueSlug("req-count-ok"),
+};
 
 let stack: Stack;
 let host: TestHost;
@@ -28,7 +33,11 @@ beforeEach(() => host.gpu.setFaults({}));
 const prompt = "one two three four five six seven eight nine ten eleven twelve";
 
 /** Iterates a stream to its end; returns the text seen and what was thrown, if anything. */
-async function consume(requestId: string, onChunk?: (n: number) => void, signal?: AbortSignal): Promise<{ text: string; error: unknown }> {
+async function consume(
+  requestId: string,
+  onChunk?: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<{ text: string; error: unknown }> {
   const stream = await client.chat.completions.create(
     { model: stack.model, messages: [{ role: "user", content: prompt }], stream: true },
     { headers: { "X-Request-Id": requestId }, signal },
@@ -99,7 +108,9 @@ describe("stream faults through the OpenAI SDK", () => {
     expect(thrown === null || thrown instanceof OpenAI.APIUserAbortError).toBe(true);
     expect(controller.signal.aborted).toBe(true);
 
-    await waitFor(() => host.gpu.stats().cancelled === before.cancelled + 1, { what: "the host to see the cancellation" });
+    await waitFor(() => host.gpu.stats().cancelled === before.cancelled + 1, {
+      what: "the host to see the cancellation",
+    });
     const atCancel = host.gpu.stats().tokensGenerated - before.tokensGenerated;
     expect(atCancel).toBeLessThan(Math.ceil(long.length / 4));
     await waitFor(async () => (await leasesInFlight(stack)) === 0, { what: "the lease to be returned" });
@@ -120,7 +131,9 @@ describe("stream faults through the OpenAI SDK", () => {
     const by = (s: string) => rows.filter((r) => r.status === s).length;
     expect(by("failed")).toBeGreaterThanOrEqual(2);
     expect(by("aborted")).toBeGreaterThanOrEqual(1);
-    await waitFor(async () => (await instanceMetrics(stack, host.instance.id))?.totalRequests === rows.length, { what: "metrics to catch up" });
+    await waitFor(async () => (await instanceMetrics(stack, host.instance.id))?.totalRequests === rows.length, {
+      what: "metrics to catch up",
+    });
     expect(await instanceMetrics(stack, host.instance.id)).toMatchObject({
       totalRequests: rows.length,
       successfulRequests: by("succeeded"),

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instances } from "../../schema";
 import { createInstance } from "../support/fixtures";
-import { chat, startStack, type Stack } from "../support/stack";
+import { chat, type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
 let stack: Stack;
@@ -17,13 +17,25 @@ const report = (instanceId: string, token: string | null, extra: Record<string, 
   fetch(`${stack.router.url}/internal/worker/heartbeat`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ instance_id: instanceId, worker_id: "w", status: "ready", model_id: stack.model, base_url: "http://127.0.0.1:9", queue_depth: 0, ...extra }),
+    body: JSON.stringify({
+      instance_id: instanceId,
+      worker_id: "w",
+      status: "ready",
+      model_id: stack.model,
+      base_url: "http://127.0.0.1:9",
+      queue_depth: 0,
+      ...extra,
+    }),
   });
 
 describe("worker agent endpoints", () => {
   it("rejects a missing or unknown token (401) and another instance's token (403)", async () => {
     const own = stack.hosts[0]!.instance;
-    const other = await createInstance(stack.database.db, { orgId: stack.tenant.orgId, modelUuid: stack.modelUuid, baseUrl: "http://127.0.0.1:9" });
+    const other = await createInstance(stack.database.db, {
+      orgId: stack.tenant.orgId,
+      modelUuid: stack.modelUuid,
+      baseUrl: "http://127.0.0.1:9",
+    });
     expect((await report(own.id, null)).status).toBe(401);
     expect((await report(own.id, "wt-not-a-token")).status).toBe(401);
     const res = await report(own.id, other.token);
@@ -39,10 +51,18 @@ describe("worker agent endpoints", () => {
 
   it("promotes a booting host that reports ready, and mirrors its state into instances", async () => {
     const { id } = stack.hosts[0]!.instance;
-    await waitFor(async () => {
-      const [row] = await stack.database.db.select().from(instances).where(eq(instances.id, id));
-      return row?.status === "ready" && row.workerStatus === "ready" && row.workerModelId === stack.model && row.workerLastHeartbeat !== null;
-    }, { what: "instances row to show the heartbeat" });
+    await waitFor(
+      async () => {
+        const [row] = await stack.database.db.select().from(instances).where(eq(instances.id, id));
+        return (
+          row?.status === "ready" &&
+          row.workerStatus === "ready" &&
+          row.workerModelId === stack.model &&
+          row.workerLastHeartbeat !== null
+        );
+      },
+      { what: "instances row to show the heartbeat" },
+    );
   });
 
   it("writes one JSON log line per request with model, instance, status, tokens and timings", async () => {

@@ -1,20 +1,20 @@
 // Test data helpers. Tests share one database, so everything here gets a unique name.
-import { createApiKey, createOrg, uniqueSlug, type AnyDb } from "../../dev/fixtures";
+import { type AnyDb, createApiKey, createOrg, uniqueSlug } from "../../dev/fixtures";
 
 export {
+  type AnyDb,
+  type ApiKeyOptions,
+  type ApiKeyRole,
+  type CreatedInstance,
   createApiKey,
   createInstance,
   createModel,
   createOffering,
   createOrg,
+  type InstanceInput,
   newApiKey,
   sha256Hex,
   uniqueSlug,
-  type AnyDb,
-  type ApiKeyOptions,
-  type ApiKeyRole,
-  type CreatedInstance,
-  type InstanceInput,
 } from "../../dev/fixtures";
 
 export interface Tenant {

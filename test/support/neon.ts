@@ -1,6 +1,6 @@
 // Points the Neon serverless driver, from Node, at a local ws proxy, the way the Worker does
 // when DB_WS_PROXY is set. neonConfig is global: the last call wins for new connections.
-import { Pool, neonConfig } from "@neondatabase/serverless";
+import { neonConfig, Pool } from "@neondatabase/serverless";
 import ws from "ws";
 
 export function useWsProxy(proxyAddress: string): void {

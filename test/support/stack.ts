@@ -2,11 +2,11 @@
 // the unit every integration test starts from. Everything is unique per call, so test files
 // sharing the database never see each other's fleet.
 import { inject } from "vitest";
+import { type MockGpu, type MockGpuOptions, startMockGpu } from "../../dev/mock-gpu/server";
 import { freePort } from "../../dev/ports";
-import { startRouter, type Router } from "../../dev/router-miniflare";
-import { startMockGpu, type MockGpu, type MockGpuOptions } from "../../dev/mock-gpu/server";
-import { createInstance, createModel, createTenant, uniqueSlug, type CreatedInstance, type Tenant } from "./fixtures";
+import { type Router, startRouter } from "../../dev/router-miniflare";
 import { openTestDb, type TestDatabase } from "./db";
+import { type CreatedInstance, createInstance, createModel, createTenant, type Tenant, uniqueSlug } from "./fixtures";
 
 export interface StackOptions {
   hosts?: number;
@@ -46,7 +46,11 @@ export interface Stack {
   /** POST JSON to the router with the tenant's admin key. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Any method; the admin key unless `key` is given; `body` is sent as JSON. */
-  call(method: string, path: string, options?: { body?: unknown; key?: string; headers?: Record<string, string> }): Promise<Response>;
+  call(
+    method: string,
+    path: string,
+    options?: { body?: unknown; key?: string; headers?: Record<string, string> },
+  ): Promise<Response>;
   dispose(): Promise<void>;
 }
 
@@ -112,7 +116,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     call: (method, path, { body, key = tenant.adminKey, headers = {} } = {}) =>
       fetch(`${router.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
     async dispose() {

@@ -20,13 +20,25 @@ export function usageRowsFor(stack: Stack, clientRequestId: string): Promise<Usa
 /** Waits for the request's row to reach Postgres (through the outbox) and returns it. */
 export async function usageRowFor(stack: Stack, clientRequestId: string, timeoutMs = 10_000): Promise<UsageRow> {
   let rows: UsageRow[] = [];
-  await waitFor(async () => (rows = await usageRowsFor(stack, clientRequestId)).length > 0, { timeoutMs, what: `usage row ${clientRequestId}` });
+  await waitFor(
+    async () => {
+      rows = await usageRowsFor(stack, clientRequestId);
+      return rows.length > 0;
+    },
+    {
+      timeoutMs,
+      what: `usage row ${clientRequestId}`,
+    },
+  );
   if (rows.length !== 1) throw new Error(`${rows.length} usage rows for ${clientRequestId}`);
   return rows[0]!;
 }
 
 export async function instanceMetrics(stack: Stack, instanceId: string) {
-  const [m] = await stack.database.db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, instanceId));
+  const [m] = await stack.database.db
+    .select()
+    .from(instanceRequestMetrics)
+    .where(eq(instanceRequestMetrics.instanceId, instanceId));
   return m;
 }
 

@@ -18,7 +18,9 @@ describe("FleetObject", () => {
     expect(first).toMatchObject({ ok: true, status: "ready", persist: true });
     const second = await fleet.heartbeat(report("a"));
     expect(second).toMatchObject({ ok: true, status: "ready", persist: false });
-    expect(await fleet.heartbeat({ instanceId: "b", workerStatus: "ready", queueDepth: 0, knownStatus: "booting" })).toEqual({ ok: false, reason: "base_url_required" });
+    expect(
+      await fleet.heartbeat({ instanceId: "b", workerStatus: "ready", queueDepth: 0, knownStatus: "booting" }),
+    ).toEqual({ ok: false, reason: "base_url_required" });
   });
 
   it("spreads concurrent leases evenly using its own in-flight counts", async () => {

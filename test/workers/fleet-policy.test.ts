@@ -1,18 +1,31 @@
 import { describe, expect, it } from "vitest";
-import { defaultPolicy, ejectAfterFailure, explainNoWorker, isIdle, isRoutable, selectLeastLoaded, type FleetMember } from "../../worker/routing/fleet-policy";
+import {
+  defaultPolicy,
+  ejectAfterFailure,
+  explainNoWorker,
+  isIdle,
+  isRoutable,
+  selectLeastLoaded,
+} from "../../worker/routing/fleet-policy";
 import { member, NOW } from "./support/fleet-member";
-
 
 describe("selectLeastLoaded", () => {
   it("selects a ready worker serving the model", () => {
     expect(selectLeastLoaded([member("a")], NOW, defaultPolicy)?.instanceId).toBe("a");
   });
   it("prefers the worker with the smallest live queue", () => {
-    const fleet = [member("a", { reportedQueueDepth: 5 }), member("b", { reportedQueueDepth: 1 }), member("c", { reportedQueueDepth: 3 })];
+    const fleet = [
+      member("a", { reportedQueueDepth: 5 }),
+      member("b", { reportedQueueDepth: 1 }),
+      member("c", { reportedQueueDepth: 3 }),
+    ];
     for (let i = 0; i < 20; i++) expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("b");
   });
   it("counts requests sent since the last report", () => {
-    const fleet = [member("a", { reportedQueueDepth: 1 }), member("b", { reportedQueueDepth: 0, inflightSinceReport: 3 })];
+    const fleet = [
+      member("a", { reportedQueueDepth: 1 }),
+      member("b", { reportedQueueDepth: 0, inflightSinceReport: 3 }),
+    ];
     expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("a");
   });
   it("excludes stale, non-ready, draining, ejected and excluded workers", () => {
@@ -21,9 +34,19 @@ describe("selectLeastLoaded", () => {
     const draining = member("draining", { workerStatus: "draining" });
     const terminating = member("terminating", { status: "terminating" });
     const ejected = member("ejected", { ejectedUntil: NOW + 1 });
-    const fleet = [stale, booting, draining, terminating, ejected, member("ok", { reportedQueueDepth: 50 }), member("tried")];
-    for (let i = 0; i < 20; i++) expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["tried"]))?.instanceId).toBe("ok");
-    for (const m of [stale, booting, draining, terminating, ejected]) expect(isRoutable(m, NOW, defaultPolicy)).toBe(false);
+    const fleet = [
+      stale,
+      booting,
+      draining,
+      terminating,
+      ejected,
+      member("ok", { reportedQueueDepth: 50 }),
+      member("tried"),
+    ];
+    for (let i = 0; i < 20; i++)
+      expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["tried"]))?.instanceId).toBe("ok");
+    for (const m of [stale, booting, draining, terminating, ejected])
+      expect(isRoutable(m, NOW, defaultPolicy)).toBe(false);
   });
   it("returns undefined when no worker is routable, and says why", () => {
     expect(selectLeastLoaded([], NOW, defaultPolicy)).toBeUndefined();
@@ -34,7 +57,12 @@ describe("selectLeastLoaded", () => {
   it("in a fleet that is all cooling down, routes anyway to the least loaded of its workers (panic)", () => {
     const busy = member("busy", { ejectedUntil: NOW + 1_000, reportedQueueDepth: 9 });
     const idle = member("idle", { ejectedUntil: NOW + 9_000 });
-    const fleet = [busy, idle, member("stale", { ejectedUntil: NOW + 1, lastHeartbeatAt: 0 }), member("draining", { ejectedUntil: NOW + 1, workerStatus: "draining" })];
+    const fleet = [
+      busy,
+      idle,
+      member("stale", { ejectedUntil: NOW + 1, lastHeartbeatAt: 0 }),
+      member("draining", { ejectedUntil: NOW + 1, workerStatus: "draining" }),
+    ];
     expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("idle");
     // A worker this request already tried is not tried again; stale or draining ones never are.
     expect(selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(["idle"]))?.instanceId).toBe("busy");
@@ -72,7 +100,13 @@ describe("isIdle", () => {
     expect(isIdle(member("a", { inflight: 1 }), NOW, defaultPolicy)).toBe(false);
     // Leases lost to a restart: the host's own queue still says it is busy.
     expect(isIdle(member("a", { reportedQueueDepth: 2 }), NOW, defaultPolicy)).toBe(false);
-    expect(isIdle(member("a", { reportedQueueDepth: 2, lastHeartbeatAt: NOW - defaultPolicy.staleAfterMs - 1 }), NOW, defaultPolicy)).toBe(true);
+    expect(
+      isIdle(
+        member("a", { reportedQueueDepth: 2, lastHeartbeatAt: NOW - defaultPolicy.staleAfterMs - 1 }),
+        NOW,
+        defaultPolicy,
+      ),
+    ).toBe(true);
   });
 });
 

@@ -2,7 +2,7 @@
 // (float embeddings, tens of MB) is never held or parsed whole.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { jsonObserver } from "../../worker/proxy/json-observer";
-import { relay, type RelayEnd } from "../../worker/proxy/relay";
+import { type RelayEnd, relay } from "../../worker/proxy/relay";
 
 const enc = new TextEncoder();
 
@@ -65,7 +65,12 @@ describe("JSON relay", () => {
       const bytes = enc.encode(json);
       const { bytes: out, end } = await run(splitAt(bytes, randomCuts(bytes.length, 60, 1)));
       expect(out).toEqual(bytes);
-      expect(end).toEqual({ outcome: "completed", usage: { inputTokens: 40, outputTokens: 0 }, outputChars: 0, error: null });
+      expect(end).toEqual({
+        outcome: "completed",
+        usage: { inputTokens: 40, outputTokens: 0 },
+        outputChars: 0,
+        error: null,
+      });
     }
   });
 
@@ -84,11 +89,28 @@ describe("JSON relay", () => {
 
   it("parses a small body whole when its tail has no usage, and counts the generated text", async () => {
     const content = "Hällo wörld 🙂 ".repeat(400); // pushes a leading usage out of the tail
-    const early = JSON.stringify({ usage: { prompt_tokens: 9, completion_tokens: 1200 }, choices: [{ message: { content } }] });
-    expect((await run([enc.encode(early)])).end).toEqual({ outcome: "completed", usage: { inputTokens: 9, outputTokens: 1200 }, outputChars: content.length, error: null });
+    const early = JSON.stringify({
+      usage: { prompt_tokens: 9, completion_tokens: 1200 },
+      choices: [{ message: { content } }],
+    });
+    expect((await run([enc.encode(early)])).end).toEqual({
+      outcome: "completed",
+      usage: { inputTokens: 9, outputTokens: 1200 },
+      outputChars: content.length,
+      error: null,
+    });
     const none = JSON.stringify({ choices: [{ message: { content } }, { text: "abc" }] });
-    expect((await run([enc.encode(none)])).end).toEqual({ outcome: "completed", usage: null, outputChars: content.length + 3, error: null });
-    expect((await run([enc.encode("<html>bad gateway</html>")])).end).toMatchObject({ usage: null, outputChars: 0, error: "response body was not JSON" });
+    expect((await run([enc.encode(none)])).end).toEqual({
+      outcome: "completed",
+      usage: null,
+      outputChars: content.length + 3,
+      error: null,
+    });
+    expect((await run([enc.encode("<html>bad gateway</html>")])).end).toMatchObject({
+      usage: null,
+      outputChars: 0,
+      error: "response body was not JSON",
+    });
   });
 
   it("emits the input byte for byte, and ends the same, for random splits through multi-byte characters", async () => {

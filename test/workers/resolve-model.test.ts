@@ -1,14 +1,56 @@
 import { describe, expect, it } from "vitest";
 import { RouterError } from "../../worker/errors";
-import { resolveModel, visibleModelIds, type Catalog, type CatalogModel, type CatalogOffering } from "../../worker/routing/resolve-model";
+import {
+  type Catalog,
+  type CatalogModel,
+  type CatalogOffering,
+  resolveModel,
+  visibleModelIds,
+} from "../../worker/routing/resolve-model";
 
 const DEMO = "00000000-0000-4000-8000-00000000d0d0";
 const ACME = "00000000-0000-4000-8000-00000000acac";
-const qwen: CatalogModel = { id: "11111111-1111-4111-8111-111111111111", hfId: "Qwen/Qwen2.5-0.5B-Instruct", isActive: true, priceInputPer1k: "0.0005", priceOutputPer1k: "0.0015" };
-const llama: CatalogModel = { id: "22222222-2222-4222-8222-222222222222", hfId: "meta-llama/Llama-3.1-8B-Instruct", isActive: false, priceInputPer1k: "0.001", priceOutputPer1k: "0.002" };
-const small: CatalogOffering = { id: "o1", organizationId: DEMO, key: "demo/qwen-small", active: true, modelUuid: qwen.id, priceInputPer1k: "0.0007", priceOutputPer1k: null };
-const acmeOffer: CatalogOffering = { id: "o2", organizationId: ACME, key: "acme/qwen-private", active: true, modelUuid: qwen.id, priceInputPer1k: null, priceOutputPer1k: null };
-const retired: CatalogOffering = { id: "o3", organizationId: DEMO, key: "demo/retired", active: false, modelUuid: qwen.id, priceInputPer1k: null, priceOutputPer1k: null };
+const qwen: CatalogModel = {
+  id: "11111111-1111-4111-8111-111111111111",
+  hfId: "Qwen/Qwen2.5-0.5B-Instruct",
+  isActive: true,
+  priceInputPer1k: "0.0005",
+  priceOutputPer1k: "0.0015",
+};
+const llama: CatalogModel = {
+  id: "22222222-2222-4222-8222-222222222222",
+  hfId: "meta-llama/Llama-3.1-8B-Instruct",
+  isActive: false,
+  priceInputPer1k: "0.001",
+  priceOutputPer1k: "0.002",
+};
+const small: CatalogOffering = {
+  id: "o1",
+  organizationId: DEMO,
+  key: "demo/qwen-small",
+  active: true,
+  modelUuid: qwen.id,
+  priceInputPer1k: "0.0007",
+  priceOutputPer1k: null,
+};
+const acmeOffer: CatalogOffering = {
+  id: "o2",
+  organizationId: ACME,
+  key: "acme/qwen-private",
+  active: true,
+  modelUuid: qwen.id,
+  priceInputPer1k: null,
+  priceOutputPer1k: null,
+};
+const retired: CatalogOffering = {
+  id: "o3",
+  organizationId: DEMO,
+  key: "demo/retired",
+  active: false,
+  modelUuid: qwen.id,
+  priceInputPer1k: null,
+  priceOutputPer1k: null,
+};
 
 const catalog: Catalog = {
   modelsById: new Map([qwen, llama].map((m) => [m.id, m])),

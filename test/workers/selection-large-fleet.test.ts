@@ -3,13 +3,20 @@
 // exact scan when sampling cannot find enough routable workers.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { defaultPolicy, EXACT_SCAN_LIMIT, selectLeastLoaded, type FleetMember } from "../../worker/routing/fleet-policy";
+import {
+  defaultPolicy,
+  EXACT_SCAN_LIMIT,
+  type FleetMember,
+  selectLeastLoaded,
+} from "../../worker/routing/fleet-policy";
 
-import { member as named, NOW } from "./support/fleet-member";
+import { NOW, member as named } from "./support/fleet-member";
 
 const member = (i: number, over: Partial<FleetMember> = {}): FleetMember => named(`w${i}`, over);
-const fleetOf = (n: number, over: (i: number) => Partial<FleetMember> = () => ({})) => Array.from({ length: n }, (_, i) => member(i, over(i)));
-const pick = (fleet: FleetMember[], exclude: string[] = []) => selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(exclude))?.instanceId;
+const fleetOf = (n: number, over: (i: number) => Partial<FleetMember> = () => ({})) =>
+  Array.from({ length: n }, (_, i) => member(i, over(i)));
+const pick = (fleet: FleetMember[], exclude: string[] = []) =>
+  selectLeastLoaded(fleet, NOW, defaultPolicy, new Set(exclude))?.instanceId;
 
 describe("selection above the exact-scan limit", () => {
   const N = EXACT_SCAN_LIMIT * 3;
@@ -41,7 +48,14 @@ describe("selection above the exact-scan limit", () => {
   it("keeps a burst balanced through the FleetObject's leases", async () => {
     const fleet = env.FLEET.get(env.FLEET.idFromName("large-burst"));
     const workers = 100;
-    for (let i = 0; i < workers; i++) await fleet.heartbeat({ instanceId: `w${i}`, baseUrl: `http://127.0.0.1:1/w${i}`, workerStatus: "ready", queueDepth: 0, knownStatus: "ready" });
+    for (let i = 0; i < workers; i++)
+      await fleet.heartbeat({
+        instanceId: `w${i}`,
+        baseUrl: `http://127.0.0.1:1/w${i}`,
+        workerStatus: "ready",
+        queueDepth: 0,
+        knownStatus: "ready",
+      });
     const leases = await Promise.all(Array.from({ length: workers * 4 }, () => fleet.acquire()));
     expect(leases.every((l) => l.ok)).toBe(true);
     const loads = (await fleet.snapshot()).map((m) => m.inflight);

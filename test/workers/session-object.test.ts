@@ -2,10 +2,11 @@
 // on failover and when its worker drains, expires when idle, and is separate per organization.
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { type SessionAcquire, type SessionState, sessionObjectName } from "../../durable-objects/session";
 import { fleetName } from "../../worker/fleet/fleet-ref";
-import { sessionObjectName, type SessionAcquire, type SessionState } from "../../durable-objects/session";
 
-const fleetFor = (model: string, org = "org-1") => env.FLEET.get(env.FLEET.idFromName(fleetName({ organizationId: org, modelUuid: model })));
+const fleetFor = (model: string, org = "org-1") =>
+  env.FLEET.get(env.FLEET.idFromName(fleetName({ organizationId: org, modelUuid: model })));
 const sessionFor = (org: string, key: string) => env.SESSION.get(env.SESSION.idFromName(sessionObjectName(org, key)));
 const report = (instanceId: string, queueDepth = 0) => ({
   instanceId,
@@ -44,7 +45,11 @@ describe("SessionObject", () => {
     const first = await once("m-sticky");
     for (let i = 0; i < 9; i++) expect(await once("m-sticky")).toBe(first);
     const state = await sessionFor("org-1", "s-1").describe();
-    expect(state).toMatchObject({ instanceId: first, requests: 10, repins: [{ from: null, to: first, reason: "first_request" }] });
+    expect(state).toMatchObject({
+      instanceId: first,
+      requests: 10,
+      repins: [{ from: null, to: first, reason: "first_request" }],
+    });
   });
 
   it("keeps its pin across eviction of both the session and the fleet object", async () => {
@@ -53,7 +58,10 @@ describe("SessionObject", () => {
     await evictDurableObject(sessionFor("org-1", "evict-me"));
     await evictDurableObject(fleetFor("m-evict"));
     for (let i = 0; i < 5; i++) expect(await once("m-evict", "org-1", "evict-me")).toBe(pinned);
-    expect(await sessionFor("org-1", "evict-me").describe()).toMatchObject({ requests: 6, repins: [{ reason: "first_request" }] });
+    expect(await sessionFor("org-1", "evict-me").describe()).toMatchObject({
+      requests: 6,
+      repins: [{ reason: "first_request" }],
+    });
   });
 
   it("re-pins to the worker that served a failover attempt, without counting a second request", async () => {
@@ -74,7 +82,11 @@ describe("SessionObject", () => {
     await fleet.setStatus(pinned, "draining");
     const next = await once("m-drain", "org-1", "dr");
     expect(next).not.toBe(pinned);
-    expect((await sessionFor("org-1", "dr").describe())?.repins.at(-1)).toMatchObject({ from: pinned, to: next, reason: "worker_draining" });
+    expect((await sessionFor("org-1", "dr").describe())?.repins.at(-1)).toMatchObject({
+      from: pinned,
+      to: next,
+      reason: "worker_draining",
+    });
   });
 
   it("keeps tenants apart: the same session key in two organizations is two sessions", async () => {

@@ -1,13 +1,23 @@
 // Session affinity and control-plane reconciliation: pure functions, no Durable Object involved.
 import { describe, expect, it } from "vitest";
 import { reconcile } from "../../worker/routing/control-plane-sync";
-import { defaultPolicy, ejectAfterFailure, isRoutable, type FleetMember } from "../../worker/routing/fleet-policy";
+import { defaultPolicy, ejectAfterFailure, type FleetMember, isRoutable } from "../../worker/routing/fleet-policy";
 import { defaultSessionPolicy, routeSession, type SessionRouteInput } from "../../worker/routing/session-policy";
 import { member, NOW } from "./support/fleet-member";
 
-
-function route(fleet: FleetMember[], pinnedId: string | null, exclude: string[] = [], margin = defaultSessionPolicy.repinMargin) {
-  const input: SessionRouteInput = { members: fleet, find: (id) => fleet.find((m) => m.instanceId === id), pinnedId, exclude: new Set(exclude), now: NOW };
+function route(
+  fleet: FleetMember[],
+  pinnedId: string | null,
+  exclude: string[] = [],
+  margin = defaultSessionPolicy.repinMargin,
+) {
+  const input: SessionRouteInput = {
+    members: fleet,
+    find: (id) => fleet.find((m) => m.instanceId === id),
+    pinnedId,
+    exclude: new Set(exclude),
+    now: NOW,
+  };
   const out = routeSession(input, defaultPolicy, { repinMargin: margin });
   return { chosen: out.chosen?.instanceId, repin: out.repin };
 }
@@ -40,7 +50,11 @@ describe("routeSession", () => {
       [{ lastHeartbeatAt: NOW - defaultPolicy.staleAfterMs - 1 }, "worker_stale"],
       [{ ejectedUntil: NOW + 1 }, "worker_ejected"],
     ];
-    for (const [over, reason] of cases) expect(route([member("a", over), member("b", { reportedQueueDepth: 9 })], "a")).toEqual({ chosen: "b", repin: reason });
+    for (const [over, reason] of cases)
+      expect(route([member("a", over), member("b", { reportedQueueDepth: 9 })], "a")).toEqual({
+        chosen: "b",
+        repin: reason,
+      });
     expect(route([member("b")], "gone")).toEqual({ chosen: "b", repin: "worker_gone" });
   });
 
@@ -51,7 +65,10 @@ describe("routeSession", () => {
   });
 
   it("reports no worker, with the reason for moving, when nothing is routable", () => {
-    expect(route([member("a", { status: "terminating" })], "a")).toEqual({ chosen: undefined, repin: "worker_retired" });
+    expect(route([member("a", { status: "terminating" })], "a")).toEqual({
+      chosen: undefined,
+      repin: "worker_retired",
+    });
   });
 });
 
@@ -67,7 +84,13 @@ describe("circuit breaker", () => {
 describe("reconcile with Postgres", () => {
   const idle = (m: FleetMember) => m.inflight === 0;
   it("adopts operator statuses, writes back the fleet's own promotions, forgets deleted rows", () => {
-    const fleet = [member("a"), member("b"), member("c", { status: "booting" }), member("d"), member("e", { status: "draining" })];
+    const fleet = [
+      member("a"),
+      member("b"),
+      member("c", { status: "booting" }),
+      member("d"),
+      member("e", { status: "draining" }),
+    ];
     const rows = [
       { id: "a", status: "ready" as const },
       { id: "b", status: "terminating" as const },
@@ -83,13 +106,27 @@ describe("reconcile with Postgres", () => {
       forget: ["d"],
       retire: [],
     });
-    expect(reconcile([member("p")], [{ id: "p", status: "booting" }], idle)).toEqual({ adopt: [], promote: ["p"], forget: [], retire: [] });
+    expect(reconcile([member("p")], [{ id: "p", status: "booting" }], idle)).toEqual({
+      adopt: [],
+      promote: ["p"],
+      forget: [],
+      retire: [],
+    });
   });
 
   it("retires a member terminating since before the read once it runs nothing", () => {
-    const fleet = [member("quiet", { status: "terminating" }), member("busy", { status: "terminating", inflight: 2 }), member("new")];
+    const fleet = [
+      member("quiet", { status: "terminating" }),
+      member("busy", { status: "terminating", inflight: 2 }),
+      member("new"),
+    ];
     const rows = ["quiet", "busy", "new"].map((id) => ({ id, status: "terminating" as const }));
     // "new" is only now learning it is terminating: it stays so until the next sync.
-    expect(reconcile(fleet, rows, idle)).toEqual({ adopt: [{ instanceId: "new", status: "terminating" }], promote: [], forget: [], retire: ["quiet"] });
+    expect(reconcile(fleet, rows, idle)).toEqual({
+      adopt: [{ instanceId: "new", status: "terminating" }],
+      promote: [],
+      forget: [],
+      retire: ["quiet"],
+    });
   });
 });

@@ -1,7 +1,7 @@
 // The stream relay, fed the way a network feeds it: one event split over reads, many in one read.
 import { describe, expect, it } from "vitest";
 import { jsonObserver } from "../../worker/proxy/json-observer";
-import { relay, type RelayEnd } from "../../worker/proxy/relay";
+import { type RelayEnd, relay } from "../../worker/proxy/relay";
 import { sseObserver } from "../../worker/proxy/sse-observer";
 
 const enc = new TextEncoder();
@@ -9,7 +9,7 @@ const chunk = (content: string, finish: string | null = null) =>
   `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content }, finish_reason: finish }], usage: null })}\n\n`;
 const usageChunk = `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 } })}\n\n`;
 const DONE = "data: [DONE]\n\n";
-const vllmStream = chunk("") + chunk("Hel") + ": keep-alive\n\n" + chunk("lo ") + chunk("wörld", "stop") + usageChunk + DONE;
+const vllmStream = `${chunk("") + chunk("Hel")}: keep-alive\n\n${chunk("lo ")}${chunk("wörld", "stop")}${usageChunk}${DONE}`;
 
 function streamOf(parts: Uint8Array[], { cutAfter = false } = {}): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -27,7 +27,11 @@ function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   return points.slice(1).map((end, i) => bytes.slice(points[i], end));
 }
 
-async function run(parts: Uint8Array[], clientWantsUsage: boolean, opts: { cutAfter?: boolean } = {}): Promise<{ text: string; end: RelayEnd }> {
+async function run(
+  parts: Uint8Array[],
+  clientWantsUsage: boolean,
+  opts: { cutAfter?: boolean } = {},
+): Promise<{ text: string; end: RelayEnd }> {
   const { body, ended } = relay(streamOf(parts, opts), sseObserver({ clientWantsUsage }), 5_000);
   const text = await new Response(body).text();
   return { text, end: await ended };
@@ -45,11 +49,13 @@ describe("SSE relay", () => {
     // No usage chunk, and no `"usage": null` on the others: the router asked for usage, not the client.
     const plain = (content: string, finish: string | null = null) =>
       `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
-    expect(text).toBe(plain("") + plain("Hel") + ": keep-alive\n\n" + plain("lo ") + plain("wörld", "stop") + DONE);
+    expect(text).toBe(`${plain("") + plain("Hel")}: keep-alive\n\n${plain("lo ")}${plain("wörld", "stop")}${DONE}`);
     expect(end.usage).toEqual({ inputTokens: 11, outputTokens: 3 });
     // A host writing the member elsewhere, or with spaces, gets it removed too.
-    const spaced = `data: {"id": "c2", "usage": null, "choices": [{"index": 0, "delta": {"content": "x"}}]}\n\n` + usageChunk + DONE;
-    expect((await run([enc.encode(spaced)], false)).text).toBe(`data: {"id":"c2","choices":[{"index":0,"delta":{"content":"x"}}]}\n\n${DONE}`);
+    const spaced = `data: {"id": "c2", "usage": null, "choices": [{"index": 0, "delta": {"content": "x"}}]}\n\n${usageChunk}${DONE}`;
+    expect((await run([enc.encode(spaced)], false)).text).toBe(
+      `data: {"id":"c2","choices":[{"index":0,"delta":{"content":"x"}}]}\n\n${DONE}`,
+    );
   });
 
   it("gives identical output and usage for a stream cut into two reads at every byte", async () => {
@@ -68,7 +74,9 @@ describe("SSE relay", () => {
     const crlf = enc.encode(vllmStream.replaceAll("\n", "\r\n"));
     const reference = await run([enc.encode(vllmStream)], false);
     for (let round = 0; round < 50; round++) {
-      const cuts = [...new Set(Array.from({ length: 12 }, () => 1 + Math.floor(Math.random() * (crlf.length - 1))))].sort((a, b) => a - b);
+      const cuts = [
+        ...new Set(Array.from({ length: 12 }, () => 1 + Math.floor(Math.random() * (crlf.length - 1)))),
+      ].sort((a, b) => a - b);
       const got = await run(splitAt(crlf, cuts), false);
       expect(got.text).toBe(reference.text);
       expect(got.end.usage).toEqual(reference.end.usage);
@@ -82,7 +90,12 @@ describe("SSE relay", () => {
       const whole = await run([enc.encode(vllmStream)], wantsUsage);
       const got = await run([enc.encode(head), enc.encode(tail)], wantsUsage);
       expect(got.text).toBe(whole.text);
-      expect(got.end).toEqual({ outcome: "completed", usage: { inputTokens: 11, outputTokens: 3 }, outputChars: 11, error: null });
+      expect(got.end).toEqual({
+        outcome: "completed",
+        usage: { inputTokens: 11, outputTokens: 3 },
+        outputChars: 11,
+        error: null,
+      });
     }
   });
 
@@ -161,7 +174,9 @@ describe("SSE relay", () => {
     const flat = `data: ${JSON.stringify({ error: { message: "engine died", type: "InternalServerError", code: 500 } })}\n\n`;
     const { text, end } = await run([enc.encode(chunk("Hel") + flat + DONE)], false);
     const errorLine = text.split("\n\n").find((e) => e.includes("engine died")) ?? "";
-    expect(JSON.parse(errorLine.slice("data: ".length))).toEqual({ error: { message: "engine died", type: "InternalServerError", param: null, code: 500 } });
+    expect(JSON.parse(errorLine.slice("data: ".length))).toEqual({
+      error: { message: "engine died", type: "InternalServerError", param: null, code: 500 },
+    });
     expect(text).not.toContain("[DONE]");
     expect(end.outcome).toBe("failed");
   });
@@ -191,20 +206,35 @@ describe("JSON relay", () => {
   };
 
   it("reads the top-level usage, not a look-alike inside the content, nor nested details", async () => {
-    const tricky = JSON.stringify({ choices: [{ message: { content: '{"usage":{"prompt_tokens":999,"completion_tokens":999}}' } }], usage: { prompt_tokens: 5, completion_tokens: 2 } });
+    const tricky = JSON.stringify({
+      choices: [{ message: { content: '{"usage":{"prompt_tokens":999,"completion_tokens":999}}' } }],
+      usage: { prompt_tokens: 5, completion_tokens: 2 },
+    });
     expect((await runJson(tricky)).usage).toEqual({ inputTokens: 5, outputTokens: 2 });
-    const nested = JSON.stringify({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 3 } } });
+    const nested = JSON.stringify({
+      choices: [],
+      usage: { prompt_tokens: 7, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 3 } },
+    });
     expect((await runJson(nested)).usage).toEqual({ inputTokens: 7, outputTokens: 1 });
-    const embeddings = JSON.stringify({ data: [{ embedding: Array.from({ length: 2048 }, (_, i) => i / 7) }], usage: { prompt_tokens: 4, total_tokens: 4 } });
+    const embeddings = JSON.stringify({
+      data: [{ embedding: Array.from({ length: 2048 }, (_, i) => i / 7) }],
+      usage: { prompt_tokens: 4, total_tokens: 4 },
+    });
     expect((await runJson(embeddings)).usage).toEqual({ inputTokens: 4, outputTokens: 0 });
   });
 
   it("has no usage, and counts the output for an estimate, when the body carries none", async () => {
-    expect(await runJson(JSON.stringify({ choices: [{ message: { content: "Hello" } }], usage: null }))).toMatchObject({ usage: null, outputChars: 5 });
+    expect(await runJson(JSON.stringify({ choices: [{ message: { content: "Hello" } }], usage: null }))).toMatchObject({
+      usage: null,
+      outputChars: 5,
+    });
   });
 
   it("passes the body through byte for byte and reads usage once complete", async () => {
-    const json = JSON.stringify({ choices: [{ message: { content: "Hello" } }], usage: { prompt_tokens: 5, completion_tokens: 2 } });
+    const json = JSON.stringify({
+      choices: [{ message: { content: "Hello" } }],
+      usage: { prompt_tokens: 5, completion_tokens: 2 },
+    });
     const bytes = enc.encode(json);
     const { body, ended } = relay(streamOf(splitAt(bytes, [3, 10])), jsonObserver(), 5_000);
     expect(await new Response(body).text()).toBe(json);

@@ -1,6 +1,6 @@
 // The memo that keeps API keys and the catalog usable while Postgres is unreachable.
 import { describe, expect, it } from "vitest";
-import { StaleIfErrorMemo, type MemoPolicy } from "../../worker/stale-if-error";
+import { type MemoPolicy, StaleIfErrorMemo } from "../../worker/stale-if-error";
 
 const down = () => Promise.reject(new Error("database unreachable"));
 const always: MemoPolicy = { freshMs: 0, staleIfErrorMs: 3_600_000, retryMs: 3_600_000 };
@@ -21,7 +21,10 @@ describe("StaleIfErrorMemo", () => {
     const memo = new StaleIfErrorMemo<string>();
     let loads = 0;
     let exists = false;
-    const load = async () => (++loads, exists ? "v" : undefined);
+    const load = async () => {
+      loads++;
+      return exists ? "v" : undefined;
+    };
     const policy = { ...always, freshMs: 3_600_000, missMs: 3_600_000 };
     expect(await memo.get("k", load, policy)).toBeUndefined();
     exists = true;
@@ -31,7 +34,10 @@ describe("StaleIfErrorMemo", () => {
     // Without missMs a miss is asked about every time.
     const fresh = new StaleIfErrorMemo<string>();
     let asked = 0;
-    const none = async () => (++asked, undefined);
+    const none = async () => {
+      asked++;
+      return undefined;
+    };
     await fresh.get("k", none, always);
     await fresh.get("k", none, always);
     expect(asked).toBe(2);
@@ -77,7 +83,9 @@ describe("StaleIfErrorMemo", () => {
     await Promise.all(background);
     expect(memo.peek("k")).toBe("v2");
     // A forced load (an unknown name, say) still waits for the database.
-    expect(await memo.get("k", async () => "v3", always, { force: true, background: (w) => background.push(w) })).toBe("v3");
+    expect(await memo.get("k", async () => "v3", always, { force: true, background: (w) => background.push(w) })).toBe(
+      "v3",
+    );
   });
 
   it("fails when nothing, or nothing young enough, is held", async () => {

@@ -5,28 +5,44 @@ import { describe, expect, it } from "vitest";
 import { readUpstreamError } from "../../worker/proxy/upstream-error";
 
 const answer = (body: string | ReadableStream<Uint8Array>, status: number) => new Response(body, { status });
-const read = (body: string | ReadableStream<Uint8Array>, status: number) => readUpstreamError(answer(body, status), 1_000);
+const read = (body: string | ReadableStream<Uint8Array>, status: number) =>
+  readUpstreamError(answer(body, status), 1_000);
 
 describe("readUpstreamError", () => {
   it("passes vLLM's nested error body through byte for byte", async () => {
-    const text = '{"error":{"message":"max_tokens is too large","type":"BadRequestError","param":"max_tokens","code":400}}';
+    const text =
+      '{"error":{"message":"max_tokens is too large","type":"BadRequestError","param":"max_tokens","code":400}}';
     expect(await read(text, 400)).toEqual({ text, message: "max_tokens is too large", broken: false });
   });
 
   it("rewraps an older vLLM's flat body, keeping its message, type and param", async () => {
-    const flat = { object: "error", message: "The model `x` does not exist.", type: "NotFoundError", param: "model", code: 404 };
+    const flat = {
+      object: "error",
+      message: "The model `x` does not exist.",
+      type: "NotFoundError",
+      param: "model",
+      code: 404,
+    };
     const { text, message } = await read(JSON.stringify(flat), 404);
     expect(message).toBe(flat.message);
-    expect(JSON.parse(text)).toEqual({ error: { message: flat.message, type: "NotFoundError", param: "model", code: null } });
+    expect(JSON.parse(text)).toEqual({
+      error: { message: flat.message, type: "NotFoundError", param: "model", code: null },
+    });
   });
 
   it("rewraps FastAPI's detail, an error given as a string, and a proxy's HTML page", async () => {
     expect(JSON.parse((await read('{"detail":"Not Found"}', 404)).text)).toEqual({
       error: { message: "Not Found", type: "invalid_request_error", param: null, code: null },
     });
-    expect(JSON.parse((await read('{"error":"Bad Gateway"}', 502)).text).error).toMatchObject({ message: "Bad Gateway", type: "upstream_error" });
+    expect(JSON.parse((await read('{"error":"Bad Gateway"}', 502)).text).error).toMatchObject({
+      message: "Bad Gateway",
+      type: "upstream_error",
+    });
     const html = JSON.parse((await read("<html><body>502 Bad Gateway</body></html>", 500)).text);
-    expect(html.error).toMatchObject({ message: "The GPU worker answered HTTP 500 without an error message.", type: "upstream_error" });
+    expect(html.error).toMatchObject({
+      message: "The GPU worker answered HTTP 500 without an error message.",
+      type: "upstream_error",
+    });
   });
 
   it("reads at most 64 KiB of an error body", async () => {

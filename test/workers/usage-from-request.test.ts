@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { RelayEnd } from "../../worker/proxy/relay";
 import { usageFromWire } from "../../worker/usage/event";
-import { usageEventFor, type MeteredRequest } from "../../worker/usage/from-request";
+import { type MeteredRequest, usageEventFor } from "../../worker/usage/from-request";
 
 const req: MeteredRequest = {
   requestId: "client-id",
@@ -10,7 +10,13 @@ const req: MeteredRequest = {
   endpoint: "/v1/chat/completions",
   promptChars: 40,
   resolved: {
-    model: { id: "m-uuid", hfId: "Qwen/Qwen2.5-0.5B-Instruct", isActive: true, priceInputPer1k: "0.5", priceOutputPer1k: "1.5" },
+    model: {
+      id: "m-uuid",
+      hfId: "Qwen/Qwen2.5-0.5B-Instruct",
+      isActive: true,
+      priceInputPer1k: "0.5",
+      priceOutputPer1k: "1.5",
+    },
     offering: null,
     priceInputPer1k: "0.5",
     priceOutputPer1k: "1.5",
@@ -45,19 +51,40 @@ describe("usageEventFor", () => {
     expect(ended({ outputChars: 9 })).toMatchObject({ inputTokens: 10, outputTokens: 3, estimated: true });
   });
   it("counts cut streams as failed and client aborts as aborted, with the tokens seen so far", () => {
-    expect(ended({ outcome: "failed", outputChars: 8, error: "cut" })).toMatchObject({ status: "failed", outputTokens: 2, error: "cut" });
+    expect(ended({ outcome: "failed", outputChars: 8, error: "cut" })).toMatchObject({
+      status: "failed",
+      outputTokens: 2,
+      error: "cut",
+    });
     expect(ended({ outcome: "aborted", outputChars: 4 })).toMatchObject({ status: "aborted", outputTokens: 1 });
   });
   it("charges nothing for a host's error answer", () => {
-    expect(ended({}, 400)).toMatchObject({ status: "failed", inputTokens: 0, outputTokens: 0, estimated: false, httpStatus: 400 });
+    expect(ended({}, 400)).toMatchObject({
+      status: "failed",
+      inputTokens: 0,
+      outputTokens: 0,
+      estimated: false,
+      httpStatus: 400,
+    });
   });
 });
 
 describe("usageFromWire", () => {
   it("trusts only whole, non-negative token counts from a host", () => {
-    expect(usageFromWire({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })).toEqual({ inputTokens: 12, outputTokens: 3 });
+    expect(usageFromWire({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })).toEqual({
+      inputTokens: 12,
+      outputTokens: 3,
+    });
     expect(usageFromWire({ prompt_tokens: 12 })).toEqual({ inputTokens: 12, outputTokens: 0 }); // embeddings
-    for (const bad of [{ prompt_tokens: 1.5 }, { prompt_tokens: "12" }, { prompt_tokens: -1 }, { prompt_tokens: 2, completion_tokens: 1e400 }, {}, null, "x"]) {
+    for (const bad of [
+      { prompt_tokens: 1.5 },
+      { prompt_tokens: "12" },
+      { prompt_tokens: -1 },
+      { prompt_tokens: 2, completion_tokens: Number.POSITIVE_INFINITY },
+      {},
+      null,
+      "x",
+    ]) {
       expect(usageFromWire(bad)).toBeNull();
     }
   });

@@ -21,7 +21,10 @@ function newLedger(): Promise<Ledger> {
   return withDb(env, async (db) => {
     const orgId = await createOrg(db, uniqueSlug("outbox"));
     const key = await createApiKey(db, orgId);
-    const [k] = await db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.keyHash, await sha256Hex(key)));
+    const [k] = await db
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .where(eq(apiKeys.keyHash, await sha256Hex(key)));
     const modelHfId = `test/${uniqueSlug("outbox-model")}`;
     const modelUuid = await createModel(db, { modelId: modelHfId, priceInputPer1k: "1", priceOutputPer1k: "2" });
     const instance = await createInstance(db, { orgId, modelUuid, baseUrl: "http://127.0.0.1:1" });
@@ -60,12 +63,24 @@ function usageEvent(l: Ledger, over: Partial<UsageEvent> = {}): UsageEvent {
 
 const outbox = () => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(uniqueSlug("test-outbox")));
 
-const rowsFor = (ids: string[]) => withDb(env, (db) => db.select().from(inferenceUsage).where(inArray(inferenceUsage.requestId, ids)));
+const rowsFor = (ids: string[]) =>
+  withDb(env, (db) => db.select().from(inferenceUsage).where(inArray(inferenceUsage.requestId, ids)));
 const metricsFor = (instanceId: string) =>
-  withDb(env, async (db) => (await db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, instanceId)))[0]);
+  withDb(
+    env,
+    async (db) =>
+      (await db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, instanceId)))[0],
+  );
 const sessionRow = (orgId: string, sessionKey: string) =>
-  withDb(env, async (db) =>
-    (await db.select().from(chatSessions).where(and(eq(chatSessions.organizationId, orgId), eq(chatSessions.sessionKey, sessionKey))))[0],
+  withDb(
+    env,
+    async (db) =>
+      (
+        await db
+          .select()
+          .from(chatSessions)
+          .where(and(eq(chatSessions.organizationId, orgId), eq(chatSessions.sessionKey, sessionKey)))
+      )[0],
   );
 
 /** Runs the outbox's alarm until it has nothing left to flush. */
@@ -84,7 +99,12 @@ describe("UsageOutbox", () => {
     expect(await stub.status()).toMatchObject({ backlog: 0 });
     expect(await rowsFor([e.requestId])).toHaveLength(1);
     const before = await metricsFor(ledger.instanceId);
-    expect(before).toMatchObject({ totalRequests: 1, successfulRequests: 1, totalInputTokens: 10, totalOutputTokens: 5 });
+    expect(before).toMatchObject({
+      totalRequests: 1,
+      successfulRequests: 1,
+      totalInputTokens: 10,
+      totalOutputTokens: 5,
+    });
 
     await stub.enqueue(e);
     await drain(stub);
@@ -113,7 +133,9 @@ describe("UsageOutbox", () => {
     for (const e of [good[0]!, poison, good[1]!]) await stub.enqueue(e);
     await drain(stub);
     expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 1 });
-    expect((await rowsFor([...good, poison].map((e) => e.requestId))).map((r) => r.requestId).sort()).toEqual(good.map((e) => e.requestId).sort());
+    expect((await rowsFor([...good, poison].map((e) => e.requestId))).map((r) => r.requestId).sort()).toEqual(
+      good.map((e) => e.requestId).sort(),
+    );
     expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 2 });
   });
 
@@ -136,7 +158,14 @@ describe("UsageOutbox", () => {
     await drain(stub);
     expect(await stub.status()).toMatchObject({ backlog: 0, deadLettered: 2 });
 
-    await withDb(env, (db) => createInstance(db, { id: missingInstance, orgId: ledger.orgId, modelUuid: ledger.modelUuid, baseUrl: "http://127.0.0.1:2" }));
+    await withDb(env, (db) =>
+      createInstance(db, {
+        id: missingInstance,
+        orgId: ledger.orgId,
+        modelUuid: ledger.modelUuid,
+        baseUrl: "http://127.0.0.1:2",
+      }),
+    );
     expect(await stub.replayDeadLetters(ledger.orgId)).toBe(1);
     await drain(stub);
     expect(await stub.status()).toMatchObject({ backlog: 0, deadLettered: 1 }); // the other organization's stays
@@ -169,7 +198,9 @@ describe("UsageOutbox", () => {
     await drain(stub);
     expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 1 });
     expect((await rowsFor([good.requestId, broken.requestId])).map((r) => r.requestId)).toEqual([good.requestId]);
-    const dead = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT request_id, payload FROM dead_letter").toArray());
+    const dead = await runInDurableObject(stub, (_, state) =>
+      state.storage.sql.exec("SELECT request_id, payload FROM dead_letter").toArray(),
+    );
     expect(dead).toEqual([{ request_id: broken.requestId, payload: "{not json" }]);
   });
 
@@ -217,10 +248,18 @@ describe("writeUsageBatch", () => {
     // Half old, half new: only the new row counts.
     const extra = usageEvent(ledger, { inputTokens: 1, outputTokens: 1 });
     expect(await withDb(env, (db) => writeUsageBatch(db, [batch[0]!, extra]))).toBe(1);
-    expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 4, successfulRequests: 2, totalTokens: 27 });
+    expect(await metricsFor(ledger.instanceId)).toMatchObject({
+      totalRequests: 4,
+      successfulRequests: 2,
+      totalTokens: 27,
+    });
     const rows = await rowsFor([...batch, extra].map((e) => e.requestId));
     expect(rows).toHaveLength(4);
-    expect(rows.find((r) => r.requestId === batch[1]!.requestId)).toMatchObject({ status: "failed", usageEstimated: true, chargedAmount: "0.00700000" });
+    expect(rows.find((r) => r.requestId === batch[1]!.requestId)).toMatchObject({
+      status: "failed",
+      usageEstimated: true,
+      chargedAmount: "0.00700000",
+    });
   });
 
   it("an older event arriving after a newer one (another shard) counts but does not move the session back", async () => {
@@ -235,12 +274,19 @@ describe("writeUsageBatch", () => {
     expect(await withDb(env, (db) => writeUsageBatch(db, [newer]))).toBe(1);
     expect(await withDb(env, (db) => writeUsageBatch(db, [older]))).toBe(1);
     const row = await sessionRow(ledger.orgId, sessionKey);
-    expect(row).toMatchObject({ instanceId: instanceB.id, modelId: ledger.modelUuid, requestCount: 2, totalTokens: 30 });
+    expect(row).toMatchObject({
+      instanceId: instanceB.id,
+      modelId: ledger.modelUuid,
+      requestCount: 2,
+      totalTokens: 30,
+    });
     expect(row?.lastUsedAt.getTime()).toBe(now);
     expect(row?.createdAt.getTime()).toBe(now);
 
     // A later request on A does move it.
-    await withDb(env, (db) => writeUsageBatch(db, [usageEvent(ledger, { sessionKey, occurredAt: new Date(now + 1000).toISOString() })]));
+    await withDb(env, (db) =>
+      writeUsageBatch(db, [usageEvent(ledger, { sessionKey, occurredAt: new Date(now + 1000).toISOString() })]),
+    );
     const moved = await sessionRow(ledger.orgId, sessionKey);
     expect(moved).toMatchObject({ instanceId: ledger.instanceId, requestCount: 3 });
   });

@@ -1,6 +1,6 @@
 // Postgres side of the admin API: instances of the caller's organization, and their metrics.
 import { and, eq, notInArray, type SQL } from "drizzle-orm";
-import { instanceRequestMetrics, instances, models, type InstanceStatus } from "../../schema";
+import { type InstanceStatus, instanceRequestMetrics, instances, models } from "../../schema";
 import type { Db } from "../db";
 
 export type InstanceRow = Awaited<ReturnType<typeof selectInstances>>[number];
@@ -26,7 +26,8 @@ function selectInstances(db: Db, where: SQL | undefined) {
     .orderBy(instances.createdAt, instances.id);
 }
 
-export const listInstances = (db: Db, organizationId: string) => selectInstances(db, eq(instances.organizationId, organizationId));
+export const listInstances = (db: Db, organizationId: string) =>
+  selectInstances(db, eq(instances.organizationId, organizationId));
 
 export async function findInstance(db: Db, organizationId: string, id: string): Promise<InstanceRow | undefined> {
   const [row] = await selectInstances(db, and(eq(instances.organizationId, organizationId), eq(instances.id, id)));
@@ -54,11 +55,19 @@ export async function insertInstance(db: Db, input: NewInstance): Promise<string
  * Sets the status unless the instance is in one of `unless` (e.g. already terminated).
  * Returns whether a row changed; the caller tells "not found" from "not allowed" by reading it.
  */
-export async function updateStatus(db: Db, organizationId: string, id: string, status: InstanceStatus, unless: InstanceStatus[]): Promise<boolean> {
+export async function updateStatus(
+  db: Db,
+  organizationId: string,
+  id: string,
+  status: InstanceStatus,
+  unless: InstanceStatus[],
+): Promise<boolean> {
   const changed = await db
     .update(instances)
     .set({ status, updatedAt: new Date() })
-    .where(and(eq(instances.organizationId, organizationId), eq(instances.id, id), notInArray(instances.status, unless)))
+    .where(
+      and(eq(instances.organizationId, organizationId), eq(instances.id, id), notInArray(instances.status, unless)),
+    )
     .returning({ id: instances.id });
   return changed.length > 0;
 }

@@ -9,10 +9,16 @@ const seconds = (ms: number | null | undefined): number | null => (ms ? Math.flo
 const dateSeconds = (d: Date | null): number | null => (d ? Math.floor(d.getTime() / 1000) : null);
 
 /** Live views for the given rows (all of one organization), one FleetObject call per model. */
-export async function liveViews(env: Env, organizationId: string, rows: InstanceRow[]): Promise<Map<string, MemberView>> {
+export async function liveViews(
+  env: Env,
+  organizationId: string,
+  rows: InstanceRow[],
+): Promise<Map<string, MemberView>> {
   const byModel = new Map<string, string[]>();
   for (const r of rows) byModel.set(r.modelUuid, [...(byModel.get(r.modelUuid) ?? []), r.id]);
-  const views = await Promise.all([...byModel].map(([modelUuid, ids]) => fleetFor(env, { organizationId, modelUuid }).view(ids)));
+  const views = await Promise.all(
+    [...byModel].map(([modelUuid, ids]) => fleetFor(env, { organizationId, modelUuid }).view(ids)),
+  );
   return new Map(views.flat().map((v) => [v.instanceId, v]));
 }
 

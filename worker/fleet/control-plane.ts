@@ -1,7 +1,7 @@
 // The FleetObject's Postgres statements, run from its alarm (never on a request's path).
 import { and, eq, inArray } from "drizzle-orm";
 import { instances } from "../../schema";
-import { withDb, type DbConfig } from "../db";
+import { type DbConfig, withDb } from "../db";
 import type { ControlPlaneRow } from "../routing/control-plane-sync";
 import type { FleetScope } from "./fleet-ref";
 

@@ -7,9 +7,9 @@ import { createMiddleware } from "hono/factory";
 import { apiKeys, organizations } from "../../schema";
 import type { AppEnv, Caller } from "../app-env";
 import { withDb } from "../db";
-import { sha256Hex } from "../hash";
-import { RouterError } from "../errors";
 import type { Env } from "../env";
+import { RouterError } from "../errors";
+import { sha256Hex } from "../hash";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
 
 const AUTH_CACHE_TTL_MS = 30_000;
@@ -17,7 +17,10 @@ const LAST_USED_EVERY_MS = 60_000;
 const callers = new StaleIfErrorMemo<Caller & { lastUsedWrittenAt: number }>();
 
 export function presentedKey(headers: Headers): string | undefined {
-  const bearer = headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  const bearer = headers
+    .get("authorization")
+    ?.match(/^Bearer\s+(.+)$/i)?.[1]
+    ?.trim();
   return bearer || headers.get("x-api-key")?.trim() || undefined;
 }
 
@@ -48,10 +51,14 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   let caller: (Caller & { lastUsedWrittenAt: number }) | undefined;
   try {
     // Known keys keep working from memory while Postgres is unreachable (stale-if-error).
-    caller = await callers.get(hash, () => lookUp(c.env, hash), policy, { background: (work) => c.executionCtx.waitUntil(work) });
+    caller = await callers.get(hash, () => lookUp(c.env, hash), policy, {
+      background: (work) => c.executionCtx.waitUntil(work),
+    });
   } catch (err) {
     console.error(JSON.stringify({ msg: "auth_unavailable", error: String(err) }));
-    throw new RouterError(503, "API keys cannot be verified right now; retry shortly.", "auth_unavailable", null, { "retry-after": "5" });
+    throw new RouterError(503, "API keys cannot be verified right now; retry shortly.", "auth_unavailable", null, {
+      "retry-after": "5",
+    });
   }
   // An unknown key's miss is remembered by the memo (5 s): made-up keys cannot each cost a query.
   if (!caller) throw new RouterError(401, "Invalid or revoked API key.", "invalid_api_key");

@@ -4,14 +4,14 @@
 import type { Lease, LeaseOutcome } from "../../durable-objects/fleet";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
-import type { UsageEvent } from "../usage/event";
-import { usageEventFor, type MeteredRequest } from "../usage/from-request";
-import { recordUsage } from "../usage/record";
-import { jsonObserver } from "./json-observer";
-import { withFirstChunk, type PrimedBody } from "./first-chunk";
 import { fleetFor } from "../fleet/fleet-ref";
+import type { UsageEvent } from "../usage/event";
+import { type MeteredRequest, usageEventFor } from "../usage/from-request";
+import { recordUsage } from "../usage/record";
+import { type PrimedBody, withFirstChunk } from "./first-chunk";
+import { jsonObserver } from "./json-observer";
 import { leaseSource } from "./lease-source";
-import { relay, type RelayEnd } from "./relay";
+import { type RelayEnd, relay } from "./relay";
 import { sseObserver } from "./sse-observer";
 import { readUpstreamError } from "./upstream-error";
 
@@ -74,7 +74,11 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
   }
 }
 
-export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, plan: ForwardPlan): Promise<{ response: Response; settled: Promise<Settled> }> {
+export async function forward(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  plan: ForwardPlan,
+): Promise<{ response: Response; settled: Promise<Settled> }> {
   const started = Date.now();
   const timeoutMs = attemptTimeoutMs(env, plan.stream);
   // Between two chunks of a body that has started, a host is allowed the short timeout.
@@ -91,17 +95,36 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
     usageEventFor(plan, { instanceId, httpStatus, attempts, startedAt: started, endedAt: Date.now(), relay });
 
   /** An answered request has ended: return its lease and meter it (independently: one failing never costs the other). */
-  const settle = async (lease: Lease, attempt: number, status: number, end: RelayEnd, health: LeaseOutcome): Promise<Settled> => {
+  const settle = async (
+    lease: Lease,
+    attempt: number,
+    status: number,
+    end: RelayEnd,
+    health: LeaseOutcome,
+  ): Promise<Settled> => {
     const released = Promise.resolve(fleet.release(lease.leaseId, health)).catch(logReleaseFailure(plan));
     const event = usage(lease.instanceId, status, attempt, end);
     await Promise.all([released, recordUsage(env, event)]);
-    return { instanceId: lease.instanceId, status, attempts: attempt, outcome: end.outcome, inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+    return {
+      instanceId: lease.instanceId,
+      status,
+      attempts: attempt,
+      outcome: end.outcome,
+      inputTokens: event.inputTokens,
+      outputTokens: event.outputTokens,
+    };
   };
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && Date.now() - started < budgetMs; attempt++) {
     const pick = await acquire(tried, attempt);
     if (!pick.ok) {
-      lastFailure ??= new RouterError(503, `No GPU worker available for \`${plan.resolved.model.hfId}\`: ${pick.reason}.`, "no_worker_available", null, { "retry-after": "2" });
+      lastFailure ??= new RouterError(
+        503,
+        `No GPU worker available for \`${plan.resolved.model.hfId}\`: ${pick.reason}.`,
+        "no_worker_available",
+        null,
+        { "retry-after": "2" },
+      );
       break;
     }
     const { lease } = pick;
@@ -112,8 +135,16 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
       tried.push(lease.instanceId);
       lastFailure =
         result.kind === "failed"
-          ? new RouterError(result.status, `GPU worker ${lease.instanceId} failed: ${result.reason}.`, result.status === 504 ? "upstream_timeout" : "upstream_unreachable")
-          : new RouterError(502, `GPU worker ${lease.instanceId} answered ${result.response.status}.`, "upstream_unavailable");
+          ? new RouterError(
+              result.status,
+              `GPU worker ${lease.instanceId} failed: ${result.reason}.`,
+              result.status === 504 ? "upstream_timeout" : "upstream_unreachable",
+            )
+          : new RouterError(
+              502,
+              `GPU worker ${lease.instanceId} answered ${result.response.status}.`,
+              "upstream_unavailable",
+            );
       continue;
     }
 
@@ -128,20 +159,37 @@ export async function forward(env: Env, ctx: Pick<ExecutionContext, "waitUntil">
       // still counts against the host's breaker, so a host failing fast does not attract traffic.
       const failure = await readUpstreamError(upstream, idleMs);
       const end: RelayEnd = { outcome: "completed", usage: null, outputChars: 0, error: failure.message };
-      const settled = settle(lease, attempt, upstream.status, end, upstream.status >= 500 || failure.broken ? "worker_failed" : "ok");
+      const settled = settle(
+        lease,
+        attempt,
+        upstream.status,
+        end,
+        upstream.status >= 500 || failure.broken ? "worker_failed" : "ok",
+      );
       headers.set("content-type", "application/json");
       return { response: new Response(failure.text, { status: upstream.status, headers }), settled };
     }
 
     const observer = plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
     const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);
-    const settled = ended.then((end) => settle(lease, attempt, upstream.status, end, end.workerFault ? "worker_failed" : "ok"));
+    const settled = ended.then((end) =>
+      settle(lease, attempt, upstream.status, end, end.workerFault ? "worker_failed" : "ok"),
+    );
     if (plan.stream) headers.set("cache-control", "no-cache");
     return { response: new Response(body, { status: upstream.status, headers }), settled };
   }
 
-  const failure = lastFailure ?? new RouterError(503, "No GPU worker could take the request in time.", "no_worker_available", null, { "retry-after": "2" });
-  const failedEnd: RelayEnd = { outcome: "failed", usage: { inputTokens: 0, outputTokens: 0 }, outputChars: 0, error: failure.message };
+  const failure =
+    lastFailure ??
+    new RouterError(503, "No GPU worker could take the request in time.", "no_worker_available", null, {
+      "retry-after": "2",
+    });
+  const failedEnd: RelayEnd = {
+    outcome: "failed",
+    usage: { inputTokens: 0, outputTokens: 0 },
+    outputChars: 0,
+    error: failure.message,
+  };
   const settled = recordUsage(env, usage(tried.at(-1) ?? null, failure.status, tried.length, failedEnd)).then(() => ({
     instanceId: null,
     status: failure.status,

@@ -1,5 +1,5 @@
 // Passes a JSON body through untouched and reads its usage once it is complete.
-import { usageFromWire, type TokenUsage } from "../usage/event";
+import { type TokenUsage, usageFromWire } from "../usage/event";
 import type { BodyObserver, RelayEnd } from "./relay";
 
 interface Completion {
@@ -47,7 +47,12 @@ export function jsonObserver(): BodyObserver {
     tail = (tail + piece).slice(-TAIL_CHARS);
     if (full !== null) full = full.length + piece.length <= FULL_TEXT_MAX_CHARS ? full + piece : null;
   };
-  const result = (outcome: RelayEnd["outcome"], usage: TokenUsage | null, outputChars: number, error: string | null): RelayEnd => ({
+  const result = (
+    outcome: RelayEnd["outcome"],
+    usage: TokenUsage | null,
+    outputChars: number,
+    error: string | null,
+  ): RelayEnd => ({
     outcome,
     usage,
     outputChars,

@@ -1,8 +1,9 @@
 // Where a request's worker comes from: the model's FleetObject directly (one Durable Object call),
 // or, with X-Inventiv-Session, the session's SessionObject, which asks the fleet with its pin and
 // records the answer (two calls in a row, no Postgres).
-import { sessionObjectName } from "../../durable-objects/session";
+
 import type { AcquireResult } from "../../durable-objects/fleet";
+import { sessionObjectName } from "../../durable-objects/session";
 import type { Caller } from "../app-env";
 import type { Env } from "../env";
 import { fleetFor } from "../fleet/fleet-ref";
@@ -22,7 +23,9 @@ export function leaseSource(env: Env, modelUuid: string, caller: Caller, session
       try {
         return await source(tried, attempt);
       } catch (err) {
-        console.error(JSON.stringify({ msg: "lease_source_failed", call, session: sessionKey !== null, error: String(err) }));
+        console.error(
+          JSON.stringify({ msg: "lease_source_failed", call, session: sessionKey !== null, error: String(err) }),
+        );
         if (call >= 2) return { ok: false, reason: "routing state is unavailable for a moment" };
         source = directSource(env, modelUuid, caller, sessionKey);
       }
@@ -37,5 +40,11 @@ function directSource(env: Env, modelUuid: string, caller: Caller, sessionKey: s
   }
   const session = env.SESSION.get(env.SESSION.idFromName(sessionObjectName(caller.organizationId, sessionKey)));
   return (tried, attempt) =>
-    session.acquire({ organizationId: caller.organizationId, sessionKey, modelUuid, exclude: tried, newRequest: attempt === 1 });
+    session.acquire({
+      organizationId: caller.organizationId,
+      sessionKey,
+      modelUuid,
+      exclude: tried,
+      newRequest: attempt === 1,
+    });
 }

@@ -86,7 +86,8 @@ export function relay(
         } catch (err) {
           if (cancelled) return;
           reader.cancel().catch(() => {});
-          const reason = err instanceof IdleTimeout ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
+          const reason =
+            err instanceof IdleTimeout ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
           close({ ...observer.fail(reason, emit), workerFault: true });
         }
       },

@@ -3,7 +3,7 @@
 // asking put on every chunk, so the stream is what the host sends such a client), turns an in-stream error
 // or a cut into an OpenAI-shaped error event, and never forwards [DONE] after an error.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { usageFromWire, type TokenUsage } from "../usage/event";
+import { type TokenUsage, usageFromWire } from "../usage/event";
 import type { BodyObserver, RelayEnd } from "./relay";
 
 interface Chunk {
@@ -39,7 +39,10 @@ function withoutNullUsage(data: string, chunk: Chunk): string {
 
 /** The upstream's error object in OpenAI's shape, whichever vLLM version sent it. */
 function upstreamErrorEvent(error: unknown): string {
-  const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as Record<string, unknown>;
+  const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as Record<
+    string,
+    unknown
+  >;
   const message = typeof e.message === "string" ? e.message : "upstream error";
   return `data: ${JSON.stringify({
     error: { message, type: e.type ?? "upstream_error", param: e.param ?? null, code: e.code ?? null },
@@ -80,7 +83,8 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     }
     const usageOnly = Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage;
     if (usageOnly && !opts.clientWantsUsage) return;
-    if (chunk.usage === null && !opts.clientWantsUsage) out += serialize({ ...ev, data: withoutNullUsage(ev.data, chunk) });
+    if (chunk.usage === null && !opts.clientWantsUsage)
+      out += serialize({ ...ev, data: withoutNullUsage(ev.data, chunk) });
     else out += serialize(ev);
   };
   const parser = createParser({
@@ -89,7 +93,10 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     onError: (e) => {
       if (e.type !== "max-buffer-size-exceeded" || error) return;
       error = "upstream event exceeds the size limit";
-      out += errorEvent(`The GPU host sent an event larger than ${MAX_EVENT_CHARS} characters.`, "upstream_event_too_large");
+      out += errorEvent(
+        `The GPU host sent an event larger than ${MAX_EVENT_CHARS} characters.`,
+        "upstream_event_too_large",
+      );
     },
     // One vLLM event is a few hundred bytes; a host that never ends one must not grow memory without bound.
     maxBufferSize: MAX_EVENT_CHARS,
@@ -106,7 +113,12 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     if (out) emit(encoder.encode(out));
     out = "";
   };
-  const result = (outcome: RelayEnd["outcome"], err: string | null): RelayEnd => ({ outcome, usage, outputChars, error: err });
+  const result = (outcome: RelayEnd["outcome"], err: string | null): RelayEnd => ({
+    outcome,
+    usage,
+    outputChars,
+    error: err,
+  });
 
   return {
     chunk(bytes, emit) {

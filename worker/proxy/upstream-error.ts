@@ -50,7 +50,9 @@ const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? 
 function parse(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -74,7 +76,9 @@ export async function readUpstreamError(response: Response, timeoutMs: number): 
     str(flat.message) ??
     str(nested) ??
     str(detail) ??
-    (detail !== undefined ? JSON.stringify(detail) : `The GPU worker answered HTTP ${response.status} without an error message.`);
+    (detail !== undefined
+      ? JSON.stringify(detail)
+      : `The GPU worker answered HTTP ${response.status} without an error message.`);
   return { text: JSON.stringify(shaped(response.status, { ...flat, message })), message, broken: false };
 }
 

@@ -2,21 +2,22 @@
 // and operate them. Everything is scoped to the caller's organization; another one's instance is 404.
 // Status changes are written to Postgres first (the truth), then pushed to the model's FleetObject
 // so they take effect at once; if that push fails, the fleet's periodic sync applies them anyway.
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import type { InstanceStatus } from "../../schema";
-import type { AppEnv } from "../app-env";
 import { findInstance, insertInstance, instanceMetrics, listInstances, updateStatus } from "../admin/instance-store";
 import { liveViews, presentInstance } from "../admin/instance-view";
+import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
 import { withDb } from "../db";
-import { sha256Hex } from "../hash";
 import { badRequest, RouterError } from "../errors";
 import { fleetFor } from "../fleet/fleet-ref";
+import { sha256Hex } from "../hash";
 import { resolveModel } from "../routing/resolve-model";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const notFound = (id: string) => new RouterError(404, `No instance \`${id}\` in your organization.`, "instance_not_found", "id");
+const notFound = (id: string) =>
+  new RouterError(404, `No instance \`${id}\` in your organization.`, "instance_not_found", "id");
 
 interface DeploymentRequest {
   model: string;
@@ -26,10 +27,13 @@ interface DeploymentRequest {
 
 function parseDeployment(body: unknown): DeploymentRequest {
   const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  if (typeof b.model !== "string" || b.model === "") throw badRequest("`model` is required (uuid, Hugging Face id or offering).", "model");
-  if (typeof b.base_url !== "string" || !/^https?:\/\/[^\s/]+/.test(b.base_url)) throw badRequest("`base_url` must be an http(s) URL.", "base_url");
+  if (typeof b.model !== "string" || b.model === "")
+    throw badRequest("`model` is required (uuid, Hugging Face id or offering).", "model");
+  if (typeof b.base_url !== "string" || !/^https?:\/\/[^\s/]+/.test(b.base_url))
+    throw badRequest("`base_url` must be an http(s) URL.", "base_url");
   const provider = b.provider ?? "static";
-  if (provider !== "static" && provider !== "mock") throw badRequest("`provider` must be `static` or `mock`.", "provider");
+  if (provider !== "static" && provider !== "mock")
+    throw badRequest("`provider` must be `static` or `mock`.", "provider");
   return { model: b.model, baseUrl: b.base_url.replace(/\/+$/, ""), provider };
 }
 
@@ -39,7 +43,9 @@ function newWorkerToken(): string {
 }
 
 async function showInstance(c: Context<AppEnv>, id: string): Promise<Response> {
-  const row = UUID.test(id) ? await withDb(c.env, (db) => findInstance(db, c.get("caller").organizationId, id)) : undefined;
+  const row = UUID.test(id)
+    ? await withDb(c.env, (db) => findInstance(db, c.get("caller").organizationId, id))
+    : undefined;
   if (!row) throw notFound(id);
   const live = await liveViews(c.env, c.get("caller").organizationId, [row]);
   return c.json(presentInstance(row, live.get(row.id)));
@@ -49,7 +55,12 @@ async function showInstance(c: Context<AppEnv>, id: string): Promise<Response> {
  * Writes the status to Postgres, then tells the fleet. From a status in `conflicts` → 409;
  * from one in `settled` (e.g. terminated, for a delete) nothing changes and the instance is shown.
  */
-async function changeStatus(c: Context<AppEnv>, status: InstanceStatus, conflicts: InstanceStatus[], settled: InstanceStatus[] = []): Promise<Response> {
+async function changeStatus(
+  c: Context<AppEnv>,
+  status: InstanceStatus,
+  conflicts: InstanceStatus[],
+  settled: InstanceStatus[] = [],
+): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const orgId = c.get("caller").organizationId;
   if (!UUID.test(id)) throw notFound(id);
@@ -59,9 +70,18 @@ async function changeStatus(c: Context<AppEnv>, status: InstanceStatus, conflict
   }));
   if (!row) throw notFound(id);
   if (!changed && conflicts.includes(row.status)) {
-    throw new RouterError(409, `Instance \`${id}\` is ${row.status}; it cannot become ${status}.`, "invalid_status_transition", "id");
+    throw new RouterError(
+      409,
+      `Instance \`${id}\` is ${row.status}; it cannot become ${status}.`,
+      "invalid_status_transition",
+      "id",
+    );
   }
-  if (changed) await fleetFor(c.env, { organizationId: c.get("caller").organizationId, modelUuid: row.modelUuid }).setStatus(id, status);
+  if (changed)
+    await fleetFor(c.env, { organizationId: c.get("caller").organizationId, modelUuid: row.modelUuid }).setStatus(
+      id,
+      status,
+    );
   return showInstance(c, id);
 }
 
@@ -73,7 +93,13 @@ export const adminRoutes = new Hono<AppEnv>()
     const token = newWorkerToken();
     const workerTokenHash = await sha256Hex(token);
     const row = await withDb(c.env, async (db) => {
-      const id = await insertInstance(db, { organizationId: orgId, modelUuid: model.id, baseUrl: input.baseUrl, provider: input.provider, workerTokenHash });
+      const id = await insertInstance(db, {
+        organizationId: orgId,
+        modelUuid: model.id,
+        baseUrl: input.baseUrl,
+        provider: input.provider,
+        workerTokenHash,
+      });
       return findInstance(db, orgId, id);
     });
     if (!row) throw new RouterError(500, "The new instance could not be read back.", "internal_error");
@@ -90,7 +116,9 @@ export const adminRoutes = new Hono<AppEnv>()
     const id = c.req.param("id");
     const orgId = c.get("caller").organizationId;
     if (!UUID.test(id)) throw notFound(id);
-    const found = await withDb(c.env, async (db) => ((await findInstance(db, orgId, id)) ? { metrics: await instanceMetrics(db, id) } : null));
+    const found = await withDb(c.env, async (db) =>
+      (await findInstance(db, orgId, id)) ? { metrics: await instanceMetrics(db, id) } : null,
+    );
     if (!found) throw notFound(id);
     const m = found.metrics;
     const at = (d: Date | null | undefined) => (d ? Math.floor(d.getTime() / 1000) : null);

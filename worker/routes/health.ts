@@ -4,10 +4,12 @@
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { withDb, type DbConfig } from "../db";
+import { type DbConfig, withDb } from "../db";
 import { TtlCache } from "../ttl-cache";
 
-type DatabaseHealth = { status: "ok"; latency_ms: number; checked_at: string } | { status: "unreachable"; error: string; checked_at: string };
+type DatabaseHealth =
+  | { status: "ok"; latency_ms: number; checked_at: string }
+  | { status: "unreachable"; error: string; checked_at: string };
 
 const PROBE_FOR_MS = 1_000;
 const probes = new TtlCache<DatabaseHealth>(PROBE_FOR_MS, 1);

@@ -29,7 +29,8 @@ async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknow
   } catch {
     throw badRequest("The request body must be valid JSON.", null, "invalid_json");
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The request body must be a JSON object.");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw badRequest("The request body must be a JSON object.");
   return body as Record<string, unknown>;
 }
 
@@ -37,10 +38,17 @@ function validateInput(body: Record<string, unknown>, spec: EndpointSpec): void 
   const value = body[spec.input];
   const ok =
     spec.input === "messages"
-      ? Array.isArray(value) && value.length > 0 && value.every((m) => typeof m === "object" && m !== null && "role" in m)
+      ? Array.isArray(value) &&
+        value.length > 0 &&
+        value.every((m) => typeof m === "object" && m !== null && "role" in m)
       : typeof value === "string" || (Array.isArray(value) && value.length > 0);
-  if (!ok) throw badRequest(`\`${spec.input}\` is required and must be ${spec.input === "messages" ? "a non-empty array of messages" : "a string or a non-empty array"}.`, spec.input);
-  if (body.stream !== undefined && typeof body.stream !== "boolean") throw badRequest("`stream` must be a boolean.", "stream");
+  if (!ok)
+    throw badRequest(
+      `\`${spec.input}\` is required and must be ${spec.input === "messages" ? "a non-empty array of messages" : "a string or a non-empty array"}.`,
+      spec.input,
+    );
+  if (body.stream !== undefined && typeof body.stream !== "boolean")
+    throw badRequest("`stream` must be a boolean.", "stream");
   if (body.stream === true && !spec.streams) throw badRequest("This endpoint does not stream.", "stream");
   const options = body.stream_options;
   if (options !== undefined && options !== null && (typeof options !== "object" || Array.isArray(options))) {
@@ -74,11 +82,15 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
   }
   const caller = c.get("caller");
   const requested = body.model;
-  const catalog = await getCatalog(c.env, typeof requested === "string" ? requested : undefined, (work) => c.executionCtx.waitUntil(work));
+  const catalog = await getCatalog(c.env, typeof requested === "string" ? requested : undefined, (work) =>
+    c.executionCtx.waitUntil(work),
+  );
   const resolved = resolveModel(catalog, requested, caller.organizationId);
 
   const stream = body.stream === true;
-  const streamOptions = (typeof body.stream_options === "object" && body.stream_options !== null ? body.stream_options : {}) as Record<string, unknown>;
+  const streamOptions = (
+    typeof body.stream_options === "object" && body.stream_options !== null ? body.stream_options : {}
+  ) as Record<string, unknown>;
   const clientWantsUsage = streamOptions.include_usage === true;
   const upstreamBody: Record<string, unknown> = { ...body, model: resolved.model.hfId };
   // Always ask the host for usage on streams; the chunk is removed again if the client did not ask.
@@ -101,7 +113,12 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
   // Registered before the first await: a client that leaves while its worker is being chosen or
   // called must not take the lease release and the usage event with it.
   c.executionCtx.waitUntil(
-    forwarded.then(({ settled }) => settled).then((s) => logRequest(c, resolved.model.hfId, s, startedAt), () => {}),
+    forwarded
+      .then(({ settled }) => settled)
+      .then(
+        (s) => logRequest(c, resolved.model.hfId, s, startedAt),
+        () => {},
+      ),
   );
   return (await forwarded).response;
 }

@@ -21,6 +21,10 @@ export const modelRoutes = new Hono<AppEnv>()
   })
   .get("/:id{.+}", async (c) => {
     const id = c.req.param("id");
-    const { model } = resolveModel(await getCatalog(c.env, id, (work) => c.executionCtx.waitUntil(work)), id, c.get("caller").organizationId);
+    const { model } = resolveModel(
+      await getCatalog(c.env, id, (work) => c.executionCtx.waitUntil(work)),
+      id,
+      c.get("caller").organizationId,
+    );
     return c.json({ id, object: "model", created: created(model.id), owned_by: "inventiv", root: model.hfId });
   });

@@ -39,7 +39,13 @@ export const sessionRoutes = new Hono<AppEnv>()
     }));
     if (!cursorKnown) throw badRequest("`after` is not one of your sessions.", "after", "invalid_cursor");
     const data = rows.slice(0, limit).map(present);
-    return c.json({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: rows.length > limit });
+    return c.json({
+      object: "list",
+      data,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+      has_more: rows.length > limit,
+    });
   })
   .get("/:id", async (c) => {
     const id = c.req.param("id");

@@ -1,13 +1,13 @@
 // POST /internal/worker/register and /heartbeat: GPU host agents report their state.
 // Each is authenticated by its own instance's worker token; it may report for itself only.
 import { eq, sql } from "drizzle-orm";
-import { Hono, type Context } from "hono";
-import { instances, type InstanceStatus } from "../../schema";
+import { type Context, Hono } from "hono";
+import { type InstanceStatus, instances } from "../../schema";
 import type { AppEnv } from "../app-env";
 import { withDb } from "../db";
-import { sha256Hex } from "../hash";
 import { badRequest, RouterError } from "../errors";
 import { fleetFor } from "../fleet/fleet-ref";
+import { sha256Hex } from "../hash";
 import { presentedKey } from "../middleware/auth";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
 
@@ -33,7 +33,16 @@ async function authenticate(c: Context<AppEnv>): Promise<InstanceIdentity> {
   const load = async () =>
     (
       await withDb(c.env, (db) =>
-        db.select({ id: instances.id, organizationId: instances.organizationId, modelId: instances.modelId, status: instances.status }).from(instances).where(eq(instances.workerTokenHash, hash)).limit(1),
+        db
+          .select({
+            id: instances.id,
+            organizationId: instances.organizationId,
+            modelId: instances.modelId,
+            status: instances.status,
+          })
+          .from(instances)
+          .where(eq(instances.workerTokenHash, hash))
+          .limit(1),
       )
     )[0];
   let identity: InstanceIdentity | undefined;
@@ -41,7 +50,9 @@ async function authenticate(c: Context<AppEnv>): Promise<InstanceIdentity> {
     const policy = memoPolicy(c.env.AUTH_CACHE_TTL_MS, IDENTITY_FRESH_MS, c.env.STALE_IF_ERROR_MS);
     identity = await identities.get(hash, load, policy, { background: (work) => c.executionCtx.waitUntil(work) });
   } catch {
-    throw new RouterError(503, "Worker tokens cannot be verified right now; retry shortly.", "auth_unavailable", null, { "retry-after": "5" });
+    throw new RouterError(503, "Worker tokens cannot be verified right now; retry shortly.", "auth_unavailable", null, {
+      "retry-after": "5",
+    });
   }
   if (!identity) throw new RouterError(401, "Unknown worker token.", "invalid_worker_token");
   return identity;
@@ -61,16 +72,20 @@ interface Report {
 function parseReport(body: unknown): Report {
   const r = body as Partial<Report> | null;
   if (!r || typeof r.instance_id !== "string") throw badRequest("`instance_id` is required.", "instance_id");
-  if (!["starting", "ready", "draining"].includes(String(r.status))) throw badRequest("`status` must be starting, ready or draining.", "status");
-  if (r.queue_depth !== undefined && (!Number.isInteger(r.queue_depth) || r.queue_depth < 0)) throw badRequest("`queue_depth` must be a non-negative integer.", "queue_depth");
-  if (r.base_url !== undefined && !/^https?:\/\//.test(r.base_url)) throw badRequest("`base_url` must be an http(s) URL.", "base_url");
+  if (!["starting", "ready", "draining"].includes(String(r.status)))
+    throw badRequest("`status` must be starting, ready or draining.", "status");
+  if (r.queue_depth !== undefined && (!Number.isInteger(r.queue_depth) || r.queue_depth < 0))
+    throw badRequest("`queue_depth` must be a non-negative integer.", "queue_depth");
+  if (r.base_url !== undefined && !/^https?:\/\//.test(r.base_url))
+    throw badRequest("`base_url` must be an http(s) URL.", "base_url");
   return r as Report;
 }
 
 async function report(c: Context<AppEnv>): Promise<Response> {
   const identity = await authenticate(c);
   const r = parseReport(await c.req.json().catch(() => null));
-  if (r.instance_id !== identity.id) throw new RouterError(403, "This token belongs to another instance.", "instance_mismatch");
+  if (r.instance_id !== identity.id)
+    throw new RouterError(403, "This token belongs to another instance.", "instance_mismatch");
 
   const scope = { organizationId: identity.organizationId, modelUuid: identity.modelId };
   const fleet = fleetFor(c.env, scope);
@@ -83,7 +98,12 @@ async function report(c: Context<AppEnv>): Promise<Response> {
     scope,
   });
   if (!outcome.ok && outcome.reason === "terminated") {
-    throw new RouterError(409, `Instance ${identity.id} is terminated; its agent should stop.`, "instance_terminated", "instance_id");
+    throw new RouterError(
+      409,
+      `Instance ${identity.id} is terminated; its agent should stop.`,
+      "instance_terminated",
+      "instance_id",
+    );
   }
   if (!outcome.ok) throw badRequest("`base_url` is required on first registration.", "base_url");
   const { status, baseUrl, persist } = outcome;
@@ -108,7 +128,9 @@ async function report(c: Context<AppEnv>): Promise<Response> {
             updatedAt: new Date(),
           })
           .where(eq(instances.id, identity.id)),
-      ).catch((err) => console.error(JSON.stringify({ msg: "heartbeat_persist_failed", instance: identity.id, error: String(err) }))),
+      ).catch((err) =>
+        console.error(JSON.stringify({ msg: "heartbeat_persist_failed", instance: identity.id, error: String(err) })),
+      ),
     );
   }
   return c.json({ instance_id: identity.id, status, accepted: true });

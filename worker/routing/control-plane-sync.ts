@@ -27,7 +27,11 @@ const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(["provisioning", "boot
  * `idle` says a member runs nothing: the router's own leases are not enough evidence (they start at
  * zero when the object restarts, and a lease expires after 15 minutes), so the host's word counts too.
  */
-export function reconcile(members: Iterable<FleetMember>, rows: Iterable<ControlPlaneRow>, idle: (m: FleetMember) => boolean): Reconciliation {
+export function reconcile(
+  members: Iterable<FleetMember>,
+  rows: Iterable<ControlPlaneRow>,
+  idle: (m: FleetMember) => boolean,
+): Reconciliation {
   const byId = new Map<string, InstanceStatus>();
   for (const r of rows) byId.set(r.id, r.status);
   const out: Reconciliation = { adopt: [], promote: [], forget: [], retire: [] };

@@ -29,7 +29,12 @@ export interface FleetPolicy {
   ejectMaxMs: number;
 }
 
-export const defaultPolicy: FleetPolicy = { staleAfterMs: 300_000, tieMargin: 0, ejectBaseMs: 5_000, ejectMaxMs: 60_000 };
+export const defaultPolicy: FleetPolicy = {
+  staleAfterMs: 300_000,
+  tieMargin: 0,
+  ejectBaseMs: 5_000,
+  ejectMaxMs: 60_000,
+};
 
 export const liveLoad = (m: FleetMember): number => m.reportedQueueDepth + m.inflightSinceReport;
 
@@ -100,7 +105,10 @@ export function selectLeastLoaded(
     if (found === SAMPLED_CHOICES) return best;
   }
   const panic = (m: FleetMember) => !exclude.has(m.instanceId) && isUp(m, now, policy);
-  return leastLoadedOf(members, routable, policy.tieMargin, random) ?? leastLoadedOf(members, panic, policy.tieMargin, random);
+  return (
+    leastLoadedOf(members, routable, policy.tieMargin, random) ??
+    leastLoadedOf(members, panic, policy.tieMargin, random)
+  );
 }
 
 /** Exact scan: the eligible members within `tieMargin` of the lowest live load, one picked at random. */

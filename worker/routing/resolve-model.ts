@@ -39,7 +39,7 @@ const notFound = (requested: string) =>
   new RouterError(404, `The model \`${requested}\` does not exist or is not active.`, "model_not_found", "model");
 
 function active(model: CatalogModel | undefined, requested: string): CatalogModel {
-  if (!model || !model.isActive) throw notFound(requested);
+  if (!model?.isActive) throw notFound(requested);
   return model;
 }
 
@@ -57,7 +57,12 @@ export function resolveModel(catalog: Catalog, requested: unknown, callerOrgId: 
   const offering = catalog.offeringsByKey.get(requested);
   if (!offering) throw notFound(requested);
   if (offering.organizationId !== callerOrgId) {
-    throw new RouterError(403, `The offering \`${requested}\` belongs to another organization.`, "offering_forbidden", "model");
+    throw new RouterError(
+      403,
+      `The offering \`${requested}\` belongs to another organization.`,
+      "offering_forbidden",
+      "model",
+    );
   }
   if (!offering.active) throw notFound(requested);
   const model = active(catalog.modelsById.get(offering.modelUuid), requested);

@@ -1,7 +1,14 @@
 // Session affinity as a pure function. A session stays on its pinned worker, whose KV cache holds
 // the conversation's prefix, unless that worker can no longer take new work or is busier than
 // the least-loaded worker by more than a margin; then it moves, and the reason is recorded.
-import { isCoolingDown, isFresh, liveLoad, selectLeastLoaded, type FleetMember, type FleetPolicy } from "./fleet-policy";
+import {
+  type FleetMember,
+  type FleetPolicy,
+  isCoolingDown,
+  isFresh,
+  liveLoad,
+  selectLeastLoaded,
+} from "./fleet-policy";
 
 export type RepinReason =
   | "first_request"

@@ -24,7 +24,9 @@ function selectSessions(db: Db) {
 }
 
 export async function findSession(db: Db, organizationId: string, sessionKey: string): Promise<SessionRow | undefined> {
-  const [row] = await selectSessions(db).where(and(eq(chatSessions.organizationId, organizationId), eq(chatSessions.sessionKey, sessionKey)));
+  const [row] = await selectSessions(db).where(
+    and(eq(chatSessions.organizationId, organizationId), eq(chatSessions.sessionKey, sessionKey)),
+  );
   return row;
 }
 
@@ -32,7 +34,12 @@ export async function findSession(db: Db, organizationId: string, sessionKey: st
  * Newest first by creation (which never changes, so pages stay stable while sessions are in use),
  * then by key. `after` is the last id of the previous page; `limit + 1` rows tell whether more exist.
  */
-export function listSessions(db: Db, organizationId: string, limit: number, after: string | null): Promise<SessionRow[]> {
+export function listSessions(
+  db: Db,
+  organizationId: string,
+  limit: number,
+  after: string | null,
+): Promise<SessionRow[]> {
   const position = after
     ? sql`(${chatSessions.createdAt}, ${chatSessions.sessionKey}) < (
         select c.created_at, c.session_key from chat_sessions c where c.organization_id = ${organizationId} and c.session_key = ${after})`

@@ -28,7 +28,9 @@ export function admitMetered(env: Env, waitUntil: (p: Promise<unknown>) => void)
   // Refused requests enqueue nothing, so the isolate must ask whether the shards have drained.
   if (!recheck && now - learnedAt >= RECHECK_AFTER_MS) {
     learnedAt = now;
-    recheck = Promise.all([...fullShards].map(async (shard) => noteOutboxStatus(shard, await outboxStub(env, shard).status())))
+    recheck = Promise.all(
+      [...fullShards].map(async (shard) => noteOutboxStatus(shard, await outboxStub(env, shard).status())),
+    )
       .then(() => {})
       .catch(() => {})
       .finally(() => (recheck = null));

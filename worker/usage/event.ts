@@ -36,13 +36,14 @@ const SCALE = 1_000_000n; // prices carry at most 6 decimals
 
 function toMicro(price: string): bigint {
   const [whole = "0", frac = ""] = price.split(".");
-  return BigInt(whole) * SCALE + BigInt((frac + "000000").slice(0, 6));
+  return BigInt(whole) * SCALE + BigInt(`${frac}000000`.slice(0, 6));
 }
 
 /** tokens × price per 1k, exact, rounded half-up to 8 decimals (the column's scale). */
 export function chargedAmount(usage: TokenUsage, priceInputPer1k: string, priceOutputPer1k: string): string {
   // micro-units per 1k tokens × tokens = units of 1e-9
-  const nano = BigInt(usage.inputTokens) * toMicro(priceInputPer1k) + BigInt(usage.outputTokens) * toMicro(priceOutputPer1k);
+  const nano =
+    BigInt(usage.inputTokens) * toMicro(priceInputPer1k) + BigInt(usage.outputTokens) * toMicro(priceOutputPer1k);
   const e8 = (nano + 5n) / 10n;
   const whole = e8 / 100_000_000n;
   const frac = (e8 % 100_000_000n).toString().padStart(8, "0");

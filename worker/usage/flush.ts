@@ -2,7 +2,7 @@
 // constraint error, e.g. its instance row was deleted meanwhile) must not block the rows behind
 // it forever, so such a batch is retried row by row and the bad rows are handed back.
 import type { Db } from "../db";
-import { unwritableReason, type UsageEvent } from "./event";
+import { type UsageEvent, unwritableReason } from "./event";
 import { writeUsageBatch } from "./write-postgres";
 
 export interface Rejected {

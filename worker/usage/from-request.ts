@@ -31,13 +31,17 @@ export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent
   // A host that answered an error generated nothing: nothing to estimate, nothing to charge.
   const refused = done.httpStatus >= 400;
   const tokens: TokenUsage =
-    relay.usage ?? (refused ? { inputTokens: 0, outputTokens: 0 } : { inputTokens: estimateTokens(req.promptChars), outputTokens: estimateTokens(relay.outputChars) });
+    relay.usage ??
+    (refused
+      ? { inputTokens: 0, outputTokens: 0 }
+      : { inputTokens: estimateTokens(req.promptChars), outputTokens: estimateTokens(relay.outputChars) });
   return {
     requestId: req.ledgerId,
     clientRequestId: req.requestId,
     occurredAt: new Date(done.startedAt).toISOString(),
     endpoint: req.endpoint,
-    status: relay.outcome === "completed" && !refused ? "succeeded" : relay.outcome === "aborted" ? "aborted" : "failed",
+    status:
+      relay.outcome === "completed" && !refused ? "succeeded" : relay.outcome === "aborted" ? "aborted" : "failed",
     apiKeyId: req.caller.apiKeyId,
     organizationId: req.caller.organizationId,
     modelUuid: req.resolved.model.id,

@@ -17,7 +17,9 @@ export async function recordUsage(env: Env, event: UsageEvent): Promise<void> {
       return;
     } catch (err) {
       if (attempt >= ENQUEUE_ATTEMPTS) {
-        console.error(JSON.stringify({ msg: "usage_event_unrecorded", request_id: event.requestId, error: String(err), event }));
+        console.error(
+          JSON.stringify({ msg: "usage_event_unrecorded", request_id: event.requestId, error: String(err), event }),
+        );
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

@@ -18,7 +18,16 @@ interface Totals {
 
 function addTo(map: Map<string, Totals>, key: string, e: UsageEvent): void {
   const at = new Date(e.occurredAt);
-  const t = map.get(key) ?? { requests: 0, succeeded: 0, failed: 0, aborted: 0, input: 0, output: 0, first: at, last: at };
+  const t = map.get(key) ?? {
+    requests: 0,
+    succeeded: 0,
+    failed: 0,
+    aborted: 0,
+    input: 0,
+    output: 0,
+    first: at,
+    last: at,
+  };
   t.requests += 1;
   t[e.status === "succeeded" ? "succeeded" : e.status === "failed" ? "failed" : "aborted"] += 1;
   t.input += e.inputTokens;
@@ -119,7 +128,13 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
     for (const [modelId, t] of inKeyOrder(byModel)) {
       await tx
         .insert(runtimeModels)
-        .values({ modelId, firstSeenAt: t.first, lastSeenAt: t.last, totalRequests: t.requests, failedRequests: t.failed })
+        .values({
+          modelId,
+          firstSeenAt: t.first,
+          lastSeenAt: t.last,
+          totalRequests: t.requests,
+          failedRequests: t.failed,
+        })
         .onConflictDoUpdate({
           target: runtimeModels.modelId,
           set: {
