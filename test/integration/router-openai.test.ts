@@ -1,9 +1,10 @@
 // The official OpenAI SDK through the router to real mock GPU hosts, with usage landing in Postgres.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inferenceUsage, instanceRequestMetrics } from "../../schema";
 import { chat, type Stack, startStack } from "../support/stack";
+import { usageRowFor } from "../support/usage";
 import { waitFor } from "../support/wait";
 
 let stack: Stack;
@@ -16,14 +17,7 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 /** The row of the request the client sent with this X-Request-Id (the ledger keys rows by its own id). */
-async function usageRow(requestId: string) {
-  const byClientId = sql`${inferenceUsage.metadata}->>'x_request_id' = ${requestId}`;
-  await waitFor(async () => (await stack.database.db.select().from(inferenceUsage).where(byClientId)).length === 1, {
-    what: `usage row ${requestId}`,
-  });
-  const [row] = await stack.database.db.select().from(inferenceUsage).where(byClientId);
-  return row!;
-}
+const usageRow = (requestId: string) => usageRowFor(stack, requestId);
 
 describe("OpenAI SDK through the router", () => {
   it("does a plain chat: echo, usage, request id and instance headers, and a usage row", async () => {

@@ -1,5 +1,5 @@
 // Helpers for metering tests: finding a request's usage row, and what the fleet holds in flight.
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { OutboxStatus } from "../../durable-objects/usage-outbox";
 import { inferenceUsage, instanceRequestMetrics } from "../../schema";
 import { fleetName } from "../../worker/fleet/fleet-ref";
@@ -9,12 +9,20 @@ import { waitFor } from "./wait";
 
 export type UsageRow = typeof inferenceUsage.$inferSelect;
 
-/** Rows of the requests sent with this X-Request-Id (the ledger keys rows by its own id). */
+/**
+ * Rows of this stack's tenant's requests sent with this X-Request-Id (the ledger keys rows by its own id).
+ * Scoped to the tenant: test files reuse ids, and a database may outlive a run.
+ */
 export function usageRowsFor(stack: Stack, clientRequestId: string): Promise<UsageRow[]> {
   return stack.database.db
     .select()
     .from(inferenceUsage)
-    .where(sql`${inferenceUsage.metadata}->>'x_request_id' = ${clientRequestId}`);
+    .where(
+      and(
+        eq(inferenceUsage.consumerOrganizationId, stack.tenant.orgId),
+        sql`${inferenceUsage.metadata}->>'x_request_id' = ${clientRequestId}`,
+      ),
+    );
 }
 
 /** Waits for the request's row to reach Postgres (through the outbox) and returns it. */
