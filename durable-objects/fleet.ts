@@ -3,6 +3,7 @@
 // An alarm re-reads the control plane's statuses from Postgres every few seconds.
 import { DurableObject } from "cloudflare:workers";
 import type { InstanceStatus } from "../schema";
+import { configOf } from "../worker/config";
 import type { Env } from "../worker/env";
 import { readInstanceStatuses, writePromotions, writeRetirements } from "../worker/fleet/control-plane";
 import type { FleetScope } from "../worker/fleet/fleet-ref";
@@ -87,14 +88,15 @@ export class FleetObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const config = configOf(env); // throws on a bad setting: the object refuses to run on garbage
     this.policy = {
       ...defaultPolicy,
-      staleAfterMs: Number(env.STALE_AFTER_SECONDS ?? 300) * 1000,
-      ejectBaseMs: Number(env.BREAKER_COOLDOWN_MS ?? defaultPolicy.ejectBaseMs),
-      ejectMaxMs: Number(env.BREAKER_MAX_COOLDOWN_MS ?? defaultPolicy.ejectMaxMs),
+      staleAfterMs: config.STALE_AFTER_SECONDS * 1000,
+      ejectBaseMs: config.BREAKER_COOLDOWN_MS,
+      ejectMaxMs: config.BREAKER_MAX_COOLDOWN_MS,
     };
-    this.sessionPolicy = { repinMargin: Number(env.SESSION_REPIN_MARGIN ?? 4) };
-    this.syncEveryMs = Number(env.FLEET_SYNC_SECONDS ?? 5) * 1000;
+    this.sessionPolicy = { repinMargin: config.SESSION_REPIN_MARGIN };
+    this.syncEveryMs = config.FLEET_SYNC_SECONDS * 1000;
     ctx.blockConcurrencyWhile(async () => {
       const saved = await ctx.storage.list<FleetMember>({ prefix: "member:" });
       for (const m of saved.values()) this.members.set(m.instanceId, { ...m, inflight: 0, inflightSinceReport: 0 });

@@ -2,6 +2,7 @@
 // storage so affinity survives eviction and restarts. The choice itself belongs to the model's
 // FleetObject, which holds the live loads: this object passes it the pin and records the answer.
 import { DurableObject } from "cloudflare:workers";
+import { configOf } from "../worker/config";
 import type { Env } from "../worker/env";
 import { fleetFor } from "../worker/fleet/fleet-ref";
 import type { RepinReason } from "../worker/routing/session-policy";
@@ -53,7 +54,7 @@ export class SessionObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.idleTtlMs = Number(env.SESSION_IDLE_TTL_SECONDS ?? 1800) * 1000;
+    this.idleTtlMs = configOf(env).SESSION_IDLE_TTL_SECONDS * 1000; // throws on a bad setting
     ctx.blockConcurrencyWhile(async () => {
       this.state = (await ctx.storage.get<SessionState>(STATE_KEY)) ?? null;
       this.alarmSet = (await ctx.storage.getAlarm()) !== null;

@@ -3,6 +3,7 @@
 // While Postgres is unreachable they wait here and the alarm backs off. Past the backlog bound
 // the object says so in every answer, and the router stops admitting traffic (worker/usage/admission.ts).
 import { DurableObject } from "cloudflare:workers";
+import { configOf } from "../worker/config";
 import { withDb } from "../worker/db";
 import type { Env } from "../worker/env";
 import type { UsageEvent } from "../worker/usage/event";
@@ -11,8 +12,6 @@ import { flushBatch } from "../worker/usage/flush";
 const FLUSH_DELAY_MS = 200;
 /** Rows per Postgres transaction. */
 const BATCH_SIZE = 500;
-const DEFAULT_MAX_BACKOFF_MS = 30_000;
-export const DEFAULT_MAX_BACKLOG = 1_000_000;
 
 export interface OutboxStatus {
   /** Events stored and not yet written to Postgres. */
@@ -51,11 +50,6 @@ function parseEvent(payload: string): UsageEvent | null {
   }
 }
 
-const positive = (value: string | undefined, fallback: number): number => {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-};
-
 export class UsageOutbox extends DurableObject<Env> {
   private failures = 0;
   /** Whether an alarm is set; kept in memory so enqueue does not ask storage every time. */
@@ -68,6 +62,9 @@ export class UsageOutbox extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const config = configOf(env); // throws on a bad setting: never meter on garbage
+    this.maxBacklog = config.USAGE_OUTBOX_MAX_BACKLOG;
+    this.maxBackoffMs = config.USAGE_FLUSH_MAX_BACKOFF_MS;
     const sql = ctx.storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
       request_id TEXT PRIMARY KEY,
@@ -82,8 +79,6 @@ export class UsageOutbox extends DurableObject<Env> {
     )`);
     this.pending = this.countRows("outbox");
     this.deadLettered = this.countRows("dead_letter");
-    this.maxBacklog = positive(env.USAGE_OUTBOX_MAX_BACKLOG, DEFAULT_MAX_BACKLOG);
-    this.maxBackoffMs = positive(env.USAGE_FLUSH_MAX_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS);
     ctx.blockConcurrencyWhile(async () => {
       this.flushScheduled = (await ctx.storage.getAlarm()) !== null;
     });

@@ -1,14 +1,13 @@
 // The catalog snapshot (models and offerings), loaded from Postgres and memoised per isolate.
 import { eq } from "drizzle-orm";
 import { models, organizationModels, organizations } from "../schema";
+import { type ConfigSource, configOf } from "./config";
 import { type DbConfig, withDb } from "./db";
-import type { Env } from "./env";
 import { RouterError } from "./errors";
 import type { Catalog, CatalogModel, CatalogOffering } from "./routing/resolve-model";
 import { memoPolicy, StaleIfErrorMemo } from "./stale-if-error";
 import { TtlCache } from "./ttl-cache";
 
-const FRESH_FOR_MS = 15_000;
 /**
  * A name the snapshot does not know may have been added a moment ago, so it triggers a reload;
  * a name still unknown after that is remembered for a while, so bogus names cannot make every
@@ -19,7 +18,7 @@ const unknownNames = new TtlCache<true>(5_000, 1_000);
 const KEY = "catalog";
 const snapshots = new StaleIfErrorMemo<Catalog>(1);
 
-export type CatalogConfig = DbConfig & Pick<Env, "CATALOG_TTL_MS" | "STALE_IF_ERROR_MS">;
+export type CatalogConfig = DbConfig & ConfigSource;
 
 export async function loadCatalog(config: DbConfig): Promise<Catalog> {
   const [modelRows, offeringRows] = await withDb(config, (db) =>
@@ -65,7 +64,8 @@ export async function getCatalog(
   requested?: string,
   background?: (work: Promise<unknown>) => void,
 ): Promise<Catalog> {
-  const policy = memoPolicy(config.CATALOG_TTL_MS, FRESH_FOR_MS, config.STALE_IF_ERROR_MS);
+  const { CATALOG_TTL_MS, STALE_IF_ERROR_MS } = configOf(config);
+  const policy = memoPolicy(CATALOG_TTL_MS, STALE_IF_ERROR_MS);
   const held = snapshots.peek(KEY);
   const miss = requested !== undefined && held !== undefined && !knows(held, requested) && !unknownNames.get(requested);
   let catalog: Catalog | undefined;
@@ -73,13 +73,11 @@ export async function getCatalog(
     catalog = await snapshots.get(KEY, () => loadCatalog(config), policy, { force: miss, background });
   } catch (err) {
     console.error(JSON.stringify({ msg: "catalog_unavailable", error: String(err) }));
-    throw new RouterError(
-      503,
-      "The model catalog cannot be loaded right now; retry shortly.",
-      "catalog_unavailable",
-      null,
-      { "retry-after": "5" },
-    );
+    throw new RouterError(503, {
+      message: "The model catalog cannot be loaded right now; retry shortly.",
+      code: "catalog_unavailable",
+      headers: { "retry-after": "5" },
+    });
   }
   if (!catalog) throw new Error("loadCatalog returned nothing");
   if (requested !== undefined && !knows(catalog, requested)) unknownNames.set(requested, true);

@@ -10,7 +10,8 @@ export type ErrorType =
   | "rate_limit_error"
   | "upstream_error"
   | "timeout_error"
-  | "service_unavailable";
+  | "service_unavailable"
+  | "api_error";
 
 export interface OpenAIErrorBody {
   error: { message: string; type: ErrorType | string; param: string | null; code: string | null };
@@ -29,20 +30,57 @@ const typeByStatus: Record<number, ErrorType> = {
   504: "timeout_error",
 };
 
+/** The OpenAI error type for a status. */
+export const errorTypeFor = (status: number): ErrorType =>
+  typeByStatus[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+
+const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/**
+ * The one builder of OpenAI's error body. Fields may come from a host's body, so anything but a
+ * non-empty string is dropped (null); a missing `type` is the status's.
+ */
+export function openAIError(
+  status: number,
+  fields: { message: string; type?: unknown; param?: unknown; code?: unknown },
+): OpenAIErrorBody {
+  return {
+    error: {
+      message: fields.message,
+      type: text(fields.type) ?? errorTypeFor(status),
+      param: text(fields.param),
+      code: text(fields.code),
+    },
+  };
+}
+
+export interface RouterErrorOptions {
+  message: string;
+  /** Machine-readable, e.g. `invalid_api_key`; part of the public API. */
+  code?: string | null;
+  /** The request field at fault. */
+  param?: string | null;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
 export class RouterError extends Error {
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+
   constructor(
     readonly status: ContentfulStatusCode,
-    message: string,
-    readonly code: string | null = null,
-    readonly param: string | null = null,
-    readonly headers: Record<string, string> = {},
+    options: RouterErrorOptions,
   ) {
-    super(message);
+    super(options.message, { cause: options.cause });
+    this.code = options.code ?? null;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
   }
 
   body(): OpenAIErrorBody {
-    const type = typeByStatus[this.status] ?? (this.status >= 500 ? "api_error" : "invalid_request_error");
-    return { error: { message: this.message, type, param: this.param, code: this.code } };
+    return openAIError(this.status, this);
   }
 
   toResponse(extraHeaders: Record<string, string> = {}): Response {
@@ -54,4 +92,4 @@ export class RouterError extends Error {
 }
 
 export const badRequest = (message: string, param: string | null = null, code = "invalid_request") =>
-  new RouterError(400, message, code, param);
+  new RouterError(400, { message, code, param });

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
+import { configOf } from "./config";
 import { RouterError } from "./errors";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
 import { adminRoutes } from "./routes/admin";
@@ -17,17 +18,16 @@ export { FleetObject } from "../durable-objects/fleet";
 export { SessionObject } from "../durable-objects/session";
 export { UsageOutbox } from "../durable-objects/usage-outbox";
 
-const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id", limitLength: 128 }));
+// First, for every route: a bad setting answers 500 config_invalid rather than running on garbage.
 app.use((c, next) => {
-  const maxSize = Number(c.env.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES);
+  const maxSize = configOf(c.env).MAX_BODY_BYTES;
   return bodyLimit({
     maxSize,
     onError: () => {
-      throw new RouterError(413, `Request body exceeds ${maxSize} bytes.`, "request_too_large");
+      throw new RouterError(413, { message: `Request body exceeds ${maxSize} bytes.`, code: "request_too_large" });
     },
   })(c, next);
 });
@@ -48,7 +48,10 @@ app.route("/", adminRoutes);
 app.route("/usage", usageAdminRoutes);
 
 app.notFound((c) =>
-  new RouterError(404, `No route for ${c.req.method} ${c.req.path}.`, "route_not_found").toResponse(),
+  new RouterError(404, {
+    message: `No route for ${c.req.method} ${c.req.path}.`,
+    code: "route_not_found",
+  }).toResponse(),
 );
 app.onError((err, c) => {
   const known = err instanceof RouterError ? err : null;
@@ -64,7 +67,7 @@ app.onError((err, c) => {
         stack: err.stack,
       }),
     );
-  const failure = known ?? new RouterError(500, "Internal router error.", "internal_error");
+  const failure = known ?? new RouterError(500, { message: "Internal router error.", code: "internal_error" });
   console.log(
     JSON.stringify({
       msg: "request",

@@ -110,24 +110,14 @@ export class StaleIfErrorMemo<V> {
   }
 }
 
-const positive = (value: string | undefined, fallback: number): number => {
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-};
-
-export const STALE_IF_ERROR_MS = 60 * 60_000;
 const RETRY_AFTER_FAILURE_MS = 5_000;
 const REMEMBER_MISS_MS = 5_000;
 
-/** A policy from a freshness var (ms) and the shared STALE_IF_ERROR_MS var. */
-export function memoPolicy(
-  freshVar: string | undefined,
-  freshDefaultMs: number,
-  staleVar: string | undefined,
-): MemoPolicy {
+/** A policy from a freshness (ms) and the shared STALE_IF_ERROR_MS setting. */
+export function memoPolicy(freshMs: number, staleIfErrorMs: number): MemoPolicy {
   return {
-    freshMs: positive(freshVar, freshDefaultMs),
-    staleIfErrorMs: positive(staleVar, STALE_IF_ERROR_MS),
+    freshMs,
+    staleIfErrorMs,
     retryMs: RETRY_AFTER_FAILURE_MS,
     missMs: REMEMBER_MISS_MS,
   };

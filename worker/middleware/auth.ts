@@ -6,13 +6,13 @@ import { and, eq, isNull } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { apiKeys, organizations } from "../../schema";
 import type { AppEnv, Caller } from "../app-env";
+import { configOf } from "../config";
 import { withDb } from "../db";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
 import { sha256Hex } from "../hash";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
 
-const AUTH_CACHE_TTL_MS = 30_000;
 const LAST_USED_EVERY_MS = 60_000;
 const callers = new StaleIfErrorMemo<Caller & { lastUsedWrittenAt: number }>();
 
@@ -44,10 +44,14 @@ async function lookUp(env: Env, hash: string): Promise<(Caller & { lastUsedWritt
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const key = presentedKey(c.req.raw.headers);
   if (!key) {
-    throw new RouterError(401, "Missing API key: send `Authorization: Bearer sk-…` or `X-API-Key`.", "missing_api_key");
+    throw new RouterError(401, {
+      message: "Missing API key: send `Authorization: Bearer sk-…` or `X-API-Key`.",
+      code: "missing_api_key",
+    });
   }
   const hash = await sha256Hex(key);
-  const policy = memoPolicy(c.env.AUTH_CACHE_TTL_MS, AUTH_CACHE_TTL_MS, c.env.STALE_IF_ERROR_MS);
+  const config = configOf(c.env);
+  const policy = memoPolicy(config.AUTH_CACHE_TTL_MS, config.STALE_IF_ERROR_MS);
   let caller: (Caller & { lastUsedWrittenAt: number }) | undefined;
   try {
     // Known keys keep working from memory while Postgres is unreachable (stale-if-error).
@@ -56,12 +60,16 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
     });
   } catch (err) {
     console.error(JSON.stringify({ msg: "auth_unavailable", error: String(err) }));
-    throw new RouterError(503, "API keys cannot be verified right now; retry shortly.", "auth_unavailable", null, {
-      "retry-after": "5",
+    throw new RouterError(503, {
+      message: "API keys cannot be verified right now; retry shortly.",
+      code: "auth_unavailable",
+      headers: {
+        "retry-after": "5",
+      },
     });
   }
   // An unknown key's miss is remembered by the memo (5 s): made-up keys cannot each cost a query.
-  if (!caller) throw new RouterError(401, "Invalid or revoked API key.", "invalid_api_key");
+  if (!caller) throw new RouterError(401, { message: "Invalid or revoked API key.", code: "invalid_api_key" });
   const now = Date.now();
   if (now - caller.lastUsedWrittenAt > LAST_USED_EVERY_MS) {
     caller.lastUsedWrittenAt = now;
@@ -79,7 +87,7 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("caller").role !== "admin") {
-    throw new RouterError(403, "This endpoint needs an admin API key.", "admin_required");
+    throw new RouterError(403, { message: "This endpoint needs an admin API key.", code: "admin_required" });
   }
   await next();
 });

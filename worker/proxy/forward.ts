@@ -2,6 +2,7 @@
 // if it failed before sending a byte, release it as failed and try another. An error answer that
 // is not retried goes back to the client in OpenAI's shape (upstream-error.ts).
 import type { Lease, LeaseOutcome } from "../../durable-objects/fleet";
+import { configOf, type RouterConfig } from "../config";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
 import { fleetFor } from "../fleet/fleet-ref";
@@ -41,8 +42,8 @@ const RETRYABLE_STATUS = new Set([502, 503]);
  * early; a non-streamed answer's headers come only once the whole generation is done, so it gets
  * the generation's limit instead (the OpenAI SDKs' own default is 10 minutes).
  */
-function attemptTimeoutMs(env: Env, stream: boolean): number {
-  return stream ? Number(env.UPSTREAM_TIMEOUT_MS ?? 30_000) : Number(env.UPSTREAM_GENERATION_TIMEOUT_MS ?? 600_000);
+function attemptTimeoutMs(config: RouterConfig, stream: boolean): number {
+  return stream ? config.UPSTREAM_TIMEOUT_MS : config.UPSTREAM_GENERATION_TIMEOUT_MS;
 }
 
 const emptyBody = (): ReadableStream<Uint8Array> => new ReadableStream({ start: (controller) => controller.close() });
@@ -80,12 +81,13 @@ export async function forward(
   plan: ForwardPlan,
 ): Promise<{ response: Response; settled: Promise<Settled> }> {
   const started = Date.now();
-  const timeoutMs = attemptTimeoutMs(env, plan.stream);
+  const config = configOf(env);
+  const timeoutMs = attemptTimeoutMs(config, plan.stream);
   // Between two chunks of a body that has started, a host is allowed the short timeout.
-  const idleMs = attemptTimeoutMs(env, true);
+  const idleMs = attemptTimeoutMs(config, true);
   // A hung worker may use up one attempt's timeout and still leave time to try another. The budget
   // setting is for streams: a non-streamed answer always gets twice its generation timeout.
-  const budgetMs = plan.stream ? Number(env.UPSTREAM_BUDGET_MS ?? 2 * timeoutMs) : 2 * timeoutMs;
+  const budgetMs = plan.stream ? config.UPSTREAM_BUDGET_MS : 2 * timeoutMs;
   const fleet = fleetFor(env, { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id });
   const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey);
   const tried: string[] = [];
@@ -118,13 +120,11 @@ export async function forward(
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && Date.now() - started < budgetMs; attempt++) {
     const pick = await acquire(tried, attempt);
     if (!pick.ok) {
-      lastFailure ??= new RouterError(
-        503,
-        `No GPU worker available for \`${plan.resolved.model.hfId}\`: ${pick.reason}.`,
-        "no_worker_available",
-        null,
-        { "retry-after": "2" },
-      );
+      lastFailure ??= new RouterError(503, {
+        message: `No GPU worker available for \`${plan.resolved.model.hfId}\`: ${pick.reason}.`,
+        code: "no_worker_available",
+        headers: { "retry-after": "2" },
+      });
       break;
     }
     const { lease } = pick;
@@ -135,16 +135,14 @@ export async function forward(
       tried.push(lease.instanceId);
       lastFailure =
         result.kind === "failed"
-          ? new RouterError(
-              result.status,
-              `GPU worker ${lease.instanceId} failed: ${result.reason}.`,
-              result.status === 504 ? "upstream_timeout" : "upstream_unreachable",
-            )
-          : new RouterError(
-              502,
-              `GPU worker ${lease.instanceId} answered ${result.response.status}.`,
-              "upstream_unavailable",
-            );
+          ? new RouterError(result.status, {
+              message: `GPU worker ${lease.instanceId} failed: ${result.reason}.`,
+              code: result.status === 504 ? "upstream_timeout" : "upstream_unreachable",
+            })
+          : new RouterError(502, {
+              message: `GPU worker ${lease.instanceId} answered ${result.response.status}.`,
+              code: "upstream_unavailable",
+            });
       continue;
     }
 
@@ -181,8 +179,12 @@ export async function forward(
 
   const failure =
     lastFailure ??
-    new RouterError(503, "No GPU worker could take the request in time.", "no_worker_available", null, {
-      "retry-after": "2",
+    new RouterError(503, {
+      message: "No GPU worker could take the request in time.",
+      code: "no_worker_available",
+      headers: {
+        "retry-after": "2",
+      },
     });
   const failedEnd: RelayEnd = {
     outcome: "failed",

@@ -3,6 +3,7 @@
 // asking put on every chunk, so the stream is what the host sends such a client), turns an in-stream error
 // or a cut into an OpenAI-shaped error event, and never forwards [DONE] after an error.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { openAIError } from "../errors";
 import { type TokenUsage, usageFromWire } from "../usage/event";
 import type { BodyObserver, RelayEnd } from "./relay";
 
@@ -15,9 +16,9 @@ interface Chunk {
 const encoder = new TextEncoder();
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
 
-export function errorEvent(message: string, code: string): string {
-  const body = { error: { message, type: "upstream_error", param: null, code } };
-  return `data: ${JSON.stringify(body)}\n\n`;
+/** An SSE error event (the status is 502's, upstream_error: the client's 200 is already sent). */
+export function errorEvent(fields: Parameters<typeof openAIError>[1]): string {
+  return `data: ${JSON.stringify(openAIError(502, fields))}\n\n`;
 }
 
 function serialize(ev: EventSourceMessage): string {
@@ -43,10 +44,7 @@ function upstreamErrorEvent(error: unknown): string {
     string,
     unknown
   >;
-  const message = typeof e.message === "string" ? e.message : "upstream error";
-  return `data: ${JSON.stringify({
-    error: { message, type: e.type ?? "upstream_error", param: e.param ?? null, code: e.code ?? null },
-  })}\n\n`;
+  return errorEvent({ ...e, message: typeof e.message === "string" ? e.message : "upstream error" });
 }
 
 export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
@@ -93,10 +91,10 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     onError: (e) => {
       if (e.type !== "max-buffer-size-exceeded" || error) return;
       error = "upstream event exceeds the size limit";
-      out += errorEvent(
-        `The GPU host sent an event larger than ${MAX_EVENT_CHARS} characters.`,
-        "upstream_event_too_large",
-      );
+      out += errorEvent({
+        message: `The GPU host sent an event larger than ${MAX_EVENT_CHARS} characters.`,
+        code: "upstream_event_too_large",
+      });
     },
     // One vLLM event is a few hundred bytes; a host that never ends one must not grow memory without bound.
     maxBufferSize: MAX_EVENT_CHARS,
@@ -132,12 +130,18 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
       flush(emit);
       if (sawDone && !error) return result("completed", null);
       if (error) return result("failed", error);
-      emit(encoder.encode(errorEvent("The GPU host ended the stream before it was complete.", "upstream_stream_cut")));
+      emit(
+        encoder.encode(
+          errorEvent({ message: "The GPU host ended the stream before it was complete.", code: "upstream_stream_cut" }),
+        ),
+      );
       return result("failed", "stream ended without [DONE]");
     },
     fail(reason, emit) {
       flush(emit);
-      emit(encoder.encode(errorEvent(`The GPU host stream broke: ${reason}.`, "upstream_stream_cut")));
+      emit(
+        encoder.encode(errorEvent({ message: `The GPU host stream broke: ${reason}.`, code: "upstream_stream_cut" })),
+      );
       return result("failed", reason);
     },
     aborted: () => result("aborted", "client closed the connection"),

@@ -2,7 +2,7 @@
 // vLLM already answers `{"error":{"message",…}}` and that passes untouched; anything else (an older
 // vLLM's flat body, FastAPI's `{"detail":…}`, a proxy's HTML page) is rewrapped in OpenAI's shape
 // with the host's message, so the SDKs raise a typed error with something readable in it.
-import type { OpenAIErrorBody } from "../errors";
+import { type OpenAIErrorBody, openAIError } from "../errors";
 
 /** Error bodies are small; a host sending more is not sending an error body. */
 const MAX_ERROR_BYTES = 64 * 1024;
@@ -82,13 +82,9 @@ export async function readUpstreamError(response: Response, timeoutMs: number): 
   return { text: JSON.stringify(shaped(response.status, { ...flat, message })), message, broken: false };
 }
 
-function shaped(status: number, fields: Record<string, unknown> & { message: string }): OpenAIErrorBody {
-  return {
-    error: {
-      message: fields.message,
-      type: str(fields.type) ?? (status >= 500 ? "upstream_error" : "invalid_request_error"),
-      param: str(fields.param),
-      code: str(fields.code),
-    },
-  };
-}
+/** A host's error fields in OpenAI's shape; its own `type` wins over the status's. */
+const shaped = (status: number, fields: Record<string, unknown> & { message: string }): OpenAIErrorBody =>
+  openAIError(status, {
+    ...fields,
+    type: str(fields.type) ?? (status >= 500 ? "upstream_error" : "invalid_request_error"),
+  });

@@ -17,7 +17,11 @@ import { resolveModel } from "../routing/resolve-model";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const notFound = (id: string) =>
-  new RouterError(404, `No instance \`${id}\` in your organization.`, "instance_not_found", "id");
+  new RouterError(404, {
+    message: `No instance \`${id}\` in your organization.`,
+    code: "instance_not_found",
+    param: "id",
+  });
 
 interface DeploymentRequest {
   model: string;
@@ -70,12 +74,11 @@ async function changeStatus(
   }));
   if (!row) throw notFound(id);
   if (!changed && conflicts.includes(row.status)) {
-    throw new RouterError(
-      409,
-      `Instance \`${id}\` is ${row.status}; it cannot become ${status}.`,
-      "invalid_status_transition",
-      "id",
-    );
+    throw new RouterError(409, {
+      message: `Instance \`${id}\` is ${row.status}; it cannot become ${status}.`,
+      code: "invalid_status_transition",
+      param: "id",
+    });
   }
   if (changed)
     await fleetFor(c.env, { organizationId: c.get("caller").organizationId, modelUuid: row.modelUuid }).setStatus(
@@ -102,7 +105,8 @@ export const adminRoutes = new Hono<AppEnv>()
       });
       return findInstance(db, orgId, id);
     });
-    if (!row) throw new RouterError(500, "The new instance could not be read back.", "internal_error");
+    if (!row)
+      throw new RouterError(500, { message: "The new instance could not be read back.", code: "internal_error" });
     // The token is shown this once; a lost token means a new deployment.
     return c.json({ ...presentInstance(row, undefined), worker_token: token }, 201);
   })

@@ -53,7 +53,12 @@ export const sessionRoutes = new Hono<AppEnv>()
     const session = c.env.SESSION.get(c.env.SESSION.idFromName(sessionObjectName(orgId, id)));
     const [row, live] = await Promise.all([withDb(c.env, (db) => findSession(db, orgId, id)), session.describe()]);
     const base = row ? present(row) : live ? await fromLiveOnly(c.env, id, live) : null;
-    if (!base) throw new RouterError(404, `No session \`${id}\` in your organization.`, "session_not_found", "id");
+    if (!base)
+      throw new RouterError(404, {
+        message: `No session \`${id}\` in your organization.`,
+        code: "session_not_found",
+        param: "id",
+      });
     return c.json({
       ...base,
       // The live pin wins: Postgres learns of a move only when that request's usage lands.

@@ -4,6 +4,7 @@ import { eq, sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { type InstanceStatus, instances } from "../../schema";
 import type { AppEnv } from "../app-env";
+import { configOf } from "../config";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
 import { fleetFor } from "../fleet/fleet-ref";
@@ -24,11 +25,10 @@ interface InstanceIdentity {
  * STALE_AFTER_SECONDS nothing would be routable.
  */
 const identities = new StaleIfErrorMemo<InstanceIdentity>();
-const IDENTITY_FRESH_MS = 60_000;
 
 async function authenticate(c: Context<AppEnv>): Promise<InstanceIdentity> {
   const token = presentedKey(c.req.raw.headers);
-  if (!token) throw new RouterError(401, "Missing worker token.", "missing_worker_token");
+  if (!token) throw new RouterError(401, { message: "Missing worker token.", code: "missing_worker_token" });
   const hash = await sha256Hex(token);
   const load = async () =>
     (
@@ -47,14 +47,19 @@ async function authenticate(c: Context<AppEnv>): Promise<InstanceIdentity> {
     )[0];
   let identity: InstanceIdentity | undefined;
   try {
-    const policy = memoPolicy(c.env.AUTH_CACHE_TTL_MS, IDENTITY_FRESH_MS, c.env.STALE_IF_ERROR_MS);
+    const config = configOf(c.env);
+    const policy = memoPolicy(config.AUTH_CACHE_TTL_MS, config.STALE_IF_ERROR_MS);
     identity = await identities.get(hash, load, policy, { background: (work) => c.executionCtx.waitUntil(work) });
   } catch {
-    throw new RouterError(503, "Worker tokens cannot be verified right now; retry shortly.", "auth_unavailable", null, {
-      "retry-after": "5",
+    throw new RouterError(503, {
+      message: "Worker tokens cannot be verified right now; retry shortly.",
+      code: "auth_unavailable",
+      headers: {
+        "retry-after": "5",
+      },
     });
   }
-  if (!identity) throw new RouterError(401, "Unknown worker token.", "invalid_worker_token");
+  if (!identity) throw new RouterError(401, { message: "Unknown worker token.", code: "invalid_worker_token" });
   return identity;
 }
 
@@ -85,7 +90,7 @@ async function report(c: Context<AppEnv>): Promise<Response> {
   const identity = await authenticate(c);
   const r = parseReport(await c.req.json().catch(() => null));
   if (r.instance_id !== identity.id)
-    throw new RouterError(403, "This token belongs to another instance.", "instance_mismatch");
+    throw new RouterError(403, { message: "This token belongs to another instance.", code: "instance_mismatch" });
 
   const scope = { organizationId: identity.organizationId, modelUuid: identity.modelId };
   const fleet = fleetFor(c.env, scope);
@@ -98,12 +103,11 @@ async function report(c: Context<AppEnv>): Promise<Response> {
     scope,
   });
   if (!outcome.ok && outcome.reason === "terminated") {
-    throw new RouterError(
-      409,
-      `Instance ${identity.id} is terminated; its agent should stop.`,
-      "instance_terminated",
-      "instance_id",
-    );
+    throw new RouterError(409, {
+      message: `Instance ${identity.id} is terminated; its agent should stop.`,
+      code: "instance_terminated",
+      param: "instance_id",
+    });
   }
   if (!outcome.ok) throw badRequest("`base_url` is required on first registration.", "base_url");
   const { status, baseUrl, persist } = outcome;

@@ -36,7 +36,11 @@ export interface ResolvedModel {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const notFound = (requested: string) =>
-  new RouterError(404, `The model \`${requested}\` does not exist or is not active.`, "model_not_found", "model");
+  new RouterError(404, {
+    message: `The model \`${requested}\` does not exist or is not active.`,
+    code: "model_not_found",
+    param: "model",
+  });
 
 function active(model: CatalogModel | undefined, requested: string): CatalogModel {
   if (!model?.isActive) throw notFound(requested);
@@ -46,7 +50,11 @@ function active(model: CatalogModel | undefined, requested: string): CatalogMode
 /** Throws a RouterError (400/403/404) when the caller may not use `requested`. */
 export function resolveModel(catalog: Catalog, requested: unknown, callerOrgId: string): ResolvedModel {
   if (typeof requested !== "string" || requested.trim() === "") {
-    throw new RouterError(400, "`model` is required and must be a string.", "invalid_request", "model");
+    throw new RouterError(400, {
+      message: "`model` is required and must be a string.",
+      code: "invalid_request",
+      param: "model",
+    });
   }
   if (UUID.test(requested)) {
     return withModelPrices(active(catalog.modelsById.get(requested.toLowerCase()), requested), null);
@@ -57,12 +65,11 @@ export function resolveModel(catalog: Catalog, requested: unknown, callerOrgId: 
   const offering = catalog.offeringsByKey.get(requested);
   if (!offering) throw notFound(requested);
   if (offering.organizationId !== callerOrgId) {
-    throw new RouterError(
-      403,
-      `The offering \`${requested}\` belongs to another organization.`,
-      "offering_forbidden",
-      "model",
-    );
+    throw new RouterError(403, {
+      message: `The offering \`${requested}\` belongs to another organization.`,
+      code: "offering_forbidden",
+      param: "model",
+    });
   }
   if (!offering.active) throw notFound(requested);
   const model = active(catalog.modelsById.get(offering.modelUuid), requested);

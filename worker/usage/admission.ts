@@ -36,11 +36,10 @@ export function admitMetered(env: Env, waitUntil: (p: Promise<unknown>) => void)
       .finally(() => (recheck = null));
     waitUntil(recheck);
   }
-  throw new RouterError(
-    503,
-    "Usage metering is backlogged, so the router is not accepting new requests until it catches up. Retry later.",
-    "usage_backlog_full",
-    null,
-    { "retry-after": RETRY_AFTER_SECONDS },
-  );
+  throw new RouterError(503, {
+    message:
+      "Usage metering is backlogged, so the router is not accepting new requests until it catches up. Retry later.",
+    code: "usage_backlog_full",
+    headers: { "retry-after": RETRY_AFTER_SECONDS },
+  });
 }

@@ -1,0 +1,186 @@
+// Every setting the Worker and its Durable Objects read from their env, declared once: name, default,
+// range and meaning. README's table is checked against this one (test/integration/config-docs.test.ts).
+// Parsed once per env object; a bad value is never replaced by a default: every request answers 500
+// `config_invalid` naming the variable, and the Durable Objects refuse to start.
+import { RouterError } from "./errors";
+
+export interface VarSpec {
+  /** When unset. null: derived from other settings, as `meaning` says. */
+  default: number | null;
+  min: number;
+  max: number;
+  /** What one unit is, for the error message and the docs. */
+  unit: string;
+  meaning: string;
+}
+
+const HOUR_MS = 3_600_000;
+
+export const CONFIG_VARS = {
+  STALE_AFTER_SECONDS: {
+    default: 300,
+    min: 1,
+    max: 86_400,
+    unit: "seconds",
+    meaning: "A host without a heartbeat this long is not routed to.",
+  },
+  UPSTREAM_TIMEOUT_MS: {
+    default: 30_000,
+    min: 1,
+    max: HOUR_MS,
+    unit: "milliseconds",
+    meaning: "Per attempt: a stream's first token, and the longest silence inside any answer.",
+  },
+  UPSTREAM_GENERATION_TIMEOUT_MS: {
+    default: 600_000,
+    min: 1,
+    max: 24 * HOUR_MS,
+    unit: "milliseconds",
+    meaning: "A non-streamed answer, which vLLM sends only once it is fully generated.",
+  },
+  UPSTREAM_BUDGET_MS: {
+    default: null,
+    min: 1,
+    max: 24 * HOUR_MS,
+    unit: "milliseconds",
+    meaning:
+      "All attempts of a streamed request; at least `UPSTREAM_TIMEOUT_MS`, default twice it. A non-streamed request gets twice its generation timeout.",
+  },
+  FLEET_SYNC_SECONDS: {
+    default: 5,
+    min: 1,
+    max: 3_600,
+    unit: "seconds",
+    meaning: "How soon a status written in `instances` reaches routing.",
+  },
+  SESSION_REPIN_MARGIN: {
+    default: 4,
+    min: 0,
+    max: 1_000_000,
+    unit: "requests of live load",
+    meaning: "How much busier than the least-loaded host a session's host may be before the session moves.",
+  },
+  SESSION_IDLE_TTL_SECONDS: {
+    default: 1_800,
+    min: 1,
+    max: 30 * 86_400,
+    unit: "seconds",
+    meaning: "A session unused this long is forgotten.",
+  },
+  BREAKER_COOLDOWN_MS: {
+    default: 5_000,
+    min: 1,
+    max: HOUR_MS,
+    unit: "milliseconds",
+    meaning: "A failing host's first cooldown, doubled per consecutive failure.",
+  },
+  BREAKER_MAX_COOLDOWN_MS: {
+    default: 60_000,
+    min: 1,
+    max: 24 * HOUR_MS,
+    unit: "milliseconds",
+    meaning: "The longest cooldown; at least `BREAKER_COOLDOWN_MS`.",
+  },
+  AUTH_CACHE_TTL_MS: {
+    default: 30_000,
+    min: 1,
+    max: 24 * HOUR_MS,
+    unit: "milliseconds",
+    meaning: "How long an API key or worker token lookup is trusted before it is re-read behind a request.",
+  },
+  CATALOG_TTL_MS: {
+    default: 15_000,
+    min: 1,
+    max: 24 * HOUR_MS,
+    unit: "milliseconds",
+    meaning: "How long the model catalog is trusted before it is re-read behind a request.",
+  },
+  STALE_IF_ERROR_MS: {
+    default: HOUR_MS,
+    min: 1,
+    max: 7 * 24 * HOUR_MS,
+    unit: "milliseconds",
+    meaning: "How long keys and the catalog keep being served from memory while Postgres is unreachable.",
+  },
+  USAGE_OUTBOX_MAX_BACKLOG: {
+    default: 1_000_000,
+    min: 1,
+    max: 100_000_000,
+    unit: "events",
+    meaning: "Usage events one outbox shard may hold unwritten before the router refuses metered traffic.",
+  },
+  USAGE_FLUSH_MAX_BACKOFF_MS: {
+    default: 30_000,
+    min: 1,
+    max: HOUR_MS,
+    unit: "milliseconds",
+    meaning: "Longest wait between attempts to flush usage to an unreachable Postgres.",
+  },
+  MAX_BODY_BYTES: {
+    default: 4 * 1024 * 1024,
+    min: 1,
+    max: 100 * 1024 * 1024,
+    unit: "bytes",
+    meaning: "Request bodies above this size get 413.",
+  },
+} as const satisfies Record<string, VarSpec>;
+
+export type ConfigVarName = keyof typeof CONFIG_VARS;
+
+/** The vars as they arrive: strings (a JSON var from wrangler.toml may be a number). */
+export type ConfigSource = { readonly [K in ConfigVarName]?: string };
+
+/** The parsed settings, every one present. */
+export type RouterConfig = { readonly [K in ConfigVarName]: number };
+
+const INTEGER = /^(0|[1-9]\d*)$/;
+
+const expected = (spec: VarSpec) => `an integer number of ${spec.unit} from ${spec.min} to ${spec.max}`;
+
+const invalid = (name: string, problem: string) =>
+  new RouterError(500, { message: `Router misconfigured: ${name} ${problem}.`, code: "config_invalid", param: name });
+
+function parseVar(name: ConfigVarName, raw: unknown): number | null {
+  const spec: VarSpec = CONFIG_VARS[name];
+  if (raw === undefined) return spec.default;
+  const text = typeof raw === "number" ? String(raw) : raw;
+  const n = typeof text === "string" && INTEGER.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= spec.min && n <= spec.max)) throw invalid(name, `is ${JSON.stringify(raw)}; expected ${expected(spec)}`);
+  return n;
+}
+
+/** Parses and checks every var; throws the RouterError (500, config_invalid) for the first bad one. */
+export function parseConfig(source: ConfigSource): RouterConfig {
+  const config = {} as Record<ConfigVarName, number>;
+  for (const name of Object.keys(CONFIG_VARS) as ConfigVarName[])
+    config[name] = parseVar(name, source[name]) ?? Number.NaN;
+  // The one derived default.
+  if (source.UPSTREAM_BUDGET_MS === undefined) config.UPSTREAM_BUDGET_MS = 2 * config.UPSTREAM_TIMEOUT_MS;
+  atLeast(config, "UPSTREAM_BUDGET_MS", "UPSTREAM_TIMEOUT_MS");
+  atLeast(config, "BREAKER_MAX_COOLDOWN_MS", "BREAKER_COOLDOWN_MS");
+  return Object.freeze(config);
+}
+
+function atLeast(config: Record<ConfigVarName, number>, name: ConfigVarName, floor: ConfigVarName): void {
+  if (config[name] < config[floor])
+    throw invalid(name, `(${config[name]}) is shorter than ${floor} (${config[floor]}); expected at least ${floor}`);
+}
+
+const parsed = new WeakMap<object, RouterConfig | RouterError>();
+
+/** The env's settings, parsed on first use and remembered (a bad config keeps failing the same way). */
+export function configOf(env: ConfigSource): RouterConfig {
+  let held = parsed.get(env);
+  if (held === undefined) {
+    try {
+      held = parseConfig(env);
+    } catch (err) {
+      if (!(err instanceof RouterError)) throw err;
+      console.error(JSON.stringify({ msg: "config_invalid", error: err.message }));
+      held = err;
+    }
+    parsed.set(env, held);
+  }
+  if (held instanceof RouterError) throw held;
+  return held;
+}
