@@ -14,7 +14,7 @@ export type ErrorType =
   | "api_error";
 
 export interface OpenAIErrorBody {
-  error: { message: string; type: ErrorType | string; param: string | null; code: string | null };
+  error: { message: string; type: ErrorType | string; param: string | null; code: string | number | null };
 }
 
 const typeByStatus: Record<number, ErrorType> = {
@@ -38,7 +38,8 @@ const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ?
 
 /**
  * The one builder of OpenAI's error body. Fields may come from a host's body, so anything but a
- * non-empty string is dropped (null); a missing `type` is the status's.
+ * non-empty string is dropped (null), except a numeric `code` (vLLM sends its HTTP status there);
+ * a missing `type` is the status's.
  */
 export function openAIError(
   status: number,
@@ -49,7 +50,7 @@ export function openAIError(
       message: fields.message,
       type: text(fields.type) ?? errorTypeFor(status),
       param: text(fields.param),
-      code: text(fields.code),
+      code: typeof fields.code === "number" ? fields.code : text(fields.code),
     },
   };
 }

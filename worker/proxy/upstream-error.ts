@@ -87,4 +87,5 @@ const shaped = (status: number, fields: Record<string, unknown> & { message: str
   openAIError(status, {
     ...fields,
     type: str(fields.type) ?? (status >= 500 ? "upstream_error" : "invalid_request_error"),
+    code: str(fields.code), // a rewrapped body keeps only a string code
   });
