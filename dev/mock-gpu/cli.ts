@@ -3,6 +3,7 @@
 //     [--router http://127.0.0.1:8787 --instance-id <uuid> --token <t>] [--host H] [--ttft-ms N]
 //     [--token-delay-ms N] [--heartbeat-ms N] [--max-tokens-default N] [--max-model-len N]
 //     [--status starting|ready|draining] [--queue-depth N] [--public-url URL]
+//     [--no-agent] [--api-key KEY] [--load-ms N] [--engines N]
 import { parseArgs } from "node:util";
 import { type MockGpuOptions, startMockGpu, type WorkerStatus } from "./server";
 
@@ -37,6 +38,10 @@ function readArgs() {
         status: { type: "string" },
         "queue-depth": { type: "string" },
         "public-url": { type: "string" },
+        "no-agent": { type: "boolean" },
+        "api-key": { type: "string" },
+        "load-ms": { type: "string" },
+        engines: { type: "string" },
       },
     }).values;
   } catch (err) {
@@ -70,6 +75,10 @@ function parseOptions(): MockGpuOptions {
     workerStatus: status as WorkerStatus | undefined,
     reportedQueueDepth: int("queue-depth", values["queue-depth"]),
     publicUrl: values["public-url"],
+    noAgent: values["no-agent"],
+    apiKey: values["api-key"],
+    loadMs: int("load-ms", values["load-ms"]),
+    engines: int("engines", values.engines),
   };
 }
 

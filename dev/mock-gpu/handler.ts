@@ -12,6 +12,12 @@ import { RequestError, vllmError } from "./vllm-errors";
 
 export interface HostConfig extends Limits {
   timing: Timing;
+  /** vLLM's `--api-key`: required on /v1/* only (vLLM leaves /health and /metrics open). */
+  apiKey?: string;
+  /** Data-parallel engines shown in /metrics. */
+  engines: number;
+  /** Settles when model loading is over: until then connections are accepted but nothing is answered. */
+  loaded: Promise<void>;
 }
 
 type Inference = "chat" | "completion" | "embeddings";
@@ -22,6 +28,8 @@ const INFERENCE: Record<string, Inference> = {
   "/v1/embeddings": "embeddings",
 };
 
+const ENGINE_DEAD = "EngineCore encountered an issue. See stack trace (above) for the root cause.";
+
 const GET_PATHS = new Set(["/health", "/v1/models", "/metrics", "/_mock/stats"]);
 const POST_PATHS = new Set([...Object.keys(INFERENCE), "/_mock/faults", "/_mock/reset"]);
 
@@ -29,22 +37,32 @@ export function createHandler(state: HostState, cfg: HostConfig): (req: Incoming
   return (req, res) => {
     // Kept-alive connections would dodge the 'connection' check in server.ts: refuse here too.
     if (state.faults.refuse) return void req.socket.destroy();
-    route(state, cfg, req, res).catch((err: unknown) => {
-      // Never let one request take the host down; answer 500 if nothing was sent yet.
-      if (!res.headersSent) sendJson(res, 500, vllmError(500, `mock-gpu internal error: ${String(err)}`));
-      else res.destroy();
-    });
+    cfg.loaded
+      .then(() => route(state, cfg, req, res))
+      .catch((err: unknown) => {
+        // Never let one request take the host down; answer 500 if nothing was sent yet.
+        if (!res.headersSent) sendJson(res, 500, vllmError(500, `mock-gpu internal error: ${String(err)}`));
+        else res.destroy();
+      });
   };
 }
 
 async function route(state: HostState, cfg: HostConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "/").split("?")[0] ?? "/";
   const method = req.method ?? "GET";
+  // vLLM's AuthenticationMiddleware: its exact 401 body, for /v1/* only.
+  if (cfg.apiKey !== undefined && path.startsWith("/v1") && header(req, "authorization") !== `Bearer ${cfg.apiKey}`)
+    return sendJson(res, 401, { error: "Unauthorized" });
   if (method === "GET" && GET_PATHS.has(path)) {
-    if (path === "/health") return sendText(res, 200, "text/plain", "");
+    if (path === "/health") return sendText(res, state.faults.engineDead ? 503 : 200, "text/plain", "");
     if (path === "/v1/models") return sendJson(res, 200, modelsList(cfg.servedModel, cfg.maxModelLen));
     if (path === "/metrics")
-      return sendText(res, 200, "text/plain; version=0.0.4; charset=utf-8", metricsText(state, cfg.servedModel));
+      return sendText(
+        res,
+        200,
+        "text/plain; version=0.0.4; charset=utf-8",
+        metricsText(state, cfg.servedModel, cfg.engines),
+      );
     return sendJson(res, 200, state.snapshot());
   }
   if (method === "POST" && POST_PATHS.has(path)) {
@@ -83,6 +101,10 @@ async function inference(
   const headers: Record<string, string> = requestId ? { "x-request-id": requestId } : {};
   const faults = state.faults;
   if (faults.hang) return closed(res);
+  if (faults.engineDead) {
+    tracker.error();
+    return sendJson(res, 500, vllmError(500, ENGINE_DEAD), headers);
+  }
   const failure = state.takeFailure();
   if (failure !== undefined) {
     tracker.error();

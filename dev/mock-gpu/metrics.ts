@@ -2,28 +2,48 @@
 import { randomUUID } from "node:crypto";
 import type { HostState } from "./state";
 
-/** Pretend KV-cache fill: 5% per running request, capped at 100%. */
+/** Pretend KV-cache fill: 5% per running request on an engine, capped at 100%. */
 export function kvCacheUsage(running: number): number {
   return Math.min(1, running * 0.05);
 }
 
-/** Prometheus text as vLLM's /metrics names it (running = in flight; waiting = reported excess). */
-export function metricsText(state: HostState, model: string): string {
-  const label = `{model_name="${model.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"}`;
-  const running = state.inflight;
-  const waiting = Math.max(0, state.queueDepth - running);
+/** `total` spread over `engines` as data-parallel vLLM balances it: engine 0 takes the remainder first. */
+export function perEngine(total: number, engines: number): number[] {
+  return Array.from({ length: engines }, (_, i) => Math.floor(total / engines) + (i < total % engines ? 1 : 0));
+}
+
+/**
+ * Prometheus text as vLLM's /metrics names it, one series per engine (`engine` label, as vLLM ≥ 0.10 with
+ * data parallelism): running = in flight, waiting = the reported depth beyond it; counters on engine 0.
+ */
+export function metricsText(state: HostState, model: string, engines: number): string {
+  const name = model.replaceAll("\\", "\\\\").replaceAll('"', '\\"');
+  const label = (engine: number) => `{engine="${engine}",model_name="${name}"}`;
+  const running = perEngine(state.inflight, engines);
+  const waiting = perEngine(Math.max(0, state.queueDepth - state.inflight), engines);
   const s = state.snapshot();
   // completed includes error answers; errors also counts cuts, which never complete.
   const successes = s.completed - (s.errors - s.cut);
-  const metric = (name: string, type: "gauge" | "counter", help: string, value: number): string =>
-    `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name}${label} ${value}\n`;
+  const family = (metric: string, type: "gauge" | "counter", help: string, values: number[]): string =>
+    `# HELP ${metric} ${help}\n# TYPE ${metric} ${type}\n${values.map((v, i) => `${metric}${label(i)} ${v}\n`).join("")}`;
+  const onEngine0 = (v: number) => [v, ...Array<number>(engines - 1).fill(0)];
   return (
-    metric("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.", running) +
-    metric("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", waiting) +
-    metric("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", kvCacheUsage(running)) +
-    metric("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", s.promptTokens) +
-    metric("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", s.tokensGenerated) +
-    metric("vllm:request_success_total", "counter", "Count of successfully processed requests.", successes)
+    family("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.", running) +
+    family("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", waiting) +
+    family(
+      "vllm:kv_cache_usage_perc",
+      "gauge",
+      "KV-cache usage. 1 means 100 percent usage.",
+      running.map(kvCacheUsage),
+    ) +
+    family("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", onEngine0(s.promptTokens)) +
+    family(
+      "vllm:generation_tokens_total",
+      "counter",
+      "Number of generation tokens processed.",
+      onEngine0(s.tokensGenerated),
+    ) +
+    family("vllm:request_success_total", "counter", "Count of successfully processed requests.", onEngine0(successes))
   );
 }
 

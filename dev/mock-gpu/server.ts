@@ -15,7 +15,15 @@ const DEFAULT_MAX_MODEL_LEN = 32768;
 export async function startMockGpu(o: MockGpuOptions): Promise<MockGpu> {
   const host = o.host ?? "127.0.0.1";
   const state = new HostState(o.workerStatus ?? "ready", o.reportedQueueDepth);
+  const loadMs = o.loadMs ?? 0;
+  let loading = loadMs > 0;
+  const loaded = loading
+    ? sleep(loadMs, undefined, { ref: false }).then(() => void (loading = false))
+    : Promise.resolve();
   const handler = createHandler(state, {
+    apiKey: o.apiKey,
+    engines: Math.max(1, o.engines ?? 2),
+    loaded,
     servedModel: o.model,
     maxModelLen: o.maxModelLen ?? DEFAULT_MAX_MODEL_LEN,
     maxTokensDefault: o.maxTokensDefault,
@@ -34,7 +42,7 @@ export async function startMockGpu(o: MockGpuOptions): Promise<MockGpu> {
   const url = `http://${urlHost(host)}:${port}`;
 
   let agent: HeartbeatAgent | undefined;
-  if (o.router && o.instanceId && o.token) {
+  if (o.router && o.instanceId && o.token && !o.noAgent) {
     agent = new HeartbeatAgent({
       router: o.router,
       instanceId: o.instanceId,
@@ -43,7 +51,8 @@ export async function startMockGpu(o: MockGpuOptions): Promise<MockGpu> {
       modelId: o.model,
       baseUrl: o.publicUrl ?? url,
       heartbeatMs: o.heartbeatMs ?? 4000,
-      report: () => ({ status: state.workerStatus, queueDepth: state.queueDepth }),
+      // As a real agent: "starting" until vLLM answers.
+      report: () => ({ status: loading ? "starting" : state.workerStatus, queueDepth: state.queueDepth }),
     });
     agent.start();
   }
@@ -61,6 +70,7 @@ export async function startMockGpu(o: MockGpuOptions): Promise<MockGpu> {
     setReportedQueueDepth: (n) => {
       state.reportedQueueDepth = n;
     },
+    loaded,
     heartbeatNow: () => agent?.sendNow() ?? Promise.resolve(),
     close: async () => {
       agent?.stop();

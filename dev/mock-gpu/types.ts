@@ -19,8 +19,16 @@ export interface MockGpuOptions {
   maxModelLen?: number;
   /** URL announced to the router as base_url (default: the listening URL). */
   publicUrl?: string;
-  /** Heartbeat agent: runs only when router, instanceId and token are all given. */
+  /** Heartbeat agent: runs only when router, instanceId and token are all given, and noAgent is not set. */
   router?: string;
+  /** A plain vLLM server: no agent even if router, instanceId and token are given (the router probes it). */
+  noAgent?: boolean;
+  /** As vLLM's `--api-key`: every /v1/* request needs `Authorization: Bearer <key>`, else 401. */
+  apiKey?: string;
+  /** Model loading: the port is bound at once but no request is answered for this long (default 0). */
+  loadMs?: number;
+  /** Data-parallel engines, each its own `engine` label series in /metrics (default 2). */
+  engines?: number;
   instanceId?: string;
   /** Per-instance worker token, sent as `Authorization: Bearer <token>`. */
   token?: string;
@@ -56,6 +64,8 @@ export interface Faults {
   refuse?: boolean;
   /** JSON answers without `usage`; streams without any usage even if include_usage was asked. */
   omitUsage?: boolean;
+  /** The engine died: /health answers 503 and inference 500, as vLLM's EngineDeadError (the port stays open). */
+  engineDead?: boolean;
 }
 
 /** Counters over inference requests only (not /health, /metrics, /v1/models, /_mock/*). */
@@ -89,6 +99,8 @@ export interface MockGpu {
   stats(): MockStats;
   setWorkerStatus(s: WorkerStatus): void;
   setReportedQueueDepth(n: number | undefined): void;
+  /** Resolves once the loading phase (`loadMs`) is over and requests are answered. */
+  loaded: Promise<void>;
   /** Register (if not yet registered) or heartbeat now; resolves when the router answered or failed. */
   heartbeatNow(): Promise<void>;
   /** Stops heartbeats and the server, destroying open sockets. */

@@ -172,8 +172,11 @@ describe("health and metrics", () => {
     await hung;
     // Let the host see the close before afterEach resets the counters.
     await waitFor(() => gpu.stats().inflight === 0, { what: "the host to see the abort" });
+    // Summed over the two `engine` series.
     const value = (name: string): number =>
-      Number(new RegExp(`^${name}\\{model_name="${MODEL}"\\} (\\S+)$`, "m").exec(text)?.[1]);
+      [0, 1]
+        .map((e) => new RegExp(`^${name}\\{engine="${e}",model_name="${MODEL}"\\} (\\S+)$`, "m").exec(text)?.[1])
+        .reduce((sum, v) => sum + Number(v), 0);
     expect(value("vllm:num_requests_running")).toBe(1);
     expect(value("vllm:num_requests_waiting")).toBe(4);
     expect(value("vllm:kv_cache_usage_perc")).toBeGreaterThan(0);
