@@ -18,7 +18,9 @@ export async function startMockGpu(o: MockGpuOptions): Promise<MockGpu> {
   const loadMs = o.loadMs ?? 0;
   let loading = loadMs > 0;
   const loaded = loading
-    ? sleep(loadMs, undefined, { ref: false }).then(() => void (loading = false))
+    ? sleep(loadMs, undefined, { ref: false }).then(() => {
+        loading = false;
+      })
     : Promise.resolve();
   const handler = createHandler(state, {
     apiKey: o.apiKey,
