@@ -121,7 +121,14 @@ export const CONFIG_VARS = {
     min: 1,
     max: 100 * 1024 * 1024,
     unit: "bytes",
-    meaning: "Request bodies above this size get 413.",
+    meaning: "Request bodies above this size get 413 (on a Content-Length, before anything is read).",
+  },
+  BODY_READ_TIMEOUT_MS: {
+    default: 10_000,
+    min: 1,
+    max: HOUR_MS,
+    unit: "milliseconds",
+    meaning: "The longest a request body may take to arrive once the caller is authenticated; slower gets 408.",
   },
 } as const satisfies Record<string, VarSpec>;
 

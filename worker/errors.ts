@@ -22,6 +22,7 @@ const typeByStatus: Record<number, ErrorType> = {
   401: "authentication_error",
   403: "permission_error",
   404: "not_found_error",
+  408: "invalid_request_error",
   409: "conflict_error",
   413: "invalid_request_error",
   429: "rate_limit_error",

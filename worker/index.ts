@@ -1,10 +1,10 @@
 // The route table. Everything a request touches starts here; see ARCHITECTURE.md.
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { configOf } from "./config";
 import { RouterError } from "./errors";
+import { discardUnreadBody, refuseDeclaredOversize } from "./http/body";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
@@ -21,16 +21,10 @@ export { UsageOutbox } from "../durable-objects/usage-outbox";
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ headerName: "X-Request-Id", limitLength: 128 }));
-// First, for every route: a bad setting answers 500 config_invalid rather than running on garbage.
-app.use((c, next) => {
-  const maxSize = configOf(c.env).MAX_BODY_BYTES;
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new RouterError(413, { message: `Request body exceeds ${maxSize} bytes.`, code: "request_too_large" });
-    },
-  })(c, next);
-});
+// First, for every route: a bad setting answers 500 config_invalid rather than running on garbage
+// (refuseDeclaredOversize reads the config). Bodies are read by the handlers, after authentication
+// (http/body.ts); a declared oversize is refused here, before anything is read.
+app.use(refuseDeclaredOversize);
 
 app.route("/health", healthRoutes);
 app.route("/internal/worker", workerAgentRoutes);
@@ -53,7 +47,7 @@ app.notFound((c) =>
     code: "route_not_found",
   }).toResponse(),
 );
-app.onError((err, c) => {
+app.onError(async (err, c) => {
   const known = err instanceof RouterError ? err : null;
   // drizzle wraps driver errors ("Failed query"); the cause says what actually went wrong.
   const cause = err.cause instanceof Error ? err.cause.message : undefined;
@@ -68,6 +62,7 @@ app.onError((err, c) => {
       }),
     );
   const failure = known ?? new RouterError(500, { message: "Internal router error.", code: "internal_error" });
+  await discardUnreadBody(c);
   console.log(
     JSON.stringify({
       msg: "request",

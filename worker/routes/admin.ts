@@ -12,6 +12,8 @@ import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
 import { fleetFor } from "../fleet/fleet-ref";
 import { sha256Hex } from "../hash";
+import { readJson } from "../http/body";
+import { hasControlChars, isHttpUrl } from "../http/text";
 import { resolveModel } from "../routing/resolve-model";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,9 +33,9 @@ interface DeploymentRequest {
 
 function parseDeployment(body: unknown): DeploymentRequest {
   const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  if (typeof b.model !== "string" || b.model === "")
+  if (typeof b.model !== "string" || b.model === "" || hasControlChars(b.model))
     throw badRequest("`model` is required (uuid, Hugging Face id or offering).", "model");
-  if (typeof b.base_url !== "string" || !/^https?:\/\/[^\s/]+/.test(b.base_url))
+  if (typeof b.base_url !== "string" || !isHttpUrl(b.base_url))
     throw badRequest("`base_url` must be an http(s) URL.", "base_url");
   const provider = b.provider ?? "static";
   if (provider !== "static" && provider !== "mock")
@@ -90,7 +92,7 @@ async function changeStatus(
 
 export const adminRoutes = new Hono<AppEnv>()
   .post("/deployments", async (c) => {
-    const input = parseDeployment(await c.req.json().catch(() => null));
+    const input = parseDeployment(await readJson(c));
     const orgId = c.get("caller").organizationId;
     const { model } = resolveModel(await getCatalog(c.env, input.model), input.model, orgId);
     const token = newWorkerToken();

@@ -4,15 +4,12 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
 import { badRequest } from "../errors";
+import { readJson } from "../http/body";
 import { forward, type Settled } from "../proxy/forward";
 import { resolveModel } from "../routing/resolve-model";
+import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
 import { admitMetered } from "../usage/admission";
-
-interface EndpointSpec {
-  /** The field the body must carry. */
-  input: "messages" | "prompt" | "input";
-  streams: boolean;
-}
+import { type EndpointSpec, promptChars, validateInput } from "./inference-input";
 
 export const inferenceEndpoints: Record<string, EndpointSpec> = {
   "/v1/chat/completions": { input: "messages", streams: true },
@@ -20,55 +17,12 @@ export const inferenceEndpoints: Record<string, EndpointSpec> = {
   "/v1/embeddings": { input: "input", streams: false },
 };
 
-const SESSION_KEY = /^[\w.:-]{1,128}$/;
-
 async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw badRequest("The request body must be valid JSON.", null, "invalid_json");
-  }
+  const body = await readJson(c);
+  if (body === undefined) throw badRequest("The request body must be valid JSON.", null, "invalid_json");
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw badRequest("The request body must be a JSON object.");
   return body as Record<string, unknown>;
-}
-
-function validateInput(body: Record<string, unknown>, spec: EndpointSpec): void {
-  const value = body[spec.input];
-  const ok =
-    spec.input === "messages"
-      ? Array.isArray(value) &&
-        value.length > 0 &&
-        value.every((m) => typeof m === "object" && m !== null && "role" in m)
-      : typeof value === "string" || (Array.isArray(value) && value.length > 0);
-  if (!ok)
-    throw badRequest(
-      `\`${spec.input}\` is required and must be ${spec.input === "messages" ? "a non-empty array of messages" : "a string or a non-empty array"}.`,
-      spec.input,
-    );
-  if (body.stream !== undefined && typeof body.stream !== "boolean")
-    throw badRequest("`stream` must be a boolean.", "stream");
-  if (body.stream === true && !spec.streams) throw badRequest("This endpoint does not stream.", "stream");
-  const options = body.stream_options;
-  if (options !== undefined && options !== null && (typeof options !== "object" || Array.isArray(options))) {
-    throw badRequest("`stream_options` must be an object.", "stream_options");
-  }
-}
-
-/**
- * Characters of prompt text, for estimating usage when a host reports none: a string, a list of
- * strings, messages whose content is a string or a list of parts (`{type: "text", text}`).
- */
-function promptChars(body: Record<string, unknown>, spec: EndpointSpec): number {
-  const count = (value: unknown): number => {
-    if (typeof value === "string") return value.length;
-    if (Array.isArray(value)) return value.reduce((n: number, item: unknown) => n + count(item), 0);
-    if (typeof value !== "object" || value === null) return 0;
-    const { content, text } = value as { content?: unknown; text?: unknown };
-    return count(content ?? text);
-  };
-  return count(body[spec.input]);
 }
 
 export async function handleInference(c: Context<AppEnv>, endpoint: string, spec: EndpointSpec): Promise<Response> {
@@ -78,7 +32,7 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
   validateInput(body, spec);
   const sessionKey = c.req.header("x-inventiv-session")?.trim() || null;
   if (sessionKey !== null && !SESSION_KEY.test(sessionKey)) {
-    throw badRequest("`X-Inventiv-Session` must be 1–128 characters of letters, digits, `_.:-`.", "X-Inventiv-Session");
+    throw badRequest(`\`X-Inventiv-Session\` must be ${SESSION_KEY_RULE}.`, "X-Inventiv-Session");
   }
   const caller = c.get("caller");
   const requested = body.model;

@@ -8,6 +8,7 @@ import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
+import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
 import { findSession, listSessions, type SessionRow } from "../sessions/store";
 import { parseLimit } from "./limit-param";
 
@@ -32,6 +33,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const limit = parseLimit(c.req.query("limit"), DEFAULT_LIMIT, MAX_LIMIT);
     const after = c.req.query("after") ?? null;
+    if (after !== null && !SESSION_KEY.test(after)) throw badRequest(`\`after\` must be ${SESSION_KEY_RULE}.`, "after");
     const orgId = c.get("caller").organizationId;
     const { rows, cursorKnown } = await withDb(c.env, async (db) => ({
       rows: await listSessions(db, orgId, limit, after),
@@ -49,6 +51,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   })
   .get("/:id", async (c) => {
     const id = c.req.param("id");
+    if (!SESSION_KEY.test(id)) throw badRequest(`A session id is ${SESSION_KEY_RULE}.`, "id");
     const orgId = c.get("caller").organizationId;
     const session = c.env.SESSION.get(c.env.SESSION.idFromName(sessionObjectName(orgId, id)));
     const [row, live] = await Promise.all([withDb(c.env, (db) => findSession(db, orgId, id)), session.describe()]);

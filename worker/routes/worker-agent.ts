@@ -9,6 +9,8 @@ import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
 import { fleetFor } from "../fleet/fleet-ref";
 import { sha256Hex } from "../hash";
+import { readJson } from "../http/body";
+import { hasControlChars, isHttpUrl } from "../http/text";
 import { presentedKey } from "../middleware/auth";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
 
@@ -81,14 +83,17 @@ function parseReport(body: unknown): Report {
     throw badRequest("`status` must be starting, ready or draining.", "status");
   if (r.queue_depth !== undefined && (!Number.isInteger(r.queue_depth) || r.queue_depth < 0))
     throw badRequest("`queue_depth` must be a non-negative integer.", "queue_depth");
-  if (r.base_url !== undefined && !/^https?:\/\//.test(r.base_url))
+  for (const field of ["worker_id", "model_id"] as const)
+    if (r[field] !== undefined && (typeof r[field] !== "string" || hasControlChars(r[field])))
+      throw badRequest(`\`${field}\` must be plain text.`, field);
+  if (r.base_url !== undefined && (typeof r.base_url !== "string" || !isHttpUrl(r.base_url)))
     throw badRequest("`base_url` must be an http(s) URL.", "base_url");
   return r as Report;
 }
 
 async function report(c: Context<AppEnv>): Promise<Response> {
   const identity = await authenticate(c);
-  const r = parseReport(await c.req.json().catch(() => null));
+  const r = parseReport(await readJson(c));
   if (r.instance_id !== identity.id)
     throw new RouterError(403, { message: "This token belongs to another instance.", code: "instance_mismatch" });
 
