@@ -2,7 +2,6 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
-import { configOf } from "./config";
 import { RouterError } from "./errors";
 import { discardUnreadBody, refuseDeclaredOversize } from "./http/body";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
