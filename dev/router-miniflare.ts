@@ -2,15 +2,14 @@
 // process listening directly on 127.0.0.1 (unsafeDirectSockets), no `wrangler dev` proxy hop.
 // The Worker is bundled exactly as for deploy (`wrangler deploy --dry-run`), once per process.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { type Unstable_Config, unstable_readConfig } from "wrangler";
+import { nodeBinary, REPO, WRANGLER_SCRIPT, wranglerEnv } from "./wrangler-bin";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
 const DEFAULT_CONFIG = join(REPO, "wrangler.toml");
 
 export interface RouterOptions {
@@ -98,12 +97,11 @@ const run = promisify(execFile);
 async function runWranglerBuild(configPath: string): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), "router-build-"));
   process.once("exit", () => rmSync(outDir, { recursive: true, force: true }));
-  const wrangler = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
-  const args = [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--config", configPath];
+  const args = [WRANGLER_SCRIPT, "deploy", "--dry-run", "--outdir", outDir, "--config", configPath];
   try {
     await run(nodeBinary(), args, {
       cwd: dirname(configPath),
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+      env: wranglerEnv(),
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (error) {
@@ -111,10 +109,4 @@ async function runWranglerBuild(configPath: string): Promise<string> {
     throw new Error(`wrangler build of ${configPath} failed\n${detail}`, { cause: error });
   }
   return join(outDir, "index.js");
-}
-
-/** Wrangler needs Node ≥ 22; the system Node may be older, the npm-installed one is not. */
-function nodeBinary(): string {
-  const local = join(REPO, "node_modules", ".bin", "node");
-  return existsSync(local) ? local : process.execPath;
 }

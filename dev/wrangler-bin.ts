@@ -1,0 +1,20 @@
+// How to run wrangler from Node: its own script on the npm-installed Node 22, since the system
+// Node may be older than wrangler accepts and node_modules/.bin may not be on PATH.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = fileURLToPath(new URL("..", import.meta.url));
+
+export const WRANGLER_SCRIPT = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
+
+/** Wrangler needs Node ≥ 22; the system Node may be older, the npm-installed one is not. */
+export function nodeBinary(): string {
+  const local = join(REPO, "node_modules", ".bin", "node");
+  return existsSync(local) ? local : process.execPath;
+}
+
+/** The environment wrangler runs in here: offline, no metrics. */
+export function wranglerEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+}
