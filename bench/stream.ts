@@ -11,13 +11,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
-import { openLocalDatabase } from "../dev/database";
-import { migrateDatabase } from "../dev/migrate";
-import { startMockGpu } from "../dev/mock-gpu/server";
 import { freePort } from "../dev/ports";
-import { startRouter } from "../dev/router-miniflare";
-import { DEMO_MODEL, seedDemo } from "../dev/seed";
-import { startWsProxy } from "../dev/ws-proxy";
+import { DEMO_MODEL } from "../dev/seed";
+import { startLocalStack } from "../dev/stack";
 import { cpuMs, workerdChildren } from "./workerd-cpu";
 
 const num = (name: string, fallback: number): number => {
@@ -201,42 +197,24 @@ async function startPassThrough(upstream: string): Promise<{ url: string; dispos
 }
 
 async function main(): Promise<void> {
-  const stops: (() => Promise<void>)[] = [];
+  log("bench:stream: starting database, proxy, router and a mock GPU host…");
+  const hostPort = await freePort();
+  const stack = await startLocalStack({
+    database: {},
+    seed: { hosts: [{ port: hostPort, token: "bench-worker-token" }], startHosts: true },
+    wsProxy: {},
+    router: { runner: "miniflare", onLog: () => {} },
+    hostDefaults: { heartbeatMs: 1_000, ttftMs: TTFT_MS, tokenDelayMs: TOKEN_DELAY_MS },
+  });
   try {
-    log("bench:stream: starting database, proxy, router and a mock GPU host…");
-    const database = await openLocalDatabase();
-    stops.push(() => database.stop());
-    await migrateDatabase(database.url);
-    const hostPort = await freePort();
-    const seed = await seedDemo(database.url, { hosts: [{ port: hostPort, token: "bench-worker-token" }] });
-    const proxy = await startWsProxy();
-    stops.push(() => proxy.stop());
-    const beforeRouter = workerdChildren();
-    const router = await startRouter({
-      vars: { DATABASE_URL: database.url, DB_WS_PROXY: proxy.address },
-      onLog: () => {},
-    });
-    stops.push(() => router.dispose());
-    const instance = seed.instances[0];
-    if (!instance) throw new Error("seed created no instance");
-    const host = await startMockGpu({
-      port: hostPort,
-      model: DEMO_MODEL,
-      router: router.url,
-      instanceId: instance.id,
-      token: "bench-worker-token",
-      heartbeatMs: 1_000,
-      ttftMs: TTFT_MS,
-      tokenDelayMs: TOKEN_DELAY_MS,
-    });
-    stops.push(() => host.close());
-    await host.heartbeatNow();
+    const { router, seed, database } = stack;
+    const host = stack.hosts[0];
+    if (!router || !seed || !database || !host) throw new Error("the stack started without router, seed or host");
     const beforeFloor = workerdChildren();
+    const routerPid = [...beforeFloor][0];
     const floor = await startPassThrough(host.url);
-    stops.push(() => floor.dispose());
-    const started = (before: Set<number>) => [...workerdChildren()].find((pid) => !before.has(pid));
-    const floorPid = started(beforeFloor);
-    const routerPid = [...workerdChildren()].find((pid) => !beforeRouter.has(pid) && pid !== floorPid);
+    stack.defer("pass-through floor", () => floor.dispose());
+    const floorPid = [...workerdChildren()].find((pid) => !beforeFloor.has(pid));
 
     const targets: Target[] = [
       { name: "direct", url: `${host.url}/v1/chat/completions`, headers: {} },
@@ -276,7 +254,7 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify({ settings, results }, null, 2));
     log(`bench:stream: saved ${file}`);
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await stack.stop();
   }
 }
 

@@ -3,6 +3,8 @@
 // database, migrations, demo seed, the Neon-style ws proxy, the router (`wrangler dev` or
 // Miniflare), simulated GPU hosts — and registers itself with one Stopper, so stop() takes
 // everything down in reverse order, once. Hosts can also be added while the stack runs.
+
+import type { Miniflare } from "miniflare";
 import { type LocalDatabase, type LocalDatabaseOptions, openLocalDatabase } from "./database";
 import { migrateDatabase } from "./migrate";
 import { type MockGpu, type MockGpuOptions, startMockGpu } from "./mock-gpu/server";
@@ -44,6 +46,8 @@ export interface LocalStackOptions {
 export interface RunningRouter {
   url: string;
   port: number;
+  /** Miniflare runner only: reach Durable Objects and bindings from Node. */
+  mf?: Miniflare;
 }
 
 export interface LocalStack {
@@ -144,7 +148,7 @@ async function startRouterPart(
   const router = await startRouter({ ...part, vars });
   stopper.defer("router (Miniflare)", () => router.dispose());
   o.log?.(`stack: router in workerd (Miniflare) at ${router.url}`);
-  return router;
+  return { url: router.url, port: router.port, mf: router.mf };
 }
 
 /** One host per demo instance, on the port of its seeded base URL. */

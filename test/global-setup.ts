@@ -2,31 +2,18 @@
 // embedded PGlite), the ws proxy the Worker reaches it through, migrations and demo data.
 // Tests share this database, so each creates its own orgs/keys/instances with unique names.
 import type { TestProject } from "vitest/node";
-import { openLocalDatabase } from "../dev/database";
-import { migrateDatabase } from "../dev/migrate";
-import { seedDemo } from "../dev/seed";
-import { startWsProxy } from "../dev/ws-proxy";
+import { startLocalStack } from "../dev/stack";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const database = await openLocalDatabase();
-  const proxy = await startWsProxy().catch(async (error: unknown) => {
-    await database.stop();
-    throw error;
-  });
-  try {
-    await migrateDatabase(database.url);
-    const seed = await seedDemo(database.url);
-    project.provide("databaseUrl", database.url);
-    project.provide("embeddedDatabase", database.embedded);
-    project.provide("wsProxy", proxy.address);
-    project.provide("seed", seed);
-    return async () => {
-      await proxy.stop();
-      await database.stop();
-    };
-  } catch (error) {
-    await proxy.stop();
-    await database.stop();
-    throw error;
+  const stack = await startLocalStack({ database: {}, seed: {}, wsProxy: {} });
+  const { database, wsProxy, seed } = stack;
+  if (!database || !wsProxy || !seed) {
+    await stack.stop();
+    throw new Error("global setup: the stack started without its database, proxy or seed");
   }
+  project.provide("databaseUrl", database.url);
+  project.provide("embeddedDatabase", database.embedded);
+  project.provide("wsProxy", wsProxy.address);
+  project.provide("seed", seed);
+  return () => stack.stop();
 }

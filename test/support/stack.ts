@@ -1,10 +1,11 @@
 // One router in workerd, its own model and tenant, and N simulated GPU hosts heartbeating to it:
 // the unit every integration test starts from. Everything is unique per call, so test files
 // sharing the database never see each other's fleet.
+import type { Miniflare } from "miniflare";
 import { inject } from "vitest";
-import { type MockGpu, type MockGpuOptions, startMockGpu } from "../../dev/mock-gpu/server";
+import type { MockGpu, MockGpuOptions } from "../../dev/mock-gpu/server";
 import { freePort } from "../../dev/ports";
-import { type Router, startRouter } from "../../dev/router-miniflare";
+import { type RunningRouter, startLocalStack } from "../../dev/stack";
 import { openTestDb, type TestDatabase } from "./db";
 import { type CreatedInstance, createInstance, createModel, createTenant, type Tenant, uniqueSlug } from "./fixtures";
 
@@ -29,7 +30,7 @@ export interface TestHost {
 }
 
 export interface Stack {
-  router: Router;
+  router: RunningRouter & { mf: Miniflare };
   /** Router base URL for OpenAI SDKs: `${router.url}/v1`. */
   baseURL: string;
   tenant: Tenant;
@@ -65,32 +66,33 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     priceOutputPer1k: options.priceOutputPer1k ?? "1.5",
   });
   const logs: LogLine[] = [];
-  const router = await startRouter({
-    onLog: (message) => {
-      try {
-        logs.push(JSON.parse(message) as LogLine);
-      } catch {
-        // not one of ours
-      }
+  const local = await startLocalStack({
+    router: {
+      runner: "miniflare",
+      onLog: (message) => {
+        try {
+          logs.push(JSON.parse(message) as LogLine);
+        } catch {
+          // not one of ours
+        }
+      },
+      vars: { DATABASE_URL: inject("databaseUrl"), DB_WS_PROXY: options.wsProxy ?? inject("wsProxy"), ...options.vars },
     },
-    vars: { DATABASE_URL: inject("databaseUrl"), DB_WS_PROXY: options.wsProxy ?? inject("wsProxy"), ...options.vars },
+    hostDefaults: { model, heartbeatMs: 1_000, ...options.host },
   });
+  const router = local.router;
+  const mf = router?.mf;
+  if (!router || !mf) {
+    await local.stop();
+    throw new Error("the stack started without its router");
+  }
+  local.defer("test database client", () => database.close());
   const hosts: TestHost[] = [];
 
   const addHost = async (extra: Partial<MockGpuOptions> = {}, orgId = tenant.orgId): Promise<TestHost> => {
     const port = await freePort();
     const instance = await createInstance(db, { orgId, modelUuid, baseUrl: `http://127.0.0.1:${port}` });
-    const gpu = await startMockGpu({
-      port,
-      model,
-      router: router.url,
-      instanceId: instance.id,
-      token: instance.token,
-      heartbeatMs: 1_000,
-      ...options.host,
-      ...extra,
-    });
-    await gpu.heartbeatNow();
+    const gpu = await local.addHost({ port, instanceId: instance.id, token: instance.token, ...extra });
     const host = { gpu, instance };
     hosts.push(host);
     return host;
@@ -98,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   for (let i = 0; i < (options.hosts ?? 1); i++) await addHost();
 
   return {
-    router,
+    router: { ...router, mf },
     baseURL: `${router.url}/v1`,
     tenant,
     model,
@@ -123,11 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
-    async dispose() {
-      await Promise.all(hosts.map((h) => h.gpu.close()));
-      await router.dispose();
-      await database.close();
-    },
+    dispose: () => local.stop(),
   };
 }
 
