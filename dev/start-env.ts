@@ -40,10 +40,7 @@ function hostPorts(env: NodeJS.ProcessEnv): StartPort[] {
   const parts = raw.split(",").map((p) => p.trim());
   if (parts.length > DEFAULT_HOSTS.length)
     throw new StartError(`MOCK_GPU_PORTS=${raw}: at most ${DEFAULT_HOSTS.length} ports (the demo's instances)`);
-  return parts.map((p) => {
-    const parsed = port({ MOCK_GPU_PORTS: p }, "MOCK_GPU_PORTS", 0, "simulated GPU host");
-    return parsed;
-  });
+  return parts.map((p) => port({ MOCK_GPU_PORTS: p }, "MOCK_GPU_PORTS", 0, "simulated GPU host"));
 }
 
 export function readStartSettings(env: NodeJS.ProcessEnv = process.env): StartSettings {
