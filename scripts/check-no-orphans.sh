@@ -53,12 +53,20 @@ grep -q " workerd$" <<<"$STARTED" || { echo "check-no-orphans: no workerd found 
 echo "check-no-orphans: kill -TERM $NPM"
 kill -TERM $NPM
 wait $NPM || true
-# npm exits once its script has; the script exits once it has stopped everything: check at once.
-LEFT=""
-while read -r pid comm; do
-  [ -z "$pid" ] && continue
-  [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = "$comm" ] && LEFT+="$pid $comm"$'\n'
-done <<<"$STARTED"
+# npm exits once its script has, and the script once it has stopped everything; tsx's esbuild
+# service exits on its own when its stdin closes, a moment later: allow 5 s for that.
+left() {
+  while read -r pid comm; do
+    [ -z "$pid" ] && continue
+    [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = "$comm" ] && echo "$pid $comm"
+  done <<<"$STARTED"
+  return 0
+}
+for _ in $(seq 1 50); do
+  LEFT=$(left)
+  [ -z "$LEFT" ] && break
+  sleep 0.1
+done
 PORTS_LEFT=$(listening)
 echo "check-no-orphans: processes left: ${LEFT:-none}"
 echo "check-no-orphans: ports left: ${PORTS_LEFT:-none}"
