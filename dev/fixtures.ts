@@ -1,14 +1,14 @@
 // Row builders shared by the demo seed and the tests. Driver-agnostic (node-postgres in Node,
 // the Neon driver in workerd) and free of Node imports, so both runtimes can load it.
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import type { InstanceStatus } from "../schema";
+import type { ApiKeyRole, InstanceProvider, InstanceStatus } from "../schema";
 import * as schema from "../schema";
 import { sha256Hex } from "../worker/hash";
 
 export { sha256Hex };
 
 export type AnyDb = PgDatabase<PgQueryResultHKT, typeof schema>;
-export type ApiKeyRole = "admin" | "member";
+export type { ApiKeyRole } from "../schema";
 
 export function randomHex(bytes: number): string {
   return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -127,7 +127,7 @@ export interface InstanceInput {
   /** Worker bearer token; a fresh random one when absent. */
   token?: string;
   status?: InstanceStatus;
-  provider?: "static" | "mock";
+  provider?: InstanceProvider;
 }
 
 export interface CreatedInstance {

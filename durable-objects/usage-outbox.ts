@@ -4,6 +4,7 @@
 // the object says so in every answer, and the router stops admitting traffic (worker/usage/admission.ts).
 import { DurableObject } from "cloudflare:workers";
 import { configOf } from "../worker/config";
+import type { DeadLetterView, OutboxStatus } from "../worker/contracts";
 import { withDb } from "../worker/db";
 import type { Env } from "../worker/env";
 import type { UsageEvent } from "../worker/usage/event";
@@ -12,23 +13,6 @@ import { flushBatch } from "../worker/usage/flush";
 const FLUSH_DELAY_MS = 200;
 /** Rows per Postgres transaction. */
 const BATCH_SIZE = 500;
-
-export interface OutboxStatus {
-  /** Events stored and not yet written to Postgres. */
-  backlog: number;
-  /** The backlog is past USAGE_OUTBOX_MAX_BACKLOG. */
-  full: boolean;
-  /** Events Postgres refused (data or constraint error), kept aside for an operator. */
-  deadLettered: number;
-}
-
-/** A dead-lettered event as an operator sees it. */
-export interface DeadLetterView {
-  requestId: string;
-  error: string;
-  failedAt: number;
-  event: UsageEvent;
-}
 
 /** One organization's dead letters (a payload that is not even JSON belongs to nobody: it is only logged). */
 const OF_ORGANIZATION = "json_valid(payload) AND json_extract(payload, '$.organizationId') = ?";

@@ -28,6 +28,10 @@ export const organizations = pgTable("organizations", {
   createdAt: createdAt(),
 });
 
+// Value lists are written once, here; code derives its unions and validation from them.
+export const apiKeyRoles = ["admin", "member"] as const;
+export type ApiKeyRole = (typeof apiKeyRoles)[number];
+
 export const apiKeys = pgTable("api_keys", {
   id: uuid("id").primaryKey().defaultRandom(),
   organizationId: uuid("organization_id")
@@ -38,9 +42,7 @@ export const apiKeys = pgTable("api_keys", {
   keyPrefix: text("key_prefix").notNull(),
   /** Hex SHA-256 of the whole key; the key itself is never stored. */
   keyHash: text("key_hash").notNull().unique(),
-  role: text("role", { enum: ["admin", "member"] })
-    .notNull()
-    .default("member"),
+  role: text("role", { enum: apiKeyRoles }).notNull().default("member"),
   createdAt: createdAt(),
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
   lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
@@ -100,6 +102,15 @@ export const instanceStatuses = [
   "failed",
 ] as const;
 export type InstanceStatus = (typeof instanceStatuses)[number];
+/** Statuses of a host not yet routable, that its own "ready" promotes to `ready`. */
+export const beforeReadyStatuses = ["provisioning", "booting"] as const satisfies readonly InstanceStatus[];
+
+export const instanceProviders = ["static", "mock"] as const;
+export type InstanceProvider = (typeof instanceProviders)[number];
+
+/** What a GPU host reports of itself (`instances.worker_status`, heartbeats' `status`). */
+export const hostStatuses = ["starting", "ready", "draining"] as const;
+export type HostStatus = (typeof hostStatuses)[number];
 
 /** GPU hosts. `status` is the control plane's word; `worker_*` is what the host last reported. */
 export const instances = pgTable(
@@ -112,9 +123,7 @@ export const instances = pgTable(
     modelId: uuid("model_id")
       .notNull()
       .references(() => models.id),
-    provider: text("provider", { enum: ["static", "mock"] })
-      .notNull()
-      .default("static"),
+    provider: text("provider", { enum: instanceProviders }).notNull().default("static"),
     baseUrl: text("base_url").notNull(),
     status: text("status", { enum: instanceStatuses }).notNull().default("booting"),
     workerTokenHash: text("worker_token_hash").notNull().unique(),

@@ -1,3 +1,4 @@
+import type { ApiKeyRole } from "../schema";
 import type { Env } from "./env";
 
 /** Who is calling, from their API key. */
@@ -5,7 +6,7 @@ export interface Caller {
   apiKeyId: string;
   organizationId: string;
   organizationSlug: string;
-  role: "admin" | "member";
+  role: ApiKeyRole;
 }
 
 /** Hono's typing for this app: bindings plus what middlewares put on the context. */

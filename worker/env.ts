@@ -1,3 +1,5 @@
+// The one worker file that names the Durable Object classes: the bindings' types need them.
+// Everything else imports shapes from contracts.ts and stubs from stubs.ts.
 import type { FleetObject } from "../durable-objects/fleet";
 import type { SessionObject } from "../durable-objects/session";
 import type { UsageOutbox } from "../durable-objects/usage-outbox";

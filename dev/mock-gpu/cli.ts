@@ -5,6 +5,7 @@
 //     [--status starting|ready|draining] [--queue-depth N] [--public-url URL]
 //     [--no-agent] [--api-key KEY] [--load-ms N] [--engines N]
 import { parseArgs } from "node:util";
+import { hostStatuses } from "../../schema";
 import { type MockGpuOptions, startMockGpu, type WorkerStatus } from "./server";
 
 function fail(message: string, code = 1): never {
@@ -57,8 +58,8 @@ function parseOptions(): MockGpuOptions {
     fail("--router, --instance-id and --token go together (all or none)", 2);
   }
   const status = values.status;
-  if (status !== undefined && status !== "starting" && status !== "ready" && status !== "draining") {
-    fail(`--status must be starting, ready or draining, got "${status}"`, 2);
+  if (status !== undefined && !(hostStatuses as readonly string[]).includes(status)) {
+    fail(`--status must be one of ${hostStatuses.join(", ")}, got "${status}"`, 2);
   }
   return {
     port: int("port", values.port),

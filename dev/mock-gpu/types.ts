@@ -1,6 +1,8 @@
 // Public types of the simulated GPU host (a vLLM-compatible mock server).
 
-export type WorkerStatus = "starting" | "ready" | "draining";
+import type { HostStatus } from "../../schema";
+
+export type WorkerStatus = HostStatus;
 
 export interface MockGpuOptions {
   /** 0 = ephemeral port. */

@@ -1,8 +1,8 @@
 // Helpers for metering tests: finding a request's usage row, and what the fleet holds in flight.
 import { and, eq, sql } from "drizzle-orm";
-import type { OutboxStatus } from "../../durable-objects/usage-outbox";
 import { inferenceUsage, instanceRequestMetrics } from "../../schema";
-import { fleetName } from "../../worker/fleet/fleet-ref";
+import type { OutboxStatus } from "../../worker/contracts";
+import { fleetName } from "../../worker/stubs";
 import { OUTBOX_SHARDS, shardName } from "../../worker/usage/shards";
 import type { Stack } from "./stack";
 import { waitFor } from "./wait";

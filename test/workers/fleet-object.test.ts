@@ -1,8 +1,9 @@
-// The Fleet Durable Object: heartbeats in, leases out, state that survives eviction.
+// The Fleet Durable Object around FleetState: RPC in workerd, and state that survives eviction.
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { fleetFor as fleetStub } from "../../worker/stubs";
 
-const fleetFor = (name: string) => env.FLEET.get(env.FLEET.idFromName(name));
+const fleetFor = (name: string) => fleetStub(env, { organizationId: "org-fleet-object", modelUuid: name });
 const report = (instanceId: string, over: { queueDepth?: number; workerStatus?: string } = {}) => ({
   instanceId,
   baseUrl: `http://127.0.0.1:1/${instanceId}`,
@@ -53,10 +54,9 @@ describe("FleetObject", () => {
   });
 
   it("keeps its members across eviction", async () => {
-    const id = env.FLEET.idFromName("evict");
-    await env.FLEET.get(id).heartbeat(report("a"));
-    await evictDurableObject(env.FLEET.get(id));
-    const after = await env.FLEET.get(id).snapshot();
+    await fleetFor("evict").heartbeat(report("a"));
+    await evictDurableObject(fleetFor("evict"));
+    const after = await fleetFor("evict").snapshot();
     expect(after.map((m) => [m.instanceId, m.status])).toEqual([["a", "ready"]]);
   });
 });

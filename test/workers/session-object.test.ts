@@ -2,12 +2,11 @@
 // on failover and when its worker drains, expires when idle, and is separate per organization.
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type SessionAcquire, type SessionState, sessionObjectName } from "../../durable-objects/session";
-import { fleetName } from "../../worker/fleet/fleet-ref";
+import type { SessionAcquire, SessionState } from "../../worker/contracts";
+import { fleetFor as fleetStub, sessionFor as sessionStub } from "../../worker/stubs";
 
-const fleetFor = (model: string, org = "org-1") =>
-  env.FLEET.get(env.FLEET.idFromName(fleetName({ organizationId: org, modelUuid: model })));
-const sessionFor = (org: string, key: string) => env.SESSION.get(env.SESSION.idFromName(sessionObjectName(org, key)));
+const fleetFor = (model: string, org = "org-1") => fleetStub(env, { organizationId: org, modelUuid: model });
+const sessionFor = (org: string, key: string) => sessionStub(env, org, key);
 const report = (instanceId: string, queueDepth = 0) => ({
   instanceId,
   baseUrl: `http://127.0.0.1:1/${instanceId}`,

@@ -1,6 +1,6 @@
 // Postgres side of the admin API: instances of the caller's organization, and their metrics.
 import { and, eq, notInArray, type SQL } from "drizzle-orm";
-import { type InstanceStatus, instanceRequestMetrics, instances, models } from "../../schema";
+import { type InstanceProvider, type InstanceStatus, instanceRequestMetrics, instances, models } from "../../schema";
 import type { Db } from "../db";
 
 export type InstanceRow = Awaited<ReturnType<typeof selectInstances>>[number];
@@ -38,7 +38,7 @@ export interface NewInstance {
   organizationId: string;
   modelUuid: string;
   baseUrl: string;
-  provider: "static" | "mock";
+  provider: InstanceProvider;
   workerTokenHash: string;
 }
 

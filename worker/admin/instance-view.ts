@@ -1,8 +1,8 @@
 // How the admin API shows an instance: the control plane's row plus, when the model's FleetObject
 // knows it, the live state routing uses (status it routes on, leases, load, circuit breaker).
-import type { MemberView } from "../../durable-objects/fleet";
+import type { MemberView } from "../contracts";
 import type { Env } from "../env";
-import { fleetFor } from "../fleet/fleet-ref";
+import { fleetFor } from "../stubs";
 import type { InstanceRow } from "./instance-store";
 
 const seconds = (ms: number | null | undefined): number | null => (ms ? Math.floor(ms / 1000) : null);

@@ -1,9 +1,9 @@
 // The FleetObject's Postgres statements, run from its alarm (never on a request's path).
 import { and, eq, inArray } from "drizzle-orm";
-import { instances } from "../../schema";
+import { beforeReadyStatuses, instances } from "../../schema";
+import type { FleetScope } from "../contracts";
 import { type DbConfig, withDb } from "../db";
 import type { ControlPlaneRow } from "../routing/control-plane-sync";
-import type { FleetScope } from "./fleet-ref";
 
 /** Every instance row of one fleet: its id and the control plane's status. */
 export function readInstanceStatuses(config: DbConfig, scope: FleetScope): Promise<ControlPlaneRow[]> {
@@ -22,7 +22,7 @@ export async function writePromotions(config: DbConfig, instanceIds: string[]): 
     db
       .update(instances)
       .set({ status: "ready", updatedAt: new Date() })
-      .where(and(inArray(instances.id, instanceIds), inArray(instances.status, ["provisioning", "booting"]))),
+      .where(and(inArray(instances.id, instanceIds), inArray(instances.status, [...beforeReadyStatuses]))),
   );
 }
 

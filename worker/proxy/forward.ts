@@ -1,11 +1,12 @@
 // The attempt flow, straight line: lease a worker, call it, and either relay its answer or,
 // if it failed before sending a byte, release it as failed and try another. An error answer that
 // is not retried goes back to the client in OpenAI's shape (upstream-error.ts).
-import type { Lease, LeaseOutcome } from "../../durable-objects/fleet";
+
 import { configOf, type RouterConfig } from "../config";
+import type { Lease, LeaseOutcome } from "../contracts";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
-import { fleetFor } from "../fleet/fleet-ref";
+import { fleetFor } from "../stubs";
 import type { UsageEvent } from "../usage/event";
 import { type MeteredRequest, usageEventFor } from "../usage/from-request";
 import { recordUsage } from "../usage/record";

@@ -2,11 +2,10 @@
 // or, with X-Inventiv-Session, the session's SessionObject, which asks the fleet with its pin and
 // records the answer (two calls in a row, no Postgres).
 
-import type { AcquireResult } from "../../durable-objects/fleet";
-import { sessionObjectName } from "../../durable-objects/session";
 import type { Caller } from "../app-env";
+import type { AcquireResult } from "../contracts";
 import type { Env } from "../env";
-import { fleetFor } from "../fleet/fleet-ref";
+import { fleetFor, sessionFor } from "../stubs";
 
 /** Leases a worker for attempt `attempt` (1-based), avoiding those in `tried`. */
 export type LeaseSource = (tried: string[], attempt: number) => Promise<AcquireResult>;
@@ -38,7 +37,7 @@ function directSource(env: Env, modelUuid: string, caller: Caller, sessionKey: s
     const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
     return (tried) => fleet.acquire({ exclude: tried });
   }
-  const session = env.SESSION.get(env.SESSION.idFromName(sessionObjectName(caller.organizationId, sessionKey)));
+  const session = sessionFor(env, caller.organizationId, sessionKey);
   return (tried, attempt) =>
     session.acquire({
       organizationId: caller.organizationId,

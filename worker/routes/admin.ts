@@ -3,18 +3,18 @@
 // Status changes are written to Postgres first (the truth), then pushed to the model's FleetObject
 // so they take effect at once; if that push fails, the fleet's periodic sync applies them anyway.
 import { type Context, Hono } from "hono";
-import type { InstanceStatus } from "../../schema";
+import { type InstanceProvider, type InstanceStatus, instanceProviders } from "../../schema";
 import { findInstance, insertInstance, instanceMetrics, listInstances, updateStatus } from "../admin/instance-store";
 import { liveViews, presentInstance } from "../admin/instance-view";
 import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
-import { fleetFor } from "../fleet/fleet-ref";
 import { sha256Hex } from "../hash";
 import { readJson } from "../http/body";
 import { hasControlChars, isHttpUrl } from "../http/text";
 import { resolveModel } from "../routing/resolve-model";
+import { fleetFor } from "../stubs";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -28,8 +28,10 @@ const notFound = (id: string) =>
 interface DeploymentRequest {
   model: string;
   baseUrl: string;
-  provider: "static" | "mock";
+  provider: InstanceProvider;
 }
+
+const isProvider = (v: unknown): v is InstanceProvider => (instanceProviders as readonly unknown[]).includes(v);
 
 function parseDeployment(body: unknown): DeploymentRequest {
   const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
@@ -38,8 +40,8 @@ function parseDeployment(body: unknown): DeploymentRequest {
   if (typeof b.base_url !== "string" || !isHttpUrl(b.base_url))
     throw badRequest("`base_url` must be an http(s) URL.", "base_url");
   const provider = b.provider ?? "static";
-  if (provider !== "static" && provider !== "mock")
-    throw badRequest("`provider` must be `static` or `mock`.", "provider");
+  if (!isProvider(provider))
+    throw badRequest(`\`provider\` must be ${instanceProviders.map((p) => `\`${p}\``).join(" or ")}.`, "provider");
   return { model: b.model, baseUrl: b.base_url.replace(/\/+$/, ""), provider };
 }
 

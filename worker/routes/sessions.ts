@@ -2,14 +2,14 @@
 // Counts and tokens come from Postgres; one session's detail adds its live pin and re-pin history
 // from its SessionObject, which also answers for a session whose usage has not reached Postgres yet.
 import { Hono } from "hono";
-import type { SessionState } from "../../durable-objects/session";
-import { sessionObjectName } from "../../durable-objects/session";
 import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
+import type { SessionState } from "../contracts";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
 import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
 import { findSession, listSessions, type SessionRow } from "../sessions/store";
+import { sessionFor } from "../stubs";
 import { parseLimit } from "./limit-param";
 
 const DEFAULT_LIMIT = 20;
@@ -53,7 +53,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     const id = c.req.param("id");
     if (!SESSION_KEY.test(id)) throw badRequest(`A session id is ${SESSION_KEY_RULE}.`, "id");
     const orgId = c.get("caller").organizationId;
-    const session = c.env.SESSION.get(c.env.SESSION.idFromName(sessionObjectName(orgId, id)));
+    const session = sessionFor(c.env, orgId, id);
     const [row, live] = await Promise.all([withDb(c.env, (db) => findSession(db, orgId, id)), session.describe()]);
     const base = row ? present(row) : live ? await fromLiveOnly(c.env, id, live) : null;
     if (!base)

@@ -4,7 +4,8 @@
 // Postgres, so this is the only way to see them besides the `usage_event_dead_lettered` log line.
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { OUTBOX_SHARDS, outboxStub, shardName } from "../usage/shards";
+import { outboxFor } from "../stubs";
+import { OUTBOX_SHARDS, shardName } from "../usage/shards";
 import { parseLimit } from "./limit-param";
 
 const DEFAULT_LIMIT = 100;
@@ -15,7 +16,7 @@ export const usageAdminRoutes = new Hono<AppEnv>()
   .get("/dead-letters", async (c) => {
     const limit = parseLimit(c.req.query("limit"), DEFAULT_LIMIT, MAX_LIMIT);
     const orgId = c.get("caller").organizationId;
-    const perShard = await Promise.all(shards.map((shard) => outboxStub(c.env, shard).deadLetters(orgId, limit + 1)));
+    const perShard = await Promise.all(shards.map((shard) => outboxFor(c.env, shard).deadLetters(orgId, limit + 1)));
     const all = perShard.flat().sort((a, b) => a.failedAt - b.failedAt);
     const data = all.slice(0, limit).map((d) => ({
       object: "usage.dead_letter",
@@ -29,6 +30,6 @@ export const usageAdminRoutes = new Hono<AppEnv>()
   })
   .post("/dead-letters/replay", async (c) => {
     const orgId = c.get("caller").organizationId;
-    const moved = await Promise.all(shards.map((shard) => outboxStub(c.env, shard).replayDeadLetters(orgId)));
+    const moved = await Promise.all(shards.map((shard) => outboxFor(c.env, shard).replayDeadLetters(orgId)));
     return c.json({ object: "usage.replay", requeued: moved.reduce((a, b) => a + b, 0) });
   });

@@ -1,18 +1,18 @@
 // POST /internal/worker/register and /heartbeat: GPU host agents report their state.
 // Each is authenticated by its own instance's worker token; it may report for itself only.
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { type InstanceStatus, instances } from "../../schema";
+import { beforeReadyStatuses, hostStatuses, type InstanceStatus, instances } from "../../schema";
 import type { AppEnv } from "../app-env";
 import { configOf } from "../config";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
-import { fleetFor } from "../fleet/fleet-ref";
 import { sha256Hex } from "../hash";
 import { readJson } from "../http/body";
 import { hasControlChars, isHttpUrl } from "../http/text";
 import { presentedKey } from "../middleware/auth";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
+import { fleetFor } from "../stubs";
 
 interface InstanceIdentity {
   id: string;
@@ -79,8 +79,8 @@ interface Report {
 function parseReport(body: unknown): Report {
   const r = body as Partial<Report> | null;
   if (!r || typeof r.instance_id !== "string") throw badRequest("`instance_id` is required.", "instance_id");
-  if (!["starting", "ready", "draining"].includes(String(r.status)))
-    throw badRequest("`status` must be starting, ready or draining.", "status");
+  if (!(hostStatuses as readonly unknown[]).includes(r.status))
+    throw badRequest(`\`status\` must be ${hostStatuses.slice(0, -1).join(", ")} or ${hostStatuses.at(-1)}.`, "status");
   if (r.queue_depth !== undefined && (!Number.isInteger(r.queue_depth) || r.queue_depth < 0))
     throw badRequest("`queue_depth` must be a non-negative integer.", "queue_depth");
   for (const field of ["worker_id", "model_id"] as const)
@@ -125,7 +125,7 @@ async function report(c: Context<AppEnv>): Promise<Response> {
         db
           .update(instances)
           .set({
-            status: sql`case when ${instances.status} in ('provisioning', 'booting') and ${status} = 'ready' then 'ready' else ${instances.status} end`,
+            status: sql`case when ${inArray(instances.status, [...beforeReadyStatuses])} and ${status} = 'ready' then 'ready' else ${instances.status} end`,
             baseUrl,
             workerId: r.worker_id ?? null,
             workerStatus: r.status,

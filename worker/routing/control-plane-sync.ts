@@ -2,7 +2,7 @@
 // or a plain SQL UPDATE) replaces the one the fleet holds. One change flows the other way: the
 // fleet promotes a booting host that reports ready, and Postgres may not have seen that yet; and it
 // retires a terminating host once nothing it was serving is still running (terminating → terminated).
-import type { InstanceStatus } from "../../schema";
+import { beforeReadyStatuses, type InstanceStatus } from "../../schema";
 import type { FleetMember } from "./fleet-policy";
 
 export interface ControlPlaneRow {
@@ -21,7 +21,7 @@ export interface Reconciliation {
   retire: string[];
 }
 
-const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(["provisioning", "booting"]);
+const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
 
 /**
  * `idle` says a member runs nothing: the router's own leases are not enough evidence (they start at

@@ -2,10 +2,10 @@
 // serve unmetered traffic, so once an outbox shard reports a backlog past its bound this isolate
 // refuses new inference with 503 until the shard has drained. The knowledge comes from the
 // answers to enqueue (after responses), so the hot path makes no extra call while all is well.
-import type { OutboxStatus } from "../../durable-objects/usage-outbox";
+import type { OutboxStatus } from "../contracts";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
-import { outboxStub } from "./shards";
+import { outboxFor } from "../stubs";
 
 /** While refusing, ask the full shards again at most this often (in the background). */
 const RECHECK_AFTER_MS = 2_000;
@@ -29,7 +29,7 @@ export function admitMetered(env: Env, waitUntil: (p: Promise<unknown>) => void)
   if (!recheck && now - learnedAt >= RECHECK_AFTER_MS) {
     learnedAt = now;
     recheck = Promise.all(
-      [...fullShards].map(async (shard) => noteOutboxStatus(shard, await outboxStub(env, shard).status())),
+      [...fullShards].map(async (shard) => noteOutboxStatus(shard, await outboxFor(env, shard).status())),
     )
       .then(() => {})
       .catch(() => {})

@@ -2,9 +2,10 @@
 // response, and never throws: a failed hand-off is retried, and as a last resort the whole event
 // goes to the log, from which it can be replayed (the write is idempotent per request id).
 import type { Env } from "../env";
+import { outboxFor } from "../stubs";
 import { noteOutboxStatus } from "./admission";
 import type { UsageEvent } from "./event";
-import { outboxShard, outboxStub } from "./shards";
+import { outboxShard } from "./shards";
 
 const ENQUEUE_ATTEMPTS = 3;
 
@@ -13,7 +14,7 @@ export async function recordUsage(env: Env, event: UsageEvent): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       // A fresh stub each time: a stub that saw an exception may be broken for good.
-      noteOutboxStatus(shard, await outboxStub(env, shard).enqueue(event));
+      noteOutboxStatus(shard, await outboxFor(env, shard).enqueue(event));
       return;
     } catch (err) {
       if (attempt >= ENQUEUE_ATTEMPTS) {

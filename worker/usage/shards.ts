@@ -1,7 +1,5 @@
 // Which UsageOutbox shard holds a request's usage: a fixed hash of its ledger id, so a replayed
 // event always lands where the first copy is (and is ignored there).
-import type { Env } from "../env";
-
 export const OUTBOX_SHARDS = 4;
 export const shardName = (index: number): string => `usage-outbox-${index}`;
 
@@ -10,5 +8,3 @@ export function outboxShard(requestId: string): string {
   for (let i = 0; i < requestId.length; i++) h = (h * 31 + requestId.charCodeAt(i)) >>> 0;
   return shardName(h % OUTBOX_SHARDS);
 }
-
-export const outboxStub = (env: Env, shard: string) => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(shard));

@@ -1,0 +1,112 @@
+// What the Worker and the Durable Objects say to each other: the shapes of their RPC calls and
+// answers, in one place. Worker code imports these, never a Durable Object file (only env.ts names
+// the object classes, for the bindings' types).
+import type { InstanceStatus } from "../schema";
+import type { FleetMember } from "./routing/fleet-policy";
+import type { RepinReason } from "./routing/session-policy";
+import type { UsageEvent } from "./usage/event";
+
+/** Whose hosts for which model: one FleetObject each. */
+export interface FleetScope {
+  organizationId: string;
+  modelUuid: string;
+}
+
+/**
+ * What is known of a host at one moment: its heartbeat says it, and so could a probe of the host.
+ * FleetState takes either through the same door (`FleetState.observe`).
+ */
+export interface HostObservation {
+  instanceId: string;
+  /** Required the first time; later observations may omit it. */
+  baseUrl?: string;
+  /** What the host says of itself: one of `hostStatuses`. */
+  workerStatus: string;
+  queueDepth: number;
+  /** Postgres status, used when the fleet does not know the instance yet. */
+  knownStatus: InstanceStatus;
+}
+
+export interface HeartbeatReport extends HostObservation {
+  /** Whose hosts for which model; lets the object find its rows in Postgres. */
+  scope?: FleetScope;
+}
+
+export type HeartbeatOutcome =
+  | { ok: false; reason: "base_url_required" | "terminated" }
+  | { ok: true; status: InstanceStatus; baseUrl: string; persist: boolean };
+
+export interface Lease {
+  leaseId: string;
+  instanceId: string;
+  baseUrl: string;
+}
+
+export interface AcquireOptions {
+  /** Workers that already failed this request. */
+  exclude?: string[];
+  /** Set for a session's request: its pinned worker, null on its first request. */
+  session?: { pinnedId: string | null };
+}
+
+/** `repin` is null when a session kept its worker, and for requests without a session. */
+export type AcquireResult = { ok: true; lease: Lease; repin: RepinReason | null } | { ok: false; reason: string };
+
+/** How a leased request ended, as far as the worker's health is concerned ("expired": unknown). */
+export type LeaseOutcome = "ok" | "worker_failed" | "expired";
+
+/** A member as the admin API shows it. */
+export interface MemberView extends FleetMember {
+  liveLoad: number;
+  routable: boolean;
+  /** Why it takes no new work, when it does not. */
+  unroutable: RepinReason | null;
+}
+
+export interface SessionAcquire {
+  organizationId: string;
+  sessionKey: string;
+  modelUuid: string;
+  /** Workers that already failed this request. */
+  exclude: string[];
+  /** False for a failover attempt of a request already counted. */
+  newRequest: boolean;
+}
+
+export interface Repin {
+  at: number;
+  from: string | null;
+  to: string;
+  reason: RepinReason;
+}
+
+export interface SessionState {
+  organizationId: string;
+  sessionKey: string;
+  modelUuid: string;
+  instanceId: string;
+  pinnedAt: number;
+  createdAt: number;
+  lastUsedAt: number;
+  /** Requests routed through this object (Postgres counts the metered ones). */
+  requests: number;
+  /** The most recent moves, oldest first. */
+  repins: Repin[];
+}
+
+export interface OutboxStatus {
+  /** Events stored and not yet written to Postgres. */
+  backlog: number;
+  /** The backlog is past USAGE_OUTBOX_MAX_BACKLOG. */
+  full: boolean;
+  /** Events Postgres refused (data or constraint error), kept aside for an operator. */
+  deadLettered: number;
+}
+
+/** A dead-lettered event as an operator sees it. */
+export interface DeadLetterView {
+  requestId: string;
+  error: string;
+  failedAt: number;
+  event: UsageEvent;
+}

@@ -1,0 +1,242 @@
+// The live state of one fleet (one organization's hosts for one model) and its rules: admission by
+// heartbeat, leases, the circuit breaker, and adoption of the control plane's statuses. Plain code
+// on an injected clock: FleetObject owns storage, alarms and RPC and hands every decision to this.
+// Methods that change a member return what must be written to storage; nothing here does I/O.
+import { beforeReadyStatuses, type InstanceStatus } from "../../schema";
+import type {
+  AcquireOptions,
+  AcquireResult,
+  HeartbeatOutcome,
+  HostObservation,
+  LeaseOutcome,
+  MemberView,
+} from "../contracts";
+import { type ControlPlaneRow, reconcile } from "../routing/control-plane-sync";
+import {
+  ejectAfterFailure,
+  explainNoWorker,
+  type FleetMember,
+  type FleetPolicy,
+  isIdle,
+  isRoutable,
+  liveLoad,
+  selectLeastLoaded,
+} from "../routing/fleet-policy";
+import { routeSession, type SessionPolicy, unroutableReason } from "../routing/session-policy";
+
+export interface FleetSettings {
+  policy: FleetPolicy;
+  session: SessionPolicy;
+}
+
+/** An unchanged member is still written this often, so a restarted object has recent heartbeats. */
+export const PERSIST_EVERY_MS = 30_000;
+/** A lease whose release never came (its isolate died) stops counting as load after this. */
+export const LEASE_MAX_AGE_MS = 15 * 60_000;
+
+interface OpenLease {
+  instanceId: string;
+  issuedAt: number;
+}
+
+/** What one control-plane sync changed: members to write, to delete, and rows to write back. */
+export interface SyncChanges {
+  save: FleetMember[];
+  forget: string[];
+  /** booting → ready, for Postgres. */
+  promote: string[];
+  /** terminating → terminated, for Postgres first; then `retired()` with the rows it changed. */
+  retire: string[];
+}
+
+const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
+
+export class FleetState {
+  private readonly members = new Map<string, FleetMember>();
+  /** The same members as an array, for the policies' random access; rebuilt when membership changes. */
+  private roster: FleetMember[] = [];
+  private readonly leases = new Map<string, OpenLease>();
+  private readonly persistedAt = new Map<string, number>();
+  /** When the admin API last set each member's status, so a sync read before it cannot undo it. */
+  private readonly statusSetAt = new Map<string, number>();
+
+  constructor(
+    private readonly settings: FleetSettings,
+    private readonly now: () => number,
+    private readonly random: () => number = Math.random,
+    private readonly newLeaseId: () => string = () => crypto.randomUUID(),
+  ) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** Members read back from storage: leases did not survive, so nothing is in flight. */
+  restore(saved: Iterable<FleetMember>): void {
+    for (const m of saved) this.members.set(m.instanceId, { ...m, inflight: 0, inflightSinceReport: 0 });
+    this.roster = [...this.members.values()];
+  }
+
+  /**
+   * A heartbeat (or a probe's finding): admits a new host, refreshes a known one. Returns the state
+   * now in force and the member to write when it changed or was last written long ago.
+   */
+  observe(report: HostObservation): { outcome: HeartbeatOutcome; save: FleetMember | null } {
+    const now = this.now();
+    const known = this.members.get(report.instanceId);
+    // A terminated host is done for good: its agent is told to stop instead of being re-admitted.
+    if ((known?.status ?? report.knownStatus) === "terminated")
+      return { outcome: { ok: false, reason: "terminated" }, save: null };
+    const baseUrl = report.baseUrl ?? known?.baseUrl;
+    if (!baseUrl) return { outcome: { ok: false, reason: "base_url_required" }, save: null };
+    const member: FleetMember = known ?? {
+      instanceId: report.instanceId,
+      baseUrl,
+      status: report.knownStatus,
+      workerStatus: report.workerStatus,
+      reportedQueueDepth: 0,
+      lastHeartbeatAt: now,
+      inflight: 0,
+      inflightSinceReport: 0,
+      ejectedUntil: 0,
+      consecutiveFailures: 0,
+    };
+    const before = `${member.status}/${member.workerStatus}/${member.baseUrl}`;
+    member.baseUrl = baseUrl;
+    member.workerStatus = report.workerStatus;
+    member.reportedQueueDepth = report.queueDepth;
+    member.lastHeartbeatAt = now;
+    member.inflightSinceReport = 0;
+    // A host that boots and says it is ready becomes routable; operator states are kept.
+    if (BEFORE_READY.has(member.status) && report.workerStatus === "ready") member.status = "ready";
+    if (!known) {
+      this.members.set(member.instanceId, member);
+      this.roster = [...this.members.values()];
+    }
+    const changed = !known || before !== `${member.status}/${member.workerStatus}/${member.baseUrl}`;
+    const persist = changed || now - (this.persistedAt.get(member.instanceId) ?? 0) > PERSIST_EVERY_MS;
+    if (persist) this.persistedAt.set(member.instanceId, now);
+    return { outcome: { ok: true, status: member.status, baseUrl, persist }, save: persist ? member : null };
+  }
+
+  /** Chooses a worker (the session's pinned one if it still qualifies) and opens a lease on it. */
+  acquire(options: AcquireOptions = {}): AcquireResult {
+    const now = this.now();
+    this.expireOldLeases(now);
+    const { policy, session } = this.settings;
+    const exclude = new Set(options.exclude ?? []);
+    const route = options.session
+      ? routeSession(
+          {
+            members: this.roster,
+            find: (id) => this.members.get(id),
+            pinnedId: options.session.pinnedId,
+            exclude,
+            now,
+          },
+          policy,
+          session,
+          this.random,
+        )
+      : { chosen: selectLeastLoaded(this.roster, now, policy, exclude, this.random), repin: null };
+    const chosen = route.chosen;
+    if (!chosen) return { ok: false, reason: explainNoWorker(this.members.values(), now, policy) };
+    const leaseId = this.newLeaseId();
+    this.leases.set(leaseId, { instanceId: chosen.instanceId, issuedAt: now });
+    chosen.inflight += 1;
+    chosen.inflightSinceReport += 1;
+    return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin: route.repin };
+  }
+
+  /** Closes a lease however its request ended; a worker failure trips the circuit breaker. */
+  release(leaseId: string, outcome: LeaseOutcome): void {
+    const lease = this.leases.get(leaseId);
+    if (!lease) return;
+    this.leases.delete(leaseId);
+    const member = this.members.get(lease.instanceId);
+    if (!member) return;
+    member.inflight = Math.max(0, member.inflight - 1);
+    if (lease.issuedAt > member.lastHeartbeatAt)
+      member.inflightSinceReport = Math.max(0, member.inflightSinceReport - 1);
+    // Half-open: after its cooldown an ejected worker is chosen again; one success closes the breaker.
+    if (outcome === "worker_failed") ejectAfterFailure(member, this.now(), this.settings.policy);
+    else if (outcome === "ok") member.consecutiveFailures = 0;
+  }
+
+  /** Control-plane status change (admin API); returns the member to write, null when unknown. */
+  setStatus(instanceId: string, status: InstanceStatus): FleetMember | null {
+    const member = this.members.get(instanceId);
+    if (!member) return null;
+    const now = this.now();
+    member.status = status;
+    this.statusSetAt.set(instanceId, now);
+    this.persistedAt.set(instanceId, now);
+    return member;
+  }
+
+  snapshot(): FleetMember[] {
+    return [...this.members.values()].map((m) => ({ ...m }));
+  }
+
+  /** The given members (all when omitted) with their live load and routability. */
+  view(instanceIds?: string[]): MemberView[] {
+    const now = this.now();
+    const { policy } = this.settings;
+    const wanted = instanceIds ? instanceIds.flatMap((id) => this.members.get(id) ?? []) : [...this.members.values()];
+    return wanted.map((m) => ({
+      ...m,
+      liveLoad: liveLoad(m),
+      routable: isRoutable(m, now, policy),
+      unroutable: unroutableReason(m, now, policy),
+    }));
+  }
+
+  /**
+   * Adopts the control plane's statuses, read from Postgres at `readAt`. A status the admin API set
+   * after the read, and a host that first reported after it, are newer than the read and kept.
+   */
+  sync(rows: Iterable<ControlPlaneRow>, readAt: number): SyncChanges {
+    const now = this.now();
+    const changes = reconcile(this.members.values(), rows, (m) => isIdle(m, now, this.settings.policy));
+    const save: FleetMember[] = [];
+    for (const { instanceId, status } of changes.adopt) {
+      const member = this.members.get(instanceId);
+      if (!member || (this.statusSetAt.get(instanceId) ?? 0) >= readAt) continue;
+      member.status = status;
+      this.persistedAt.set(instanceId, now);
+      save.push(member);
+    }
+    const forget: string[] = [];
+    for (const instanceId of changes.forget) {
+      // A host that registered while the read was in flight may be missing from it.
+      if ((this.members.get(instanceId)?.lastHeartbeatAt ?? 0) >= readAt) continue;
+      this.members.delete(instanceId);
+      this.persistedAt.delete(instanceId);
+      this.statusSetAt.delete(instanceId);
+      forget.push(instanceId);
+    }
+    if (forget.length > 0) this.roster = [...this.members.values()];
+    return { save, forget, promote: changes.promote, retire: changes.retire };
+  }
+
+  /** Members Postgres now says are terminated (the rows `retire` changed): out of the fleet for good. */
+  retired(instanceIds: Iterable<string>): FleetMember[] {
+    const save: FleetMember[] = [];
+    for (const instanceId of instanceIds) {
+      const member = this.members.get(instanceId);
+      if (member?.status !== "terminating") continue;
+      member.status = "terminated";
+      this.persistedAt.set(instanceId, this.now());
+      save.push(member);
+    }
+    return save;
+  }
+
+  private expireOldLeases(now: number): void {
+    // Maps iterate in insertion order, which is issue order: stop at the first young lease.
+    for (const [id, lease] of this.leases) {
+      if (now - lease.issuedAt <= LEASE_MAX_AGE_MS) return;
+      this.release(id, "expired");
+    }
+  }
+}

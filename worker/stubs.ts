@@ -1,0 +1,15 @@
+// The one place that turns names into Durable Object stubs. Tenants never share an object: a
+// fleet is one organization's hosts for one model, a session is named within its organization.
+import type { FleetScope } from "./contracts";
+import type { Env } from "./env";
+
+export const fleetName = (scope: FleetScope): string => `${scope.organizationId}:${scope.modelUuid}`;
+
+export const fleetFor = (env: Env, scope: FleetScope) => env.FLEET.get(env.FLEET.idFromName(fleetName(scope)));
+
+export const sessionName = (organizationId: string, sessionKey: string): string => `${organizationId}:${sessionKey}`;
+
+export const sessionFor = (env: Env, organizationId: string, sessionKey: string) =>
+  env.SESSION.get(env.SESSION.idFromName(sessionName(organizationId, sessionKey)));
+
+export const outboxFor = (env: Env, shard: string) => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(shard));
