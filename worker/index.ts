@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { RouterError } from "./errors";
 import { discardUnreadBody, refuseDeclaredOversize } from "./http/body";
+import { type AccessLog, accessLog } from "./middleware/access-log";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
@@ -19,6 +20,7 @@ export { UsageOutbox } from "../durable-objects/usage-outbox";
 
 const app = new Hono<AppEnv>();
 
+app.use(accessLog);
 app.use(requestId({ headerName: "X-Request-Id", limitLength: 128 }));
 // First, for every route: a bad setting answers 500 config_invalid rather than running on garbage
 // (refuseDeclaredOversize reads the config). Bodies are read by the handlers, after authentication
@@ -40,12 +42,14 @@ for (const path of ["/deployments", "/instances", "/instances/*", "/usage/*"])
 app.route("/", adminRoutes);
 app.route("/usage", usageAdminRoutes);
 
-app.notFound((c) =>
-  new RouterError(404, {
+app.notFound((c) => {
+  const failure = new RouterError(404, {
     message: `No route for ${c.req.method} ${c.req.path}.`,
     code: "route_not_found",
-  }).toResponse(),
-);
+  });
+  c.get("accessLog").fields.code = failure.code;
+  return failure.toResponse();
+});
 app.onError(async (err, c) => {
   const known = err instanceof RouterError ? err : null;
   // drizzle wraps driver errors ("Failed query"); the cause says what actually went wrong.
@@ -62,16 +66,9 @@ app.onError(async (err, c) => {
     );
   const failure = known ?? new RouterError(500, { message: "Internal router error.", code: "internal_error" });
   await discardUnreadBody(c);
-  console.log(
-    JSON.stringify({
-      msg: "request",
-      request_id: c.get("requestId"),
-      method: c.req.method,
-      path: c.req.path,
-      status: failure.status,
-      code: failure.code,
-    }),
-  );
+  // The access log (middleware/access-log.ts) writes the request's line, with this code in it.
+  const log = c.get("accessLog") as AccessLog | undefined;
+  if (log) log.fields.code = failure.code;
   return failure.toResponse({ "x-request-id": c.get("requestId") ?? "" });
 });
 

@@ -5,6 +5,7 @@ import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
 import { badRequest } from "../errors";
 import { readJson } from "../http/body";
+import type { LogFields } from "../middleware/access-log";
 import { forward, type Settled } from "../proxy/forward";
 import { resolveModel } from "../routing/resolve-model";
 import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
@@ -26,7 +27,6 @@ async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknow
 }
 
 export async function handleInference(c: Context<AppEnv>, endpoint: string, spec: EndpointSpec): Promise<Response> {
-  const startedAt = Date.now();
   admitMetered(c.env, (p) => c.executionCtx.waitUntil(p));
   const body = await readJsonObject(c);
   validateInput(body, spec);
@@ -64,35 +64,30 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
     caller,
     sessionKey,
   });
-  // Registered before the first await: a client that leaves while its worker is being chosen or
-  // called must not take the lease release and the usage event with it.
-  c.executionCtx.waitUntil(
+  // Handed to waitUntil (by the access log) before the first await: a client that leaves while its
+  // worker is being chosen or called must not take the lease release and the usage event with it.
+  // The request's log line waits for the body's end and carries the outcome.
+  const log = c.get("accessLog");
+  log.until(
     forwarded
       .then(({ settled }) => settled)
       .then(
-        (s) => logRequest(c, resolved.model.hfId, s, startedAt),
-        () => {},
+        (s) => Object.assign(log.fields, settledFields(resolved.model.hfId, s)),
+        () => {
+          log.fields.status = 500;
+        },
       ),
   );
   return (await forwarded).response;
 }
 
-function logRequest(c: Context<AppEnv>, model: string, s: Settled, startedAt: number): void {
-  console.log(
-    JSON.stringify({
-      msg: "request",
-      request_id: c.get("requestId"),
-      method: c.req.method,
-      path: c.req.path,
-      org: c.get("caller").organizationSlug,
-      model,
-      instance: s.instanceId,
-      status: s.status,
-      outcome: s.outcome,
-      attempts: s.attempts,
-      input_tokens: s.inputTokens,
-      output_tokens: s.outputTokens,
-      duration_ms: Date.now() - startedAt,
-    }),
-  );
-}
+/** The inference fields of the request's access-log line. */
+const settledFields = (model: string, s: Settled): LogFields => ({
+  model,
+  instance: s.instanceId,
+  status: s.status,
+  outcome: s.outcome,
+  attempts: s.attempts,
+  input_tokens: s.inputTokens,
+  output_tokens: s.outputTokens,
+});
