@@ -179,14 +179,16 @@ export const inferenceUsage = finops.table(
     instanceId: uuid("instance_id").references(() => instances.id),
     endpoint: text("endpoint").notNull(),
     status: text("status", { enum: usageStatuses }).notNull(),
-    inputTokens: integer("input_tokens").notNull().default(0),
-    outputTokens: integer("output_tokens").notNull().default(0),
-    totalTokens: integer("total_tokens").notNull().default(0),
+    // bigint: a request's counts are capped at 2^31 - 1 each (usage/event.ts), their sum is not.
+    inputTokens: bigint("input_tokens", { mode: "number" }).notNull().default(0),
+    outputTokens: bigint("output_tokens", { mode: "number" }).notNull().default(0),
+    totalTokens: bigint("total_tokens", { mode: "number" }).notNull().default(0),
     /** True when the host reported no usage and the router estimated it. */
     usageEstimated: boolean("usage_estimated").notNull().default(false),
     unitPriceInputPer1k: numeric("unit_price_input_per_1k", { precision: 12, scale: 6 }).notNull(),
     unitPriceOutputPer1k: numeric("unit_price_output_per_1k", { precision: 12, scale: 6 }).notNull(),
-    chargedAmount: numeric("charged_amount", { precision: 18, scale: 8 }).notNull(),
+    // Room for the largest counts at the largest price (2 × 2^31 tokens × 999999.999999 per 1k).
+    chargedAmount: numeric("charged_amount", { precision: 24, scale: 8 }).notNull(),
     currency: text("currency").notNull().default("USD"),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),

@@ -3,7 +3,7 @@ import { isObject } from "./parse";
 import type { Faults } from "./types";
 
 const NUMBER_FAULTS = ["status", "cutAfterTokens", "streamErrorAfterTokens"] as const;
-const FLAG_FAULTS = ["hang", "refuse", "omitUsage", "engineDead"] as const;
+const FLAG_FAULTS = ["hang", "refuse", "omitUsage", "engineDead", "htmlPage", "ignoreStream"] as const;
 
 /** POST /_mock/faults body: a Faults object; unknown keys or wrong types are rejected. */
 export function parseFaults(text: string): Faults {
@@ -20,6 +20,16 @@ export function parseFaults(text: string): Faults {
     } else if ((FLAG_FAULTS as readonly string[]).includes(key)) {
       if (typeof value !== "boolean") throw new Error(`${key} must be a boolean`);
       out[key as (typeof FLAG_FAULTS)[number]] = value;
+    } else if (key === "redirectTo") {
+      if (typeof value !== "string" || !URL.canParse(value)) throw new Error("redirectTo must be a URL");
+      out.redirectTo = value;
+    } else if (key === "errorMessage") {
+      if (typeof value !== "string") throw new Error("errorMessage must be a string");
+      out.errorMessage = value;
+    } else if (key === "reportedUsage") {
+      if (!isObject(value) || typeof value.prompt_tokens !== "number" || typeof value.completion_tokens !== "number")
+        throw new Error("reportedUsage must be {prompt_tokens: number, completion_tokens: number}");
+      out.reportedUsage = { prompt_tokens: value.prompt_tokens, completion_tokens: value.completion_tokens };
     } else if (key === "failNext") {
       if (!isObject(value) || !Number.isInteger(value.count) || !isHttpStatus(value.status)) {
         throw new Error("failNext must be {count: integer, status: integer}");

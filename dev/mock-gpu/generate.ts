@@ -27,7 +27,9 @@ interface Usage {
   total_tokens: number;
 }
 
-function usageOf(g: GenerationRequest, completion: number): Usage {
+function usageOf(g: GenerationRequest, completion: number, faults: Faults): Usage {
+  const wrong = faults.reportedUsage;
+  if (wrong) return { ...wrong, total_tokens: wrong.prompt_tokens + wrong.completion_tokens };
   return { prompt_tokens: g.promptTokens, completion_tokens: completion, total_tokens: g.promptTokens + completion };
 }
 
@@ -69,7 +71,7 @@ async function serveJson(res: ServerResponse, g: GenerationRequest, ctx: Generat
     created: Math.floor(Date.now() / 1000),
     model: g.model,
     choices: [choice],
-    ...(faults.omitUsage ? {} : { usage: usageOf(g, g.tokens.length) }),
+    ...(faults.omitUsage ? {} : { usage: usageOf(g, g.tokens.length, faults) }),
   };
   sendJson(res, 200, body, ctx.headers);
 }
@@ -127,7 +129,7 @@ async function serveStream(res: ServerResponse, g: GenerationRequest, ctx: Gener
     if (faults.streamErrorAfterTokens === i + 1) return endWithError(res, tracker);
   }
   if (tracker.aborted) return;
-  if (withUsage) await write(event({ ...base, choices: [], usage: usageOf(g, n) }));
+  if (withUsage) await write(event({ ...base, choices: [], usage: usageOf(g, n, faults) }));
   res.end("data: [DONE]\n\n");
 }
 

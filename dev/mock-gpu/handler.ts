@@ -10,6 +10,8 @@ import type { HostState } from "./state";
 import type { Faults } from "./types";
 import { RequestError, vllmError } from "./vllm-errors";
 
+const LOGIN_PAGE = "<!doctype html><html><head><title>Sign in</title></head><body><form>Sign in</form></body></html>";
+
 export interface HostConfig extends Limits {
   timing: Timing;
   /** vLLM's `--api-key`: required on /v1/* only (vLLM leaves /health and /metrics open). */
@@ -105,10 +107,20 @@ async function inference(
     tracker.error();
     return sendJson(res, 500, vllmError(500, ENGINE_DEAD), headers);
   }
+  if (faults.redirectTo !== undefined) {
+    res.writeHead(307, { location: faults.redirectTo, "content-length": 0, ...headers });
+    return void res.end();
+  }
+  if (faults.htmlPage) return sendText(res, 200, "text/html; charset=utf-8", LOGIN_PAGE);
   const failure = state.takeFailure();
   if (failure !== undefined) {
     tracker.error();
-    return sendJson(res, failure, vllmError(failure, `mock-gpu: injected HTTP ${failure}`), headers);
+    return sendJson(
+      res,
+      failure,
+      vllmError(failure, faults.errorMessage ?? `mock-gpu: injected HTTP ${failure}`),
+      headers,
+    );
   }
   try {
     if (invalid || !body) throw invalid ?? new RequestError(400, vllmError(400, "empty body"));
@@ -116,7 +128,8 @@ async function inference(
       const ctx = { servedModel: cfg.servedModel, ttftMs: cfg.timing.ttftMs, omitUsage: faults.omitUsage === true };
       return await serveEmbeddings(res, body, { ...ctx, state, tracker, headers });
     }
-    const g = parseGeneration(kind, body, cfg);
+    const parsed = parseGeneration(kind, body, cfg);
+    const g = faults.ignoreStream ? { ...parsed, stream: false } : parsed;
     return await serveGeneration(res, g, { state, tracker, timing: cfg.timing, faults, headers });
   } catch (err) {
     if (!(err instanceof RequestError)) throw err;

@@ -44,7 +44,7 @@ export interface MockGpuOptions {
 
 /**
  * Injected faults. Precedence for one inference request (first match wins):
- *   hang → failNext → status → (generation) cutAfterTokens / streamErrorAfterTokens.
+ *   hang → engineDead → redirectTo → htmlPage → failNext → status → (generation) cutAfterTokens / streamErrorAfterTokens.
  * `refuse` acts earlier, at the TCP connection. `omitUsage` only changes successful answers.
  * Inference requests = POST /v1/chat/completions, /v1/completions, /v1/embeddings.
  */
@@ -68,6 +68,19 @@ export interface Faults {
   omitUsage?: boolean;
   /** The engine died: /health answers 503 and inference 500, as vLLM's EngineDeadError (the port stays open). */
   engineDead?: boolean;
+  /**
+   * Not vLLM itself but what sits in front of hosts: a proxy or gateway. Answer every inference
+   * request with `307 Temporary Redirect` to this URL (a client that follows re-POSTs there).
+   */
+  redirectTo?: string;
+  /** Answer every inference request `200 text/html` with a web page (a captive portal, a login page). */
+  htmlPage?: boolean;
+  /** Answer `stream: true` requests with the plain JSON completion (a server that cannot stream). */
+  ignoreStream?: boolean;
+  /** Generation answers report these counts instead of the true ones (a host whose counts are wrong). */
+  reportedUsage?: { prompt_tokens: number; completion_tokens: number };
+  /** The message of the error answers `status` / `failNext` inject. */
+  errorMessage?: string;
 }
 
 /** Counters over inference requests only (not /health, /metrics, /v1/models, /_mock/*). */

@@ -106,10 +106,13 @@ describe("JSON relay", () => {
       outputChars: content.length + 3,
       error: null,
     });
-    expect((await run([enc.encode("<html>bad gateway</html>")])).end).toMatchObject({
-      usage: null,
+    // Declared JSON but not JSON: the host's fault, and nothing to charge.
+    expect((await run([enc.encode("<html>bad gateway</html>")])).end).toEqual({
+      outcome: "failed",
+      usage: { inputTokens: 0, outputTokens: 0 },
       outputChars: 0,
       error: "response body was not JSON",
+      workerFault: true,
     });
   });
 

@@ -51,7 +51,22 @@ const emptyBody = (): ReadableStream<Uint8Array> => new ReadableStream({ start: 
 
 type Attempt =
   | { kind: "answered"; response: Response; primed?: PrimedBody }
-  | { kind: "failed"; status: 502 | 504; reason: string };
+  | { kind: "failed"; status: 502 | 504; reason: string; code: string };
+
+/**
+ * Why a host's answer is not one at all, or null: a redirect (never followed: the prompt must not
+ * go anywhere the operator did not register), or a 2xx that is neither the JSON nor the SSE asked
+ * for (a proxy's web page, plain JSON to a stream). Such an answer is the host's fault.
+ */
+function notAnAnswer(response: Response, stream: boolean): string | null {
+  if (response.status >= 300 && response.status < 400) return `answered ${response.status}; hosts must not redirect`;
+  if (!response.ok) return null;
+  const expected = stream ? "text/event-stream" : "application/json";
+  const type = response.headers.get("content-type") ?? "";
+  return type.split(";")[0]?.trim().toLowerCase() === expected
+    ? null
+    : `answered ${response.status} with Content-Type \`${type}\`, not \`${expected}\``;
+}
 
 async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): Promise<Attempt> {
   // The timeout covers the headers and, for a 2xx answer, its first bytes (see first-chunk.ts);
@@ -64,13 +79,19 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
       headers: { "content-type": "application/json", "x-request-id": plan.requestId },
       body: plan.payload,
       signal: controller.signal,
+      redirect: "manual",
     });
+    const wrong = notAnAnswer(response, plan.stream);
+    if (wrong) {
+      await response.body?.cancel();
+      return { kind: "failed", status: 502, reason: wrong, code: "upstream_bad_answer" };
+    }
     if (!response.ok || !response.body) return { kind: "answered", response };
     return { kind: "answered", response, primed: await withFirstChunk(response.body) };
   } catch (err) {
     return controller.signal.aborted
-      ? { kind: "failed", status: 504, reason: `no answer within ${timeoutMs} ms` }
-      : { kind: "failed", status: 502, reason: `connection failed: ${String(err)}` };
+      ? { kind: "failed", status: 504, reason: `no answer within ${timeoutMs} ms`, code: "upstream_timeout" }
+      : { kind: "failed", status: 502, reason: `connection failed: ${String(err)}`, code: "upstream_unreachable" };
   } finally {
     clearTimeout(timer);
   }
@@ -137,8 +158,11 @@ export async function forward(
       lastFailure =
         result.kind === "failed"
           ? new RouterError(result.status, {
-              message: `GPU worker ${lease.instanceId} failed: ${result.reason}.`,
-              code: result.status === 504 ? "upstream_timeout" : "upstream_unreachable",
+              message:
+                result.code === "upstream_bad_answer"
+                  ? `GPU worker ${lease.instanceId} ${result.reason}.`
+                  : `GPU worker ${lease.instanceId} failed: ${result.reason}.`,
+              code: result.code,
             })
           : new RouterError(502, {
               message: `GPU worker ${lease.instanceId} answered ${result.response.status}.`,

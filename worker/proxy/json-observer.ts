@@ -80,7 +80,11 @@ export function jsonObserver(): BodyObserver {
         const body = JSON.parse(full) as Completion;
         return result("completed", usageFromWire(body.usage), generatedChars(body), null);
       } catch {
-        return result("completed", null, 0, "response body was not JSON");
+        // Declared JSON (forward.ts checked the Content-Type) but not JSON: the host's fault, not billable.
+        return {
+          ...result("failed", { inputTokens: 0, outputTokens: 0 }, 0, "response body was not JSON"),
+          workerFault: true,
+        };
       }
     },
     fail: (reason) => result("failed", null, 0, reason),

@@ -50,11 +50,29 @@ export function chargedAmount(usage: TokenUsage, priceInputPer1k: string, priceO
   return `${whole}.${frac}`;
 }
 
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/**
+ * The largest count one request may carry. No context window comes near it, so a larger report is
+ * nonsense; the ledger's columns and `charged_amount` are sized so that any two such counts fit.
+ */
+export const MAX_TOKENS = 2 ** 31 - 1;
+
+const isCount = (v: unknown): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_TOKENS;
+
+/**
+ * Text Postgres can store: `text` and `jsonb` refuse NUL, and `jsonb` a lone surrogate (JSON.stringify
+ * writes it as an escape that jsonb rejects). Both become U+FFFD, as a UTF-8 decoder would make them.
+ */
+export function storableText(s: string): string {
+  return s
+    .replaceAll("\u0000", "\ufffd")
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+}
 
 /**
  * A host's `usage` object as the router trusts it: whole, non-negative counts, else nothing (and
- * the request is estimated). Hosts are the tenants' own; a `1.5` or a string must not reach billing.
+ * the request is estimated). Hosts are the tenants' own; a `1.5`, a string or a count over
+ * MAX_TOKENS must not reach billing.
  */
 export function usageFromWire(u: unknown): TokenUsage | null {
   if (typeof u !== "object" || u === null) return null;
@@ -64,7 +82,9 @@ export function usageFromWire(u: unknown): TokenUsage | null {
 
 /** Why Postgres must not be asked to write this event (it could only fail, forever), or null. */
 export function unwritableReason(e: UsageEvent): string | null {
-  if (!isCount(e.inputTokens) || !isCount(e.outputTokens)) return "token counts must be non-negative integers";
+  if (!isCount(e.inputTokens) || !isCount(e.outputTokens))
+    return `token counts must be integers from 0 to ${MAX_TOKENS}`;
+  if (e.error !== null && storableText(e.error) !== e.error) return "error text has characters Postgres refuses";
   if (!PRICE.test(e.priceInputPer1k) || !PRICE.test(e.priceOutputPer1k)) return "prices must be non-negative decimals";
   if (Number.isNaN(Date.parse(e.occurredAt))) return "occurredAt is not a date";
   return null;

@@ -3,7 +3,7 @@
 import type { Caller } from "../app-env";
 import type { RelayEnd } from "../proxy/relay";
 import type { ResolvedModel } from "../routing/resolve-model";
-import { estimateTokens, type TokenUsage, type UsageEvent } from "./event";
+import { estimateTokens, MAX_TOKENS, storableText, type TokenUsage, type UsageEvent } from "./event";
 
 /** What the router knows of a request before it is sent. */
 export interface MeteredRequest {
@@ -34,7 +34,10 @@ export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent
     relay.usage ??
     (refused
       ? { inputTokens: 0, outputTokens: 0 }
-      : { inputTokens: estimateTokens(req.promptChars), outputTokens: estimateTokens(relay.outputChars) });
+      : {
+          inputTokens: Math.min(estimateTokens(req.promptChars), MAX_TOKENS),
+          outputTokens: Math.min(estimateTokens(relay.outputChars), MAX_TOKENS),
+        });
   return {
     requestId: req.ledgerId,
     clientRequestId: req.requestId,
@@ -56,6 +59,7 @@ export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent
     httpStatus: done.httpStatus,
     attempts: done.attempts,
     durationMs: done.endedAt - done.startedAt,
-    error: relay.error,
+    // The host's words, which may hold what Postgres refuses: every event the outbox holds must be writable.
+    error: relay.error === null ? null : storableText(relay.error),
   };
 }
