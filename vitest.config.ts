@@ -25,6 +25,8 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+          // Outbox tests drive real alarms and SQLite commits: seconds on a busy 2-core machine, not 5.
+          testTimeout: 20_000,
         },
       },
       {
