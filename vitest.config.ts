@@ -8,6 +8,10 @@ export default defineConfig({
   test: {
     // The root's global setup runs once per run, before either project's pool starts.
     globalSetup: ["./test/global-setup.ts"],
+    // The Worker's structured log lines (`{"msg":…}`: dead letters, flush retries) are what error-path
+    // tests provoke on purpose; printed, they read like failures. Tests that care assert on them
+    // (the integration stack captures them through onLog). Anything else still prints.
+    onConsoleLog: (log) => !log.trimStart().startsWith('{"msg":'),
     projects: [
       {
         plugins: [
