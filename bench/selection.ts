@@ -21,7 +21,7 @@ function fleet(n: number): FleetMember[] {
     baseUrl: `http://10.0.${i >> 8}.${i & 255}:8000`,
     // One in ten is not routable (draining, stale or ejected), as in a real fleet.
     status: i % 10 === 3 ? "draining" : "ready",
-    workerStatus: "ready",
+    hostStatus: "ready",
     reportedQueueDepth: (i * 7919) % 13,
     lastHeartbeatAt: i % 10 === 5 ? NOW - 3_600_000 : NOW - 1_000,
     inflight: 0,

@@ -16,7 +16,7 @@ import type {
 } from "../worker/contracts";
 import type { Env } from "../worker/env";
 import { readInstanceStatuses, writePromotions, writeRetirements } from "../worker/fleet/control-plane";
-import { FleetState } from "../worker/fleet/fleet-state";
+import { FleetState, type StoredMember } from "../worker/fleet/fleet-state";
 import { defaultPolicy, type FleetMember } from "../worker/routing/fleet-policy";
 
 const memberKey = (instanceId: string) => `member:${instanceId}`;
@@ -40,7 +40,7 @@ export class FleetObject extends DurableObject<Env> {
     this.state = new FleetState({ policy, session }, Date.now);
     this.syncEveryMs = config.FLEET_SYNC_SECONDS * 1000;
     ctx.blockConcurrencyWhile(async () => {
-      this.state.restore((await ctx.storage.list<FleetMember>({ prefix: "member:" })).values());
+      this.state.restore((await ctx.storage.list<StoredMember>({ prefix: "member:" })).values());
       this.scope = await ctx.storage.get<FleetScope>("scope");
       this.syncScheduled = (await ctx.storage.getAlarm()) !== null;
     });

@@ -1,4 +1,4 @@
-// One SessionObject per (organization, X-Inventiv-Session): the session's pinned worker, kept in
+// One SessionObject per (organization, X-Inventiv-Session): the session's pinned host, kept in
 // storage so affinity survives eviction and restarts. The choice itself belongs to the model's
 // FleetObject, which holds the live loads: this object passes it the pin and records the answer
 // (the rules are in worker/sessions/session-pin.ts; this object keeps storage, alarm and RPC).
@@ -26,9 +26,9 @@ export class SessionObject extends DurableObject<Env> {
     });
   }
 
-  /** Leases a worker for the session's next attempt and moves the pin if the fleet chose another. */
+  /** Leases a host for the session's next attempt and moves the pin if the fleet chose another. */
   acquire(input: SessionAcquire): Promise<AcquireResult> {
-    // One decision at a time, so concurrent first requests of a session agree on one worker.
+    // One decision at a time, so concurrent first requests of a session agree on one host.
     const decided = this.queue.then(() => this.decide(input));
     this.queue = decided.catch(() => undefined);
     return decided;

@@ -21,7 +21,7 @@ export interface HostObservation {
   /** Required the first time; later observations may omit it. */
   baseUrl?: string;
   /** What the host says of itself: one of `hostStatuses`. */
-  workerStatus: string;
+  hostStatus: string;
   queueDepth: number;
   /** Postgres status, used when the fleet does not know the instance yet. */
   knownStatus: InstanceStatus;
@@ -43,17 +43,17 @@ export interface Lease {
 }
 
 export interface AcquireOptions {
-  /** Workers that already failed this request. */
+  /** Hosts that already failed this request. */
   exclude?: string[];
-  /** Set for a session's request: its pinned worker, null on its first request. */
+  /** Set for a session's request: its pinned host, null on its first request. */
   session?: { pinnedId: string | null };
 }
 
-/** `repin` is null when a session kept its worker, and for requests without a session. */
+/** `repin` is null when a session kept its host, and for requests without a session. */
 export type AcquireResult = { ok: true; lease: Lease; repin: RepinReason | null } | { ok: false; reason: string };
 
-/** How a leased request ended, as far as the worker's health is concerned ("expired": unknown). */
-export type LeaseOutcome = "ok" | "worker_failed" | "expired";
+/** How a leased request ended, as far as the host's health is concerned ("expired": unknown). */
+export type LeaseOutcome = "ok" | "host_failed" | "expired";
 
 /** A member as the admin API shows it. */
 export interface MemberView extends FleetMember {
@@ -67,7 +67,7 @@ export interface SessionAcquire {
   organizationId: string;
   sessionKey: string;
   modelUuid: string;
-  /** Workers that already failed this request. */
+  /** Hosts that already failed this request. */
   exclude: string[];
   /** False for a failover attempt of a request already counted. */
   newRequest: boolean;

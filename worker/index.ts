@@ -8,11 +8,11 @@ import { type AccessLog, accessLog } from "./middleware/access-log";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
+import { hostAgentRoutes } from "./routes/host-agent";
 import { handleInference, inferenceEndpoints } from "./routes/inference";
 import { modelRoutes } from "./routes/models";
 import { sessionRoutes } from "./routes/sessions";
 import { usageAdminRoutes } from "./routes/usage-admin";
-import { workerAgentRoutes } from "./routes/worker-agent";
 
 export { FleetObject } from "../durable-objects/fleet";
 export { SessionObject } from "../durable-objects/session";
@@ -28,7 +28,7 @@ app.use(requestId({ headerName: "X-Request-Id", limitLength: 128 }));
 app.use(refuseDeclaredOversize);
 
 app.route("/health", healthRoutes);
-app.route("/internal/worker", workerAgentRoutes);
+app.route("/internal/worker", hostAgentRoutes);
 
 app.use("/v1/*", requireApiKey);
 for (const [path, spec] of Object.entries(inferenceEndpoints)) {

@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { fleetFor as fleetStub } from "../../worker/stubs";
 
 const fleetFor = (name: string) => fleetStub(env, { organizationId: "org-fleet-object", modelUuid: name });
-const report = (instanceId: string, over: { queueDepth?: number; workerStatus?: string } = {}) => ({
+const report = (instanceId: string, over: { queueDepth?: number; hostStatus?: string } = {}) => ({
   instanceId,
   baseUrl: `http://127.0.0.1:1/${instanceId}`,
-  workerStatus: over.workerStatus ?? "ready",
+  hostStatus: over.hostStatus ?? "ready",
   queueDepth: over.queueDepth ?? 0,
   knownStatus: "booting" as const,
 });
@@ -20,7 +20,7 @@ describe("FleetObject", () => {
     const second = await fleet.heartbeat(report("a"));
     expect(second).toMatchObject({ ok: true, status: "ready", persist: false });
     expect(
-      await fleet.heartbeat({ instanceId: "b", workerStatus: "ready", queueDepth: 0, knownStatus: "booting" }),
+      await fleet.heartbeat({ instanceId: "b", hostStatus: "ready", queueDepth: 0, knownStatus: "booting" }),
     ).toEqual({ ok: false, reason: "base_url_required" });
   });
 
@@ -41,7 +41,7 @@ describe("FleetObject", () => {
     await fleet.heartbeat(report("idle"));
     const pick = await fleet.acquire();
     expect(pick.ok && pick.lease.instanceId).toBe("idle");
-    if (pick.ok) await fleet.release(pick.lease.leaseId, "worker_failed");
+    if (pick.ok) await fleet.release(pick.lease.leaseId, "host_failed");
     const next = await fleet.acquire();
     expect(next.ok && next.lease.instanceId).toBe("deep");
   });
@@ -49,7 +49,7 @@ describe("FleetObject", () => {
   it("answers no worker with a reason when none is routable", async () => {
     const fleet = fleetFor("none");
     expect(await fleet.acquire()).toEqual({ ok: false, reason: "no worker is registered for this model" });
-    await fleet.heartbeat(report("a", { workerStatus: "starting" }));
+    await fleet.heartbeat(report("a", { hostStatus: "starting" }));
     expect(await fleet.acquire()).toEqual({ ok: false, reason: "no worker for this model is ready" });
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   defaultPolicy,
   ejectAfterFailure,
-  explainNoWorker,
+  explainNoHost,
   isIdle,
   isRoutable,
   selectLeastLoaded,
@@ -31,7 +31,7 @@ describe("selectLeastLoaded", () => {
   it("excludes stale, non-ready, draining, ejected and excluded workers", () => {
     const stale = member("stale", { lastHeartbeatAt: NOW - defaultPolicy.staleAfterMs - 1 });
     const booting = member("booting", { status: "booting" });
-    const draining = member("draining", { workerStatus: "draining" });
+    const draining = member("draining", { hostStatus: "draining" });
     const terminating = member("terminating", { status: "terminating" });
     const ejected = member("ejected", { ejectedUntil: NOW + 1 });
     const fleet = [
@@ -50,9 +50,9 @@ describe("selectLeastLoaded", () => {
   });
   it("returns undefined when no worker is routable, and says why", () => {
     expect(selectLeastLoaded([], NOW, defaultPolicy)).toBeUndefined();
-    expect(explainNoWorker([], NOW, defaultPolicy)).toMatch(/no worker is registered/);
-    expect(explainNoWorker([member("a", { status: "booting" })], NOW, defaultPolicy)).toMatch(/ready/);
-    expect(explainNoWorker([member("a", { lastHeartbeatAt: 0 })], NOW, defaultPolicy)).toMatch(/heartbeat/);
+    expect(explainNoHost([], NOW, defaultPolicy)).toMatch(/no worker is registered/);
+    expect(explainNoHost([member("a", { status: "booting" })], NOW, defaultPolicy)).toMatch(/ready/);
+    expect(explainNoHost([member("a", { lastHeartbeatAt: 0 })], NOW, defaultPolicy)).toMatch(/heartbeat/);
   });
   it("in a fleet that is all cooling down, routes anyway to the least loaded of its workers (panic)", () => {
     const busy = member("busy", { ejectedUntil: NOW + 1_000, reportedQueueDepth: 9 });
@@ -61,7 +61,7 @@ describe("selectLeastLoaded", () => {
       busy,
       idle,
       member("stale", { ejectedUntil: NOW + 1, lastHeartbeatAt: 0 }),
-      member("draining", { ejectedUntil: NOW + 1, workerStatus: "draining" }),
+      member("draining", { ejectedUntil: NOW + 1, hostStatus: "draining" }),
     ];
     expect(selectLeastLoaded(fleet, NOW, defaultPolicy)?.instanceId).toBe("idle");
     // A worker this request already tried is not tried again; stale or draining ones never are.

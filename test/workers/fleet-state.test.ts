@@ -22,7 +22,7 @@ function fleet(policy = {}) {
 const seen = (instanceId: string, over: Partial<HostObservation> = {}): HostObservation => ({
   instanceId,
   baseUrl: `http://127.0.0.1:1/${instanceId}`,
-  workerStatus: "ready",
+  hostStatus: "ready",
   queueDepth: 0,
   knownStatus: "booting",
   ...over,
@@ -47,12 +47,12 @@ describe("FleetState heartbeats", () => {
     clock.t += 1;
     expect(state.observe(seen("a")).outcome).toMatchObject({ persist: true });
     expect(state.observe(seen("a", { queueDepth: 3 })).outcome).toMatchObject({ persist: false });
-    expect(state.observe(seen("a", { workerStatus: "draining" })).outcome).toMatchObject({ persist: true });
+    expect(state.observe(seen("a", { hostStatus: "draining" })).outcome).toMatchObject({ persist: true });
   });
 
   it("keeps a booting host booting while it says starting, and keeps operator states", () => {
     const { state } = fleet();
-    expect(state.observe(seen("a", { workerStatus: "starting" })).outcome).toMatchObject({ status: "booting" });
+    expect(state.observe(seen("a", { hostStatus: "starting" })).outcome).toMatchObject({ status: "booting" });
     expect(state.observe(seen("b", { knownStatus: "draining" })).outcome).toMatchObject({ status: "draining" });
     expect(state.setStatus("a", "draining")?.status).toBe("draining");
     expect(state.observe(seen("a")).outcome).toMatchObject({ status: "draining" });
@@ -110,7 +110,7 @@ describe("FleetState leases", () => {
   it("answers why nothing can be chosen", () => {
     const { state, clock } = fleet({ staleAfterMs: 10_000 });
     expect(state.acquire()).toEqual({ ok: false, reason: "no worker is registered for this model" });
-    state.observe(seen("a", { workerStatus: "starting" }));
+    state.observe(seen("a", { hostStatus: "starting" }));
     expect(state.acquire()).toEqual({ ok: false, reason: "no worker for this model is ready" });
     state.observe(seen("a"));
     clock.t += 10_001;
@@ -127,7 +127,7 @@ describe("FleetState circuit breaker", () => {
     for (let i = 0; i < 4; i++) {
       const lease = leaseOf(state.acquire());
       expect(lease.instanceId).toBe("a");
-      state.release(lease.leaseId, "worker_failed");
+      state.release(lease.leaseId, "host_failed");
       const [a] = state.view(["a"]);
       cooldowns.push((a?.ejectedUntil ?? 0) - clock.t);
       expect(a?.consecutiveFailures).toBe(i + 1);
@@ -142,7 +142,7 @@ describe("FleetState circuit breaker", () => {
     const { state } = fleet();
     state.observe(seen("a"));
     const leases = [leaseOf(state.acquire()), leaseOf(state.acquire()), leaseOf(state.acquire())];
-    for (const l of leases) state.release(l.leaseId, "worker_failed");
+    for (const l of leases) state.release(l.leaseId, "host_failed");
     expect(state.view(["a"])).toMatchObject([{ consecutiveFailures: 1, ejectedUntil: START + 5_000 }]);
   });
 
@@ -150,7 +150,7 @@ describe("FleetState circuit breaker", () => {
     const { state, clock } = fleet();
     state.observe(seen("a"));
     state.observe(seen("b", { queueDepth: 5 }));
-    state.release(leaseOf(state.acquire()).leaseId, "worker_failed");
+    state.release(leaseOf(state.acquire()).leaseId, "host_failed");
     expect(leaseOf(state.acquire()).instanceId).toBe("b");
     expect(state.view(["a"])).toMatchObject([{ routable: false, unroutable: "worker_ejected" }]);
     clock.t = START + 4_999;
@@ -169,8 +169,8 @@ describe("FleetState circuit breaker", () => {
     const { state } = fleet();
     state.observe(seen("a", { queueDepth: 2 }));
     state.observe(seen("b", { queueDepth: 1 }));
-    state.release(leaseOf(state.acquire()).leaseId, "worker_failed");
-    state.release(leaseOf(state.acquire()).leaseId, "worker_failed");
+    state.release(leaseOf(state.acquire()).leaseId, "host_failed");
+    state.release(leaseOf(state.acquire()).leaseId, "host_failed");
     expect(leaseOf(state.acquire()).instanceId).toBe("b");
   });
 });
@@ -238,6 +238,16 @@ describe("FleetState control-plane sync", () => {
       expect.objectContaining({ instanceId: "a", status: "terminated" }),
     ]);
     expect(state.observe(seen("a")).outcome).toEqual({ ok: false, reason: "terminated" });
+  });
+
+  it("restores a member saved before hostStatus had its name", () => {
+    const { state } = fleet();
+    state.observe(seen("a"));
+    const { hostStatus, ...legacy } = state.snapshot()[0]!;
+    const restored = fleet().state;
+    restored.restore([{ ...legacy, workerStatus: hostStatus }]);
+    expect(restored.view()).toMatchObject([{ instanceId: "a", hostStatus: "ready", routable: true }]);
+    expect(restored.view()[0]).not.toHaveProperty("workerStatus");
   });
 
   it("restores saved members with nothing in flight", () => {

@@ -32,7 +32,7 @@ describe("selection above the exact-scan limit", () => {
   });
 
   it("falls back to the exact scan when only one worker is routable", () => {
-    const fleet = fleetOf(N, (i) => (i === 117 ? { reportedQueueDepth: 40 } : { workerStatus: "starting" }));
+    const fleet = fleetOf(N, (i) => (i === 117 ? { reportedQueueDepth: 40 } : { hostStatus: "starting" }));
     for (let k = 0; k < 50; k++) expect(pick(fleet)).toBe("w117");
     expect(pick(fleetOf(N, () => ({ status: "terminating" })))).toBeUndefined();
   });
@@ -52,7 +52,7 @@ describe("selection above the exact-scan limit", () => {
       await fleet.heartbeat({
         instanceId: `w${i}`,
         baseUrl: `http://127.0.0.1:1/w${i}`,
-        workerStatus: "ready",
+        hostStatus: "ready",
         queueDepth: 0,
         knownStatus: "ready",
       });

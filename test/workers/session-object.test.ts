@@ -10,7 +10,7 @@ const sessionFor = (org: string, key: string) => sessionStub(env, org, key);
 const report = (instanceId: string, queueDepth = 0) => ({
   instanceId,
   baseUrl: `http://127.0.0.1:1/${instanceId}`,
-  workerStatus: "ready",
+  hostStatus: "ready",
   queueDepth,
   knownStatus: "ready" as const,
 });

@@ -42,11 +42,11 @@ describe("routeSession", () => {
   it("moves off a draining, terminating, stale, ejected, non-ready or unknown worker and says why", () => {
     const cases: [Partial<FleetMember>, string][] = [
       [{ status: "draining" }, "worker_draining"],
-      [{ workerStatus: "draining" }, "worker_draining"],
+      [{ hostStatus: "draining" }, "worker_draining"],
       [{ status: "terminating" }, "worker_retired"],
       [{ status: "failed" }, "worker_retired"],
       [{ status: "booting" }, "worker_not_ready"],
-      [{ workerStatus: "starting" }, "worker_not_ready"],
+      [{ hostStatus: "starting" }, "worker_not_ready"],
       [{ lastHeartbeatAt: NOW - defaultPolicy.staleAfterMs - 1 }, "worker_stale"],
       [{ ejectedUntil: NOW + 1 }, "worker_ejected"],
     ];

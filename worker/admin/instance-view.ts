@@ -39,7 +39,7 @@ export function presentInstance(row: InstanceRow, live: MemberView | undefined) 
     live: live
       ? {
           status: live.status,
-          worker_status: live.workerStatus,
+          worker_status: live.hostStatus,
           routable: live.routable,
           unroutable_reason: live.unroutable,
           queue_depth: live.reportedQueueDepth,

@@ -14,7 +14,7 @@ import type {
 import { type ControlPlaneRow, reconcile } from "../routing/control-plane-sync";
 import {
   ejectAfterFailure,
-  explainNoWorker,
+  explainNoHost,
   type FleetMember,
   type FleetPolicy,
   isIdle,
@@ -49,6 +49,9 @@ export interface SyncChanges {
   retire: string[];
 }
 
+/** A member as storage holds it; older ones carry the host's word as `workerStatus`. */
+export type StoredMember = Omit<FleetMember, "hostStatus"> & { hostStatus?: string; workerStatus?: string };
+
 const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
 
 export class FleetState {
@@ -72,8 +75,12 @@ export class FleetState {
   }
 
   /** Members read back from storage: leases did not survive, so nothing is in flight. */
-  restore(saved: Iterable<FleetMember>): void {
-    for (const m of saved) this.members.set(m.instanceId, { ...m, inflight: 0, inflightSinceReport: 0 });
+  restore(saved: Iterable<StoredMember>): void {
+    for (const { workerStatus, hostStatus, ...m } of saved) {
+      // Members written before the field was named hostStatus keep their host's last word.
+      const status = hostStatus ?? workerStatus ?? "starting";
+      this.members.set(m.instanceId, { ...m, hostStatus: status, inflight: 0, inflightSinceReport: 0 });
+    }
     this.roster = [...this.members.values()];
   }
 
@@ -93,7 +100,7 @@ export class FleetState {
       instanceId: report.instanceId,
       baseUrl,
       status: report.knownStatus,
-      workerStatus: report.workerStatus,
+      hostStatus: report.hostStatus,
       reportedQueueDepth: 0,
       lastHeartbeatAt: now,
       inflight: 0,
@@ -101,25 +108,25 @@ export class FleetState {
       ejectedUntil: 0,
       consecutiveFailures: 0,
     };
-    const before = `${member.status}/${member.workerStatus}/${member.baseUrl}`;
+    const before = `${member.status}/${member.hostStatus}/${member.baseUrl}`;
     member.baseUrl = baseUrl;
-    member.workerStatus = report.workerStatus;
+    member.hostStatus = report.hostStatus;
     member.reportedQueueDepth = report.queueDepth;
     member.lastHeartbeatAt = now;
     member.inflightSinceReport = 0;
     // A host that boots and says it is ready becomes routable; operator states are kept.
-    if (BEFORE_READY.has(member.status) && report.workerStatus === "ready") member.status = "ready";
+    if (BEFORE_READY.has(member.status) && report.hostStatus === "ready") member.status = "ready";
     if (!known) {
       this.members.set(member.instanceId, member);
       this.roster = [...this.members.values()];
     }
-    const changed = !known || before !== `${member.status}/${member.workerStatus}/${member.baseUrl}`;
+    const changed = !known || before !== `${member.status}/${member.hostStatus}/${member.baseUrl}`;
     const persist = changed || now - (this.persistedAt.get(member.instanceId) ?? 0) > PERSIST_EVERY_MS;
     if (persist) this.persistedAt.set(member.instanceId, now);
     return { outcome: { ok: true, status: member.status, baseUrl, persist }, save: persist ? member : null };
   }
 
-  /** Chooses a worker (the session's pinned one if it still qualifies) and opens a lease on it. */
+  /** Chooses a host (the session's pinned one if it still qualifies) and opens a lease on it. */
   acquire(options: AcquireOptions = {}): AcquireResult {
     const now = this.now();
     this.expireOldLeases(now);
@@ -140,7 +147,7 @@ export class FleetState {
         )
       : { chosen: selectLeastLoaded(this.roster, now, policy, exclude, this.random), repin: null };
     const chosen = route.chosen;
-    if (!chosen) return { ok: false, reason: explainNoWorker(this.members.values(), now, policy) };
+    if (!chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
     const leaseId = this.newLeaseId();
     this.leases.set(leaseId, { instanceId: chosen.instanceId, issuedAt: now });
     chosen.inflight += 1;
@@ -148,7 +155,7 @@ export class FleetState {
     return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin: route.repin };
   }
 
-  /** Closes a lease however its request ended; a worker failure trips the circuit breaker. */
+  /** Closes a lease however its request ended; a host failure trips the circuit breaker. */
   release(leaseId: string, outcome: LeaseOutcome): void {
     const lease = this.leases.get(leaseId);
     if (!lease) return;
@@ -158,8 +165,8 @@ export class FleetState {
     member.inflight = Math.max(0, member.inflight - 1);
     if (lease.issuedAt > member.lastHeartbeatAt)
       member.inflightSinceReport = Math.max(0, member.inflightSinceReport - 1);
-    // Half-open: after its cooldown an ejected worker is chosen again; one success closes the breaker.
-    if (outcome === "worker_failed") ejectAfterFailure(member, this.now(), this.settings.policy);
+    // Half-open: after its cooldown an ejected host is chosen again; one success closes the breaker.
+    if (outcome === "host_failed") ejectAfterFailure(member, this.now(), this.settings.policy);
     else if (outcome === "ok") member.consecutiveFailures = 0;
   }
 

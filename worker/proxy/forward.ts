@@ -153,7 +153,7 @@ export async function forward(
     const result = await callWorker(lease, plan, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
     if (result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
       if (result.kind === "answered") await result.response.body?.cancel();
-      ctx.waitUntil(fleet.release(lease.leaseId, "worker_failed"));
+      ctx.waitUntil(fleet.release(lease.leaseId, "host_failed"));
       tried.push(lease.instanceId);
       lastFailure =
         result.kind === "failed"
@@ -187,7 +187,7 @@ export async function forward(
         attempt,
         upstream.status,
         end,
-        upstream.status >= 500 || failure.broken ? "worker_failed" : "ok",
+        upstream.status >= 500 || failure.broken ? "host_failed" : "ok",
       );
       headers.set("content-type", "application/json");
       return { response: new Response(failure.text, { status: upstream.status, headers }), settled };
@@ -196,7 +196,7 @@ export async function forward(
     const observer = plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
     const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);
     const settled = ended.then((end) =>
-      settle(lease, attempt, upstream.status, end, end.workerFault ? "worker_failed" : "ok"),
+      settle(lease, attempt, upstream.status, end, end.workerFault ? "host_failed" : "ok"),
     );
     if (plan.stream) headers.set("cache-control", "no-cache");
     return { response: new Response(body, { status: upstream.status, headers }), settled };

@@ -1,4 +1,4 @@
-// Where a request's worker comes from: the model's FleetObject directly (one Durable Object call),
+// Where a request's host comes from: the model's FleetObject directly (one Durable Object call),
 // or, with X-Inventiv-Session, the session's SessionObject, which asks the fleet with its pin and
 // records the answer (two calls in a row, no Postgres).
 
@@ -7,13 +7,13 @@ import type { AcquireResult } from "../contracts";
 import type { Env } from "../env";
 import { fleetFor, sessionFor } from "../stubs";
 
-/** Leases a worker for attempt `attempt` (1-based), avoiding those in `tried`. */
+/** Leases a host for attempt `attempt` (1-based), avoiding those in `tried`. */
 export type LeaseSource = (tried: string[], attempt: number) => Promise<AcquireResult>;
 
 /**
  * The lease source for a request. A Durable Object call can throw (the object was reset by a
  * deploy, or is overloaded): the call is tried once more on a fresh stub (a stub that saw an
- * exception may stay broken), and a second failure reads as "no worker", a 503 with Retry-After.
+ * exception may stay broken), and a second failure reads as "no host", a 503 with Retry-After.
  */
 export function leaseSource(env: Env, modelUuid: string, caller: Caller, sessionKey: string | null): LeaseSource {
   let source = directSource(env, modelUuid, caller, sessionKey);

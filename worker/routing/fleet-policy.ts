@@ -8,11 +8,11 @@ export interface FleetMember {
   /** The control plane's word (Postgres `instances.status`, admin API). */
   status: InstanceStatus;
   /** What the host itself last reported: starting | ready | draining. */
-  workerStatus: string;
+  hostStatus: string;
   /** waiting + running, as last reported by the host. */
   reportedQueueDepth: number;
   lastHeartbeatAt: number;
-  /** Router requests currently open on this worker (leases). */
+  /** Router requests currently open on this host (leases). */
   inflight: number;
   /** Of those, the ones sent after the last report, which the report cannot include yet. */
   inflightSinceReport: number;
@@ -44,7 +44,7 @@ export function isFresh(m: FleetMember, now: number, policy: FleetPolicy): boole
 
 /** Ready by the control plane and by its own word, and heard from lately: the breaker aside. */
 function isUp(m: FleetMember, now: number, policy: FleetPolicy): boolean {
-  return m.status === "ready" && m.workerStatus === "ready" && isFresh(m, now, policy);
+  return m.status === "ready" && m.hostStatus === "ready" && isFresh(m, now, policy);
 }
 
 /**
@@ -56,7 +56,7 @@ export function isIdle(m: FleetMember, now: number, policy: FleetPolicy): boolea
 }
 
 /**
- * Circuit breaker state: ejected during its cooldown; after it, half-open: a worker that failed
+ * Circuit breaker state: ejected during its cooldown; after it, half-open: a host that failed
  * takes one request at a time (a probe) until one succeeds, instead of a burst it may fail again.
  */
 export function isCoolingDown(m: FleetMember, now: number): boolean {
@@ -68,22 +68,22 @@ export function isRoutable(m: FleetMember, now: number, policy: FleetPolicy): bo
   return isUp(m, now, policy) && !isCoolingDown(m, now);
 }
 
-/** Up to this many workers, every decision scans them all (well under a microsecond per worker). */
+/** Up to this many hosts, every decision scans them all (well under a microsecond per host). */
 export const EXACT_SCAN_LIMIT = 64;
-/** Beyond it, the best of this many random routable workers ("power of d choices"). */
+/** Beyond it, the best of this many random routable hosts ("power of d choices"). */
 export const SAMPLED_CHOICES = 4;
 const MAX_DRAWS = 4 * SAMPLED_CHOICES;
 
 /**
- * The least-loaded routable worker, ties broken at random so that concurrent requests between two
- * heartbeats do not all land on one worker. A fleet larger than EXACT_SCAN_LIMIT is sampled
+ * The least-loaded routable host, ties broken at random so that concurrent requests between two
+ * heartbeats do not all land on one host. A fleet larger than EXACT_SCAN_LIMIT is sampled
  * instead, so the cost of a decision stays flat as the fleet grows (bench/selection.ts); a fleet
  * so unroutable that sampling cannot find enough candidates falls back to the exact scan.
  *
- * Panic: when every ready, fresh worker is cooling down, the breaker has ejected the whole fleet (a
+ * Panic: when every ready, fresh host is cooling down, the breaker has ejected the whole fleet (a
  * network blip, or one bad request answered 500 by each host), and refusing everything for the
  * cooldown would turn that into an outage. As Envoy does, the breaker is then ignored and the
- * least-loaded of those workers is chosen. Workers this request already tried stay excluded.
+ * least-loaded of those hosts is chosen. Hosts this request already tried stay excluded.
  */
 export function selectLeastLoaded(
   members: readonly FleetMember[],
@@ -132,10 +132,10 @@ function leastLoadedOf(
 }
 
 /** Why nothing could be chosen, for the 503 message. */
-export function explainNoWorker(members: Iterable<FleetMember>, now: number, policy: FleetPolicy): string {
+export function explainNoHost(members: Iterable<FleetMember>, now: number, policy: FleetPolicy): string {
   const all = [...members];
   if (all.length === 0) return "no worker is registered for this model";
-  const ready = all.filter((m) => m.status === "ready" && m.workerStatus === "ready");
+  const ready = all.filter((m) => m.status === "ready" && m.hostStatus === "ready");
   if (ready.length === 0) return "no worker for this model is ready";
   if (!ready.some((m) => isFresh(m, now, policy))) return "every ready worker has missed its heartbeats";
   return "every ready worker is failing and cooling down";
@@ -143,7 +143,7 @@ export function explainNoWorker(members: Iterable<FleetMember>, now: number, pol
 
 /**
  * Circuit breaker: exponential cooldown after consecutive failures. Failures reported while the
- * worker is already ejected are the same incident (requests that were in flight when it broke):
+ * host is already ejected are the same incident (requests that were in flight when it broke):
  * they do not lengthen the cooldown, or ten concurrent requests would jump it to the maximum.
  */
 export function ejectAfterFailure(m: FleetMember, now: number, policy: FleetPolicy): void {

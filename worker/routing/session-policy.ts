@@ -1,6 +1,6 @@
-// Session affinity as a pure function. A session stays on its pinned worker, whose KV cache holds
-// the conversation's prefix, unless that worker can no longer take new work or is busier than
-// the least-loaded worker by more than a margin; then it moves, and the reason is recorded.
+// Session affinity as a pure function. A session stays on its pinned host, whose KV cache holds
+// the conversation's prefix, unless that host can no longer take new work or is busier than
+// the least-loaded host by more than a margin; then it moves, and the reason is recorded.
 import {
   type FleetMember,
   type FleetPolicy,
@@ -23,7 +23,7 @@ export type RepinReason =
   | "overloaded";
 
 export interface SessionPolicy {
-  /** The pinned worker may carry this much more live load than the least-loaded one. */
+  /** The pinned host may carry this much more live load than the least-loaded one. */
   repinMargin: number;
 }
 
@@ -32,9 +32,9 @@ export const defaultSessionPolicy: SessionPolicy = { repinMargin: 4 };
 export interface SessionRouteInput {
   members: readonly FleetMember[];
   find(instanceId: string): FleetMember | undefined;
-  /** The session's worker; null on its first request. */
+  /** The session's host; null on its first request. */
   pinnedId: string | null;
-  /** Workers that already failed this request. */
+  /** Hosts that already failed this request. */
   exclude: ReadonlySet<string>;
   now: number;
 }
@@ -45,11 +45,11 @@ export interface SessionRoute {
   repin: RepinReason | null;
 }
 
-/** Why a worker may not take new work (pinned or not); null when it may. */
+/** Why a host may not take new work (pinned or not); null when it may. */
 export function unroutableReason(m: FleetMember, now: number, policy: FleetPolicy): RepinReason | null {
-  if (m.status === "draining" || m.workerStatus === "draining") return "worker_draining";
+  if (m.status === "draining" || m.hostStatus === "draining") return "worker_draining";
   if (m.status === "terminating" || m.status === "terminated" || m.status === "failed") return "worker_retired";
-  if (m.status !== "ready" || m.workerStatus !== "ready") return "worker_not_ready";
+  if (m.status !== "ready" || m.hostStatus !== "ready") return "worker_not_ready";
   if (!isFresh(m, now, policy)) return "worker_stale";
   if (isCoolingDown(m, now)) return "worker_ejected";
   return null;

@@ -1,4 +1,4 @@
-// A session's pin as plain functions: which worker to ask the fleet to keep, and how the session's
+// A session's pin as plain functions: which host to ask the fleet to keep, and how the session's
 // state moves once the fleet has answered. SessionObject stores the result and arms the idle alarm.
 import type { SessionAcquire, SessionState } from "../contracts";
 import type { RepinReason } from "../routing/session-policy";

@@ -7,7 +7,7 @@ export const member = (id: string, over: Partial<FleetMember> = {}): FleetMember
   instanceId: id,
   baseUrl: `http://127.0.0.1/${id}`,
   status: "ready",
-  workerStatus: "ready",
+  hostStatus: "ready",
   reportedQueueDepth: 0,
   lastHeartbeatAt: NOW - 1_000,
   inflight: 0,

@@ -102,7 +102,7 @@ async function report(c: Context<AppEnv>): Promise<Response> {
   const outcome = await fleet.heartbeat({
     instanceId: identity.id,
     baseUrl: r.base_url,
-    workerStatus: r.status,
+    hostStatus: r.status,
     queueDepth: r.queue_depth ?? 0,
     knownStatus: identity.status,
     scope,
@@ -145,4 +145,4 @@ async function report(c: Context<AppEnv>): Promise<Response> {
   return c.json({ instance_id: identity.id, status, accepted: true });
 }
 
-export const workerAgentRoutes = new Hono<AppEnv>().post("/register", report).post("/heartbeat", report);
+export const hostAgentRoutes = new Hono<AppEnv>().post("/register", report).post("/heartbeat", report);
