@@ -3,14 +3,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { serveEmbeddings } from "./embeddings";
 import { parseFaults } from "./faults";
 import { serveGeneration, type Timing } from "./generate";
-import { closed, header, readBody, sendJson, sendText } from "./http-util";
+import { header, readBody, sendJson, sendText } from "./http-util";
 import { metricsText, modelsList } from "./metrics";
 import { type Json, type Limits, parseBody, parseGeneration } from "./parse";
+import { admit, answeredByFault } from "./preflight";
 import type { HostState } from "./state";
+import { isSurfacePath, serveSurface } from "./surface";
 import type { Faults } from "./types";
 import { RequestError, vllmError } from "./vllm-errors";
-
-const LOGIN_PAGE = "<!doctype html><html><head><title>Sign in</title></head><body><form>Sign in</form></body></html>";
 
 export interface HostConfig extends Limits {
   timing: Timing;
@@ -29,8 +29,6 @@ const INFERENCE: Record<string, Inference> = {
   "/v1/completions": "completion",
   "/v1/embeddings": "embeddings",
 };
-
-const ENGINE_DEAD = "EngineCore encountered an issue. See stack trace (above) for the root cause.";
 
 const GET_PATHS = new Set(["/health", "/v1/models", "/metrics", "/_mock/stats"]);
 const POST_PATHS = new Set([...Object.keys(INFERENCE), "/_mock/faults", "/_mock/reset"]);
@@ -67,6 +65,7 @@ async function route(state: HostState, cfg: HostConfig, req: IncomingMessage, re
       );
     return sendJson(res, 200, state.snapshot());
   }
+  if (isSurfacePath(method, path)) return serveSurface(state, cfg, req, res, method, path);
   if (method === "POST" && POST_PATHS.has(path)) {
     const kind = INFERENCE[path];
     if (kind) return inference(kind, state, cfg, req, res);
@@ -97,31 +96,10 @@ async function inference(
     if (!(err instanceof RequestError)) throw err;
     invalid = err;
   }
-  const requestId = header(req, "x-request-id");
-  const tracker = state.begin(res, requestId, typeof body?.model === "string" ? body.model : "");
-  // vLLM echoes X-Request-Id (with --enable-request-id-headers); routers may correlate on it.
-  const headers: Record<string, string> = requestId ? { "x-request-id": requestId } : {};
+  const admitted = admit(state, req, res, typeof body?.model === "string" ? body.model : "");
+  if (await answeredByFault(state, res, admitted)) return;
+  const { tracker, headers } = admitted;
   const faults = state.faults;
-  if (faults.hang) return closed(res);
-  if (faults.engineDead) {
-    tracker.error();
-    return sendJson(res, 500, vllmError(500, ENGINE_DEAD), headers);
-  }
-  if (faults.redirectTo !== undefined) {
-    res.writeHead(307, { location: faults.redirectTo, "content-length": 0, ...headers });
-    return void res.end();
-  }
-  if (faults.htmlPage) return sendText(res, 200, "text/html; charset=utf-8", LOGIN_PAGE);
-  const failure = state.takeFailure();
-  if (failure !== undefined) {
-    tracker.error();
-    return sendJson(
-      res,
-      failure,
-      vllmError(failure, faults.errorMessage ?? `mock-gpu: injected HTTP ${failure}`),
-      headers,
-    );
-  }
   try {
     if (invalid || !body) throw invalid ?? new RequestError(400, vllmError(400, "empty body"));
     if (kind === "embeddings") {

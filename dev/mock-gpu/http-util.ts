@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-export type Body = { text: string } | { error: "too-large" | "gone" };
+export type Body = { text: string; bytes: Buffer } | { error: "too-large" | "gone" };
 
 /** Whole request body as text, or why there is none (over the limit, or the client left). */
 export function readBody(req: IncomingMessage): Promise<Body> {
@@ -15,9 +15,11 @@ export function readBody(req: IncomingMessage): Promise<Body> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.on("end", () =>
-      resolve(size > MAX_BODY_BYTES ? { error: "too-large" } : { text: Buffer.concat(chunks).toString("utf8") }),
-    );
+    req.on("end", () => {
+      if (size > MAX_BODY_BYTES) return resolve({ error: "too-large" });
+      const bytes = Buffer.concat(chunks);
+      resolve({ text: bytes.toString("utf8"), bytes });
+    });
     // First resolve wins: after "end" these are no-ops.
     req.on("error", () => resolve({ error: "gone" }));
     req.on("close", () => resolve({ error: "gone" }));

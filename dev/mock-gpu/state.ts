@@ -1,5 +1,6 @@
 // Mutable state of one mock host: counters, faults, and what the heartbeat agent reports.
 import type { ServerResponse } from "node:http";
+import { ResponseStore } from "./responses-store";
 import type { Faults, MockStats, WorkerStatus } from "./types";
 
 const RECENT_CAP = 100;
@@ -18,6 +19,8 @@ export interface Tracker {
 
 export class HostState {
   faults: Faults = {};
+  /** Responses API objects this host made (vLLM keeps them in memory, per process). */
+  readonly responses = new ResponseStore();
   workerStatus: WorkerStatus;
   reportedQueueDepth: number | undefined;
   private counters = { requests: 0, inflight: 0, prefilling: 0, completed: 0, cancelled: 0, cut: 0, errors: 0 };
