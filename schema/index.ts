@@ -25,6 +25,8 @@ export const organizations = pgTable("organizations", {
   id: uuid("id").primaryKey().defaultRandom(),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
+  /** The platform's own organization: its admin keys create organizations and manage global models. */
+  isPlatform: boolean("is_platform").notNull().default(false),
   createdAt: createdAt(),
 });
 
@@ -32,21 +34,33 @@ export const organizations = pgTable("organizations", {
 export const apiKeyRoles = ["admin", "member"] as const;
 export type ApiKeyRole = (typeof apiKeyRoles)[number];
 
-export const apiKeys = pgTable("api_keys", {
-  id: uuid("id").primaryKey().defaultRandom(),
-  organizationId: uuid("organization_id")
-    .notNull()
-    .references(() => organizations.id),
-  name: text("name").notNull(),
-  /** First characters of the key, shown to humans ("sk-inv-ab12…"). */
-  keyPrefix: text("key_prefix").notNull(),
-  /** Hex SHA-256 of the whole key; the key itself is never stored. */
-  keyHash: text("key_hash").notNull().unique(),
-  role: text("role", { enum: apiKeyRoles }).notNull().default("member"),
-  createdAt: createdAt(),
-  revokedAt: timestamp("revoked_at", { withTimezone: true }),
-  lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
-});
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    /** First characters of the key, shown to humans ("sk-inv-ab12…"). */
+    keyPrefix: text("key_prefix").notNull(),
+    /** Hex SHA-256 of the whole key; the key itself is never stored. */
+    keyHash: text("key_hash").notNull().unique(),
+    role: text("role", { enum: apiKeyRoles }).notNull().default("member"),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    /** Null: never expires. */
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    /** Allow-list of model uuids, Hugging Face ids or offerings (`org/code`); null: all the organization may use. */
+    models: text("models").array(),
+    /** After a rotation: the old secret's hash, accepted until `previous_key_expires_at`. */
+    previousKeyHash: text("previous_key_hash").unique(),
+    previousKeyExpiresAt: timestamp("previous_key_expires_at", { withTimezone: true }),
+  },
+  // GET /api-keys pages by (created_at, id) within an organization.
+  (t) => [index("api_keys_org_created").on(t.organizationId, t.createdAt, t.id)],
+);
 
 export const models = pgTable(
   "models",
@@ -58,6 +72,7 @@ export const models = pgTable(
     isActive: boolean("is_active").notNull().default(true),
     priceInputPer1k: numeric("price_input_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
     priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
+    contextLength: integer("context_length"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -195,7 +210,8 @@ export const inferenceUsage = finops.table(
   },
   (t) => [
     index("inference_usage_created_at").on(t.createdAt),
-    index("inference_usage_org_occurred").on(t.consumerOrganizationId, t.occurredAt),
+    // GET /usage and GET /usage/requests (keyset on occurred_at, id) within an organization.
+    index("inference_usage_org_occurred").on(t.consumerOrganizationId, t.occurredAt, t.id),
     index("inference_usage_api_key_occurred").on(t.apiKeyId, t.occurredAt),
     index("inference_usage_instance_occurred").on(t.instanceId, t.occurredAt),
     // Operators look a request up by the id the client saw (request_id is the router's own).

@@ -8,6 +8,12 @@ export interface Caller {
   organizationId: string;
   organizationSlug: string;
   role: ApiKeyRole;
+  /** Admin keys of the platform's organization create organizations and manage global models. */
+  platform: boolean;
+  /** Canonical names (Hugging Face ids, `org/code` offerings) the key may call; null: all. */
+  models: ReadonlySet<string> | null;
+  /** Epoch ms after which the key is refused (401 key_expired); null: never. */
+  expiresAt: number | null;
 }
 
 /** Hono's typing for this app: bindings plus what middlewares put on the context. */

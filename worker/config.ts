@@ -88,6 +88,13 @@ export const CONFIG_VARS = {
     unit: "milliseconds",
     meaning: "How long an API key or worker token lookup is trusted before it is re-read behind a request.",
   },
+  LAST_USED_FLUSH_MS: {
+    default: 60_000,
+    min: 1,
+    max: 24 * HOUR_MS,
+    unit: "milliseconds",
+    meaning: "How often an isolate writes the `last_used_at` of the API keys it saw, in one UPDATE behind a request.",
+  },
   CATALOG_TTL_MS: {
     default: 15_000,
     min: 1,

@@ -1,5 +1,6 @@
 // The route table. Everything a request touches starts here; see ARCHITECTURE.md.
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { RouterError } from "./errors";
@@ -7,6 +8,7 @@ import { discardUnreadBody, refuseDeclaredOversize } from "./http/body";
 import { type AccessLog, accessLog } from "./middleware/access-log";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
 import { adminRoutes } from "./routes/admin";
+import { apiKeyRoutes } from "./routes/api-keys";
 import { healthRoutes } from "./routes/health";
 import { hostAgentRoutes } from "./routes/host-agent";
 import { handleInference, inferenceEndpoints } from "./routes/inference";
@@ -37,9 +39,10 @@ for (const [path, spec] of Object.entries(inferenceEndpoints)) {
 app.route("/v1/models", modelRoutes);
 app.route("/v1/sessions", sessionRoutes);
 
-for (const path of ["/deployments", "/instances", "/instances/*", "/usage/*"])
-  app.use(path, requireApiKey, requireAdmin);
+const adminPaths = ["/deployments", "/instances", "/usage", "/api-keys"];
+for (const path of adminPaths.flatMap((p) => [p, `${p}/*`])) app.use(path, requireApiKey, requireAdmin);
 app.route("/", adminRoutes);
+app.route("/", apiKeyRoutes);
 app.route("/usage", usageAdminRoutes);
 
 app.notFound((c) => {
@@ -51,7 +54,16 @@ app.notFound((c) => {
   return failure.toResponse();
 });
 app.onError(async (err, c) => {
-  const known = err instanceof RouterError ? err : null;
+  // Hono's own 4xx (e.g. a body that is not JSON, seen by a route's validator) keep their status.
+  const known =
+    err instanceof RouterError
+      ? err
+      : err instanceof HTTPException && err.status < 500
+        ? new RouterError(err.status, {
+            message: err.message,
+            code: err.status === 400 ? "invalid_json" : "invalid_request",
+          })
+        : null;
   // drizzle wraps driver errors ("Failed query"); the cause says what actually went wrong.
   const cause = err.cause instanceof Error ? err.cause.message : undefined;
   if (!known)

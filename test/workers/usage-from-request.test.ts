@@ -21,7 +21,15 @@ const req: MeteredRequest = {
     priceInputPer1k: "0.5",
     priceOutputPer1k: "1.5",
   },
-  caller: { apiKeyId: "k", organizationId: "o", organizationSlug: "demo", role: "member" },
+  caller: {
+    apiKeyId: "k",
+    organizationId: "o",
+    organizationSlug: "demo",
+    role: "member",
+    platform: false,
+    models: null,
+    expiresAt: null,
+  },
   sessionKey: "s",
 };
 const ended = (relay: Partial<RelayEnd>, httpStatus = 200) =>

@@ -1,10 +1,13 @@
 // API-key authentication. Keys are looked up by SHA-256 and memoised per isolate; an expired
 // entry is re-read behind the request, so a warm router never authenticates through a database
-// round trip. A revocation takes effect within AUTH_CACHE_TTL_MS plus one request, once Postgres
+// round trip. Expiry, a rotated-out secret's grace and the model allow-list travel in the memoised
+// entry, so checking them costs no query. A revocation takes effect at once in the isolate that
+// made it (forgetApiKeys) and within AUTH_CACHE_TTL_MS plus one request elsewhere, once Postgres
 // is reachable (known keys outlive an outage: stale-if-error).
-import { and, eq, isNull } from "drizzle-orm";
+import { eq, or } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { apiKeys, organizations } from "../../schema";
+import { markUsed } from "../api-keys/last-used";
 import type { AppEnv, Caller } from "../app-env";
 import { configOf } from "../config";
 import { withDb } from "../db";
@@ -13,8 +16,12 @@ import { RouterError } from "../errors";
 import { sha256Hex } from "../hash";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
 
-const LAST_USED_EVERY_MS = 60_000;
-const callers = new StaleIfErrorMemo<Caller & { lastUsedWrittenAt: number }>();
+interface KeyRecord extends Caller {
+  /** Set when this secret is the old one of a rotated key: refused after this epoch ms. */
+  graceEndsAt: number | null;
+}
+
+const records = new StaleIfErrorMemo<KeyRecord>();
 
 export function presentedKey(headers: Headers): string | undefined {
   const bearer = headers
@@ -24,21 +31,38 @@ export function presentedKey(headers: Headers): string | undefined {
   return bearer || headers.get("x-api-key")?.trim() || undefined;
 }
 
-async function lookUp(env: Env, hash: string): Promise<(Caller & { lastUsedWrittenAt: number }) | undefined> {
-  const found = await withDb(env, (db) =>
+const epochMs = (d: Date | null) => (d ? d.getTime() : null);
+
+async function lookUp(env: Env, hash: string): Promise<KeyRecord | undefined> {
+  const [row] = await withDb(env, (db) =>
     db
       .select({
-        apiKeyId: apiKeys.id,
-        organizationId: apiKeys.organizationId,
+        key: apiKeys,
         organizationSlug: organizations.slug,
-        role: apiKeys.role,
+        platform: organizations.isPlatform,
       })
       .from(apiKeys)
       .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-      .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+      .where(or(eq(apiKeys.keyHash, hash), eq(apiKeys.previousKeyHash, hash)))
       .limit(1),
   );
-  return found[0] && { ...found[0], lastUsedWrittenAt: 0 };
+  if (!row || row.key.revokedAt) return undefined;
+  const k = row.key;
+  return {
+    apiKeyId: k.id,
+    organizationId: k.organizationId,
+    organizationSlug: row.organizationSlug,
+    role: k.role,
+    platform: row.platform,
+    models: k.models ? new Set(k.models) : null,
+    expiresAt: epochMs(k.expiresAt),
+    graceEndsAt: k.keyHash === hash ? null : (epochMs(k.previousKeyExpiresAt) ?? 0),
+  };
+}
+
+/** Drops these secrets' memoised entries: a revocation or rotation holds at once in this isolate. */
+export function forgetApiKeys(hashes: readonly (string | null)[]): void {
+  for (const hash of hashes) if (hash) records.delete(hash);
 }
 
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
@@ -52,10 +76,10 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const hash = await sha256Hex(key);
   const config = configOf(c.env);
   const policy = memoPolicy(config.AUTH_CACHE_TTL_MS, config.STALE_IF_ERROR_MS);
-  let caller: (Caller & { lastUsedWrittenAt: number }) | undefined;
+  let record: KeyRecord | undefined;
   try {
     // Known keys keep working from memory while Postgres is unreachable (stale-if-error).
-    caller = await callers.get(hash, () => lookUp(c.env, hash), policy, {
+    record = await records.get(hash, () => lookUp(c.env, hash), policy, {
       background: (work) => c.executionCtx.waitUntil(work),
     });
   } catch (err) {
@@ -69,19 +93,18 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
     });
   }
   // An unknown key's miss is remembered by the memo (5 s): made-up keys cannot each cost a query.
-  if (!caller) throw new RouterError(401, { message: "Invalid or revoked API key.", code: "invalid_api_key" });
+  if (!record) throw new RouterError(401, { message: "Invalid or revoked API key.", code: "invalid_api_key" });
   const now = Date.now();
-  if (now - caller.lastUsedWrittenAt > LAST_USED_EVERY_MS) {
-    caller.lastUsedWrittenAt = now;
-    const id = caller.apiKeyId;
-    c.executionCtx.waitUntil(
-      withDb(c.env, (db) => db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, id))).catch(
-        () => {},
-      ),
-    );
-  }
-  const { lastUsedWrittenAt: _ignored, ...publicCaller } = caller;
-  c.set("caller", publicCaller);
+  if (record.graceEndsAt !== null && record.graceEndsAt <= now)
+    throw new RouterError(401, {
+      message: "This API key was rotated and its grace period is over.",
+      code: "invalid_api_key",
+    });
+  if (record.expiresAt !== null && record.expiresAt <= now)
+    throw new RouterError(401, { message: "This API key has expired.", code: "key_expired" });
+  markUsed(c.env, record.apiKeyId, (work) => c.executionCtx.waitUntil(work));
+  const { graceEndsAt: _grace, ...caller } = record;
+  c.set("caller", caller);
   await next();
 });
 
@@ -91,3 +114,25 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
 });
+
+export const requirePlatform = createMiddleware<AppEnv>(async (c, next) => {
+  const caller = c.get("caller");
+  if (caller.role !== "admin" || !caller.platform) {
+    throw new RouterError(403, {
+      message: "This endpoint needs an admin key of the platform organization.",
+      code: "platform_required",
+    });
+  }
+  await next();
+});
+
+/** 403 `model_not_allowed` unless the key's allow-list names this model or offering: two Set lookups. */
+export function assertModelAllowed(caller: Caller, hfId: string, offeringKey: string | null, requested: string): void {
+  const allowed = caller.models;
+  if (allowed === null || allowed.has(hfId) || (offeringKey !== null && allowed.has(offeringKey))) return;
+  throw new RouterError(403, {
+    message: `This API key may not use the model \`${requested}\`.`,
+    code: "model_not_allowed",
+    param: "model",
+  });
+}

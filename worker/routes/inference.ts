@@ -6,6 +6,7 @@ import { getCatalog } from "../catalog";
 import { badRequest } from "../errors";
 import { readJson } from "../http/body";
 import type { LogFields } from "../middleware/access-log";
+import { assertModelAllowed } from "../middleware/auth";
 import { forward, type Settled } from "../proxy/forward";
 import { resolveModel } from "../routing/resolve-model";
 import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
@@ -40,6 +41,7 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
     c.executionCtx.waitUntil(work),
   );
   const resolved = resolveModel(catalog, requested, caller.organizationId);
+  assertModelAllowed(caller, resolved.model.hfId, resolved.offering?.key ?? null, String(requested));
 
   const stream = body.stream === true;
   const streamOptions = (

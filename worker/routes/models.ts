@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
+import { assertModelAllowed } from "../middleware/auth";
 import { resolveModel, visibleModelIds } from "../routing/resolve-model";
 
 const created = (uuid: string) => 1_700_000_000 + (parseInt(uuid.slice(0, 6), 16) % 10_000_000);
@@ -10,7 +11,11 @@ export const modelRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     // Serve the snapshot held and refresh it behind the response, as inference does.
     const catalog = await getCatalog(c.env, undefined, (work) => c.executionCtx.waitUntil(work));
-    const data = visibleModelIds(catalog, c.get("caller").organizationId).map(({ id, model }) => ({
+    const { organizationId, models: allowed } = c.get("caller");
+    const visible = visibleModelIds(catalog, organizationId).filter(
+      ({ id, model }) => allowed === null || allowed.has(id) || allowed.has(model.hfId),
+    );
+    const data = visible.map(({ id, model }) => ({
       id,
       object: "model",
       created: created(model.id),
@@ -21,10 +26,12 @@ export const modelRoutes = new Hono<AppEnv>()
   })
   .get("/:id{.+}", async (c) => {
     const id = c.req.param("id");
-    const { model } = resolveModel(
+    const caller = c.get("caller");
+    const { model, offering } = resolveModel(
       await getCatalog(c.env, id, (work) => c.executionCtx.waitUntil(work)),
       id,
-      c.get("caller").organizationId,
+      caller.organizationId,
     );
+    assertModelAllowed(caller, model.hfId, offering?.key ?? null, id);
     return c.json({ id, object: "model", created: created(model.id), owned_by: "inventiv", root: model.hfId });
   });

@@ -1,0 +1,55 @@
+// Every route group is an OpenAPIHono: its zod schemas both validate requests and generate
+// GET /openapi.json. A body, query or path that fails its schema becomes OpenAI's 400 error shape,
+// with `param` naming the first offending field.
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { badRequest } from "../errors";
+
+export function openApiRoutes(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const param = issue?.path.length ? issue.path.join(".") : null;
+      throw badRequest(param ? `\`${param}\`: ${issue?.message}` : (issue?.message ?? "Invalid request."), param);
+    },
+  });
+}
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.string().nullable(),
+    }),
+  })
+  .openapi("Error");
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
+
+/** The errors every authenticated admin route may answer with. */
+export const adminErrors = {
+  400: errorResponse("Invalid request (param names the field)"),
+  401: errorResponse("Missing, invalid, expired or revoked API key"),
+  403: errorResponse("The key lacks the role, or the power, this needs"),
+  404: errorResponse("Not found in the caller's organization"),
+} as const;
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  content: { "application/json": { schema } },
+  required: true,
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const unixSeconds = z.number().int().openapi({ description: "Unix time, seconds" });
+export const bearer = [{ bearerAuth: [] }];
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
