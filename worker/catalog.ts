@@ -53,6 +53,11 @@ export async function loadCatalog(config: DbConfig): Promise<Catalog> {
   };
 }
 
+/** After a catalog change through the admin API: this isolate reloads on its next request. */
+export function invalidateCatalog(): void {
+  snapshots.delete(KEY);
+}
+
 const knows = (catalog: Catalog, name: string) =>
   catalog.modelsByHfId.has(name) || catalog.modelsById.has(name.toLowerCase()) || catalog.offeringsByKey.has(name);
 

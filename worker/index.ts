@@ -9,11 +9,15 @@ import { type AccessLog, accessLog } from "./middleware/access-log";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
+import { catalogModelRoutes } from "./routes/catalog-models";
 import { healthRoutes } from "./routes/health";
 import { hostAgentRoutes } from "./routes/host-agent";
 import { handleInference, inferenceEndpoints } from "./routes/inference";
 import { modelRoutes } from "./routes/models";
+import { offeringRoutes } from "./routes/offerings";
+import { organizationRoutes } from "./routes/organizations";
 import { sessionRoutes } from "./routes/sessions";
+import { usageRoutes } from "./routes/usage";
 import { usageAdminRoutes } from "./routes/usage-admin";
 
 export { FleetObject } from "../durable-objects/fleet";
@@ -39,10 +43,14 @@ for (const [path, spec] of Object.entries(inferenceEndpoints)) {
 app.route("/v1/models", modelRoutes);
 app.route("/v1/sessions", sessionRoutes);
 
-const adminPaths = ["/deployments", "/instances", "/usage", "/api-keys"];
+const adminPaths = ["/deployments", "/instances", "/usage", "/api-keys", "/organizations", "/models", "/offerings"];
 for (const path of adminPaths.flatMap((p) => [p, `${p}/*`])) app.use(path, requireApiKey, requireAdmin);
 app.route("/", adminRoutes);
 app.route("/", apiKeyRoutes);
+app.route("/", organizationRoutes);
+app.route("/", catalogModelRoutes);
+app.route("/", offeringRoutes);
+app.route("/", usageRoutes);
 app.route("/usage", usageAdminRoutes);
 
 app.notFound((c) => {

@@ -1,0 +1,109 @@
+// Usage and cost read back from the ledger (finops.inference_usage) for one organization. Both
+// queries are built here and only awaited by the routes, so a test can EXPLAIN exactly what runs:
+// each is served by the (consumer_organization_id, occurred_at, id) index, never a scan.
+import { type AnyColumn, and, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type * as schema from "../../schema";
+import { inferenceUsage, models, organizationModels, type UsageStatus } from "../../schema";
+
+type AnyPg = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export const usageGroups = ["model", "key", "instance", "offering", "day", "hour"] as const;
+export type UsageGroup = (typeof usageGroups)[number];
+
+export interface UsageWindow {
+  organizationId: string;
+  from: Date;
+  to: Date;
+}
+
+const u = inferenceUsage;
+const utc = (unit: "day" | "hour") =>
+  sql<string>`to_char(date_trunc(${sql.raw(`'${unit}'`)}, ${u.occurredAt} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+
+const groupExpression: Record<UsageGroup, SQL<string | null>> = {
+  model: sql<string>`${models.modelId}`,
+  key: sql<string | null>`${u.apiKeyId}::text`,
+  instance: sql<string | null>`${u.instanceId}::text`,
+  offering: sql<string | null>`${organizationModels.code}`,
+  day: utc("day"),
+  hour: utc("hour"),
+};
+
+const inWindow = (w: UsageWindow) =>
+  and(eq(u.consumerOrganizationId, w.organizationId), gte(u.occurredAt, w.from), lt(u.occurredAt, w.to));
+
+const bigSum = (column: AnyColumn) => sql<string>`coalesce(sum(${column}), 0)::text`;
+const countWhere = (status: UsageStatus) => sql<number>`(count(*) filter (where ${u.status} = ${status}))::int`;
+
+/** Totals per group (or one row for the whole window): counts, tokens and cost, exact. */
+export function usageTotalsQuery(db: AnyPg, w: UsageWindow, groupBy: UsageGroup | null) {
+  const group = groupBy ? groupExpression[groupBy] : sql<null>`null`;
+  const query = db
+    .select({
+      group,
+      requests: sql<number>`count(*)::int`,
+      succeeded: countWhere("succeeded"),
+      failed: countWhere("failed"),
+      aborted: countWhere("aborted"),
+      inputTokens: bigSum(u.inputTokens),
+      outputTokens: bigSum(u.outputTokens),
+      cost: sql<string>`coalesce(sum(${u.chargedAmount}), 0)::text`,
+    })
+    .from(u)
+    .$dynamic();
+  if (groupBy === "model") query.innerJoin(models, eq(models.id, u.modelId));
+  if (groupBy === "offering") query.leftJoin(organizationModels, eq(organizationModels.id, u.organizationModelId));
+  query.where(inWindow(w));
+  return groupBy ? query.groupBy(group).orderBy(group) : query;
+}
+
+export interface LedgerFilter extends UsageWindow {
+  apiKeyId?: string;
+  /** A Hugging Face id. */
+  model?: string;
+  status?: UsageStatus;
+  /** The previous page's last row: its occurred_at (as Postgres printed it) and id. */
+  before?: { occurredAt: string; id: string };
+  limit: number;
+}
+
+/** Ledger rows, newest first, keyset-paged on (occurred_at, id); `limit + 1` rows tell whether more exist. */
+export function ledgerQuery(db: AnyPg, f: LedgerFilter) {
+  return db
+    .select({
+      id: u.id,
+      requestId: u.requestId,
+      occurredAtText: sql<string>`${u.occurredAt}::text`,
+      occurredAt: u.occurredAt,
+      apiKeyId: u.apiKeyId,
+      model: models.modelId,
+      offeringId: u.organizationModelId,
+      offeringCode: organizationModels.code,
+      instanceId: u.instanceId,
+      endpoint: u.endpoint,
+      status: u.status,
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      estimated: u.usageEstimated,
+      cost: u.chargedAmount,
+      currency: u.currency,
+      metadata: u.metadata,
+    })
+    .from(u)
+    .innerJoin(models, eq(models.id, u.modelId))
+    .leftJoin(organizationModels, eq(organizationModels.id, u.organizationModelId))
+    .where(
+      and(
+        inWindow(f),
+        f.apiKeyId ? eq(u.apiKeyId, f.apiKeyId) : undefined,
+        f.model ? eq(models.modelId, f.model) : undefined,
+        f.status ? eq(u.status, f.status) : undefined,
+        f.before
+          ? sql`(${u.occurredAt}, ${u.id}) < (${f.before.occurredAt}::timestamptz, ${f.before.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(u.occurredAt), desc(u.id))
+    .limit(f.limit + 1);
+}
