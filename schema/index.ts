@@ -149,6 +149,10 @@ export const instances = pgTable(
     workerLastHeartbeat: timestamp("worker_last_heartbeat", { withTimezone: true }),
     gpuUtilization: real("gpu_utilization"),
     gpuMemUsedMb: integer("gpu_mem_used_mb"),
+    /** The host's own vLLM --api-key, AES-GCM sealed (worker/hosts/host-key.ts); never returned. */
+    hostApiKeySealed: text("host_api_key_sealed"),
+    /** Why the router's probes set `failed` (another model listed, the key refused). */
+    failureReason: text("failure_reason"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -53,6 +53,35 @@ export const CONFIG_VARS = {
     unit: "seconds",
     meaning: "How soon a status written in `instances` reaches routing.",
   },
+  PROBE_INTERVAL_SECONDS: {
+    default: 2,
+    min: 1,
+    max: 3_600,
+    unit: "seconds",
+    meaning:
+      "How often each fleet probes its hosts (`/health`, `/metrics`, `/v1/models` on admission): out after 3 failed probes, back after 2 good ones.",
+  },
+  PROBE_TIMEOUT_MS: {
+    default: 1_500,
+    min: 1,
+    max: 60_000,
+    unit: "milliseconds",
+    meaning: "A probe not answered this fast counts as failed (a loading host stays booting).",
+  },
+  SATURATION_MAX_WAITING: {
+    default: 5,
+    min: 1,
+    max: 1_000_000,
+    unit: "requests",
+    meaning: "A host with this many requests waiting is saturated: chosen only when every host is.",
+  },
+  SATURATION_MAX_KV_PERCENT: {
+    default: 80,
+    min: 1,
+    max: 100,
+    unit: "percent",
+    meaning: "A host whose KV cache is this full is saturated: chosen only when every host is.",
+  },
   SESSION_REPIN_MARGIN: {
     default: 4,
     min: 0,

@@ -2,6 +2,7 @@
 // answers, in one place. Worker code imports these, never a Durable Object file (only env.ts names
 // the object classes, for the bindings' types).
 import type { InstanceStatus } from "../schema";
+import type { AgentFacts } from "./hosts/agent-report";
 import type { FleetMember } from "./routing/fleet-policy";
 import type { RepinReason } from "./routing/session-policy";
 import type { UsageEvent } from "./usage/event";
@@ -20,11 +21,30 @@ export interface HostObservation {
   instanceId: string;
   /** Required the first time; later observations may omit it. */
   baseUrl?: string;
-  /** What the host says of itself: one of `hostStatuses`. */
-  hostStatus: string;
-  queueDepth: number;
+  /** What the host says of itself: one of `hostStatuses`; null when it did not say (kept; new: starting). */
+  hostStatus: string | null;
+  /** waiting + running; null when the agent could not read its vLLM (the load is then left as it was). */
+  queueDepth: number | null;
+  /** Waiting alone, when the agent tells it apart (the seed system's does). */
+  waiting?: number | null;
   /** Postgres status, used when the fleet does not know the instance yet. */
   knownStatus: InstanceStatus;
+  /** The model's Hugging Face id, which the host's /v1/models must list. */
+  model?: string;
+  /** The host's vLLM key as registered (sealed), so probes and requests carry it. */
+  sealedApiKey?: string | null;
+  /** GPU facts and agent version, for the admin API. */
+  agent?: AgentFacts;
+}
+
+/** A host registered by the admin API: the fleet probes it from now on. */
+export interface HostAdmission {
+  instanceId: string;
+  baseUrl: string;
+  model: string;
+  sealedApiKey: string | null;
+  knownStatus: InstanceStatus;
+  scope: FleetScope;
 }
 
 export interface HeartbeatReport extends HostObservation {
@@ -40,6 +60,8 @@ export interface Lease {
   leaseId: string;
   instanceId: string;
   baseUrl: string;
+  /** The host's own vLLM API key, sent as Bearer; null for a keyless host. */
+  apiKey?: string | null;
 }
 
 export interface AcquireOptions {

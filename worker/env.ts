@@ -17,4 +17,6 @@ export interface Env extends ConfigSource {
   DATABASE_URL: string;
   /** Local only: "host:port" of the WebSocket-to-TCP proxy standing in for Neon's. */
   DB_WS_PROXY?: string;
+  /** Secret: 32 random bytes in base64; seals hosts' vLLM API keys (worker/hosts/host-key.ts). */
+  HOST_KEY_ENCRYPTION_KEY?: string;
 }

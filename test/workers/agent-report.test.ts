@@ -16,7 +16,7 @@ describe("the seed agent's bodies", () => {
         status: null,
         modelId: "Qwen/Qwen2.5-0.5B-Instruct",
         baseUrl: "http://10.0.3.7:8000",
-        load: { waiting: 0, running: 0 },
+        load: { total: 0, waiting: 0 },
         facts: {
           workerId: "worker-gpu-01",
           agentVersion: null,
@@ -37,7 +37,7 @@ describe("the seed agent's bodies", () => {
       report: {
         status: "ready",
         baseUrl: null,
-        load: { waiting: 2, running: 6 },
+        load: { total: 8, waiting: 2 },
         facts: { agentVersion: "1.4.2", agentBuildDate: "2025-11-02", gpuUtilization: 87, gpuCount: 2 },
       },
     });
@@ -54,7 +54,7 @@ describe("our agent's bodies and refusals", () => {
   it("keeps base_url (trailing slash dropped) and counts queue_depth as the whole load", () => {
     expect(parseAgentReport(ours, "heartbeat")).toMatchObject({
       ok: true,
-      report: { status: "draining", baseUrl: "http://127.0.0.1:9001", load: { waiting: 3, running: 0 } },
+      report: { status: "draining", baseUrl: "http://127.0.0.1:9001", load: { total: 3, waiting: null } },
     });
   });
   it("a heartbeat must say its status; a register need not", () => {

@@ -1,5 +1,5 @@
 // Postgres side of the admin API: instances of the caller's organization, and their metrics.
-import { and, eq, notInArray, type SQL } from "drizzle-orm";
+import { and, eq, ne, notInArray, type SQL, sql } from "drizzle-orm";
 import { type InstanceProvider, type InstanceStatus, instanceRequestMetrics, instances, models } from "../../schema";
 import type { Db } from "../db";
 
@@ -17,6 +17,8 @@ function selectInstances(db: Db, where: SQL | undefined) {
       workerStatus: instances.workerStatus,
       workerQueueDepth: instances.workerQueueDepth,
       workerLastHeartbeat: instances.workerLastHeartbeat,
+      failureReason: instances.failureReason,
+      hasApiKey: sql<boolean>`${instances.hostApiKeySealed} is not null`,
       createdAt: instances.createdAt,
       updatedAt: instances.updatedAt,
     })
@@ -35,11 +37,23 @@ export async function findInstance(db: Db, organizationId: string, id: string): 
 }
 
 export interface NewInstance {
+  /** Chosen before the insert: the sealed key is bound to it. */
+  id: string;
   organizationId: string;
   modelUuid: string;
   baseUrl: string;
   provider: InstanceProvider;
   workerTokenHash: string;
+  hostApiKeySealed: string | null;
+}
+
+/** Who else holds this base URL: the organizations of its registrations that are not terminated. */
+export async function holdersOf(db: Db, baseUrl: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ organizationId: instances.organizationId })
+    .from(instances)
+    .where(and(eq(instances.baseUrl, baseUrl), ne(instances.status, "terminated")));
+  return rows.map((r) => r.organizationId);
 }
 
 export async function insertInstance(db: Db, input: NewInstance): Promise<string> {

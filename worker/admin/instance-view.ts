@@ -36,6 +36,39 @@ export function presentInstance(row: InstanceRow, live: MemberView | undefined) 
     created_at: dateSeconds(row.createdAt),
     updated_at: dateSeconds(row.updatedAt),
     last_heartbeat_at: dateSeconds(row.workerLastHeartbeat),
+    has_api_key: row.hasApiKey,
+    failure_reason: row.failureReason ?? live?.probe?.failedReason ?? null,
+    routable: live?.routable ?? false,
+    probe: live?.probe
+      ? {
+          phase: live.probe.phase,
+          last_probe_at: seconds(live.probe.lastProbeAt),
+          last_result: live.probe.lastResult,
+          last_error: live.probe.lastError,
+          consecutive_failures: live.probe.consecutiveFailures,
+        }
+      : null,
+    load: live?.load
+      ? {
+          waiting: live.load.waiting,
+          running: live.load.running,
+          kv_cache_usage: live.load.kvUsage,
+          source: live.load.source,
+          age_ms: Math.max(0, Date.now() - live.load.at),
+        }
+      : null,
+    agent: live?.agent
+      ? {
+          worker_id: live.agent.workerId,
+          version: live.agent.agentVersion,
+          build_date: live.agent.agentBuildDate,
+          gpu_utilization: live.agent.gpuUtilization,
+          gpu_mem_used_mb: live.agent.gpuMemUsedMb,
+          gpu_mem_total_mb: live.agent.gpuMemTotalMb,
+          gpu_count: live.agent.gpuCount,
+          reported_at: seconds(live.agent.reportedAt),
+        }
+      : null,
     live: live
       ? {
           status: live.status,

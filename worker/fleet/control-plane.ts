@@ -38,3 +38,20 @@ export async function writeRetirements(config: DbConfig, instanceIds: string[]):
   );
   return rows.map((r) => r.id);
 }
+
+/** Hosts the probes found unable to serve their model (another model listed, the key refused). */
+export async function writeFailures(config: DbConfig, failed: { instanceId: string; reason: string }[]): Promise<void> {
+  for (const { instanceId, reason } of failed) {
+    await withDb(config, (db) =>
+      db
+        .update(instances)
+        .set({ status: "failed", failureReason: reason, updatedAt: new Date() })
+        .where(
+          and(
+            eq(instances.id, instanceId),
+            inArray(instances.status, ["provisioning", "booting", "ready", "draining"]),
+          ),
+        ),
+    );
+  }
+}

@@ -7,10 +7,19 @@ import type {
   AcquireOptions,
   AcquireResult,
   HeartbeatOutcome,
+  HostAdmission,
   HostObservation,
   LeaseOutcome,
   MemberView,
 } from "../contracts";
+import type { ProbeOutcome, ProbeTarget } from "../probes/probe-host";
+import {
+  defaultThresholds,
+  initialProbeState,
+  isProbed,
+  needsModelCheck,
+  type ProbeThresholds,
+} from "../probes/probe-state";
 import { type ControlPlaneRow, reconcile } from "../routing/control-plane-sync";
 import {
   ejectAfterFailure,
@@ -23,10 +32,13 @@ import {
   selectLeastLoaded,
 } from "../routing/fleet-policy";
 import { routeSession, type SessionPolicy, unroutableReason } from "../routing/session-policy";
+import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
 
 export interface FleetSettings {
   policy: FleetPolicy;
   session: SessionPolicy;
+  /** Probe thresholds (default: out after 3 failures, back after 2 good probes). */
+  probes?: ProbeThresholds;
 }
 
 /** An unchanged member is still written this often, so a restarted object has recent heartbeats. */
@@ -49,7 +61,7 @@ export interface SyncChanges {
   retire: string[];
 }
 
-/** A member as storage holds it; older ones carry the host's word as `workerStatus`. */
+/** A member as storage holds it; older ones carry the host's word as `hostStatus`. */
 export type StoredMember = Omit<FleetMember, "hostStatus"> & { hostStatus?: string; workerStatus?: string };
 
 const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
@@ -62,6 +74,10 @@ export class FleetState {
   private readonly persistedAt = new Map<string, number>();
   /** When the admin API last set each member's status, so a sync read before it cannot undo it. */
   private readonly statusSetAt = new Map<string, number>();
+
+  private get thresholds(): ProbeThresholds {
+    return this.settings.probes ?? defaultThresholds;
+  }
 
   constructor(
     private readonly settings: FleetSettings,
@@ -97,33 +113,84 @@ export class FleetState {
     const baseUrl = report.baseUrl ?? known?.baseUrl;
     if (!baseUrl) return { outcome: { ok: false, reason: "base_url_required" }, save: null };
     const member: FleetMember = known ?? {
-      instanceId: report.instanceId,
-      baseUrl,
-      status: report.knownStatus,
-      hostStatus: report.hostStatus,
-      reportedQueueDepth: 0,
-      lastHeartbeatAt: now,
-      inflight: 0,
-      inflightSinceReport: 0,
-      ejectedUntil: 0,
-      consecutiveFailures: 0,
+      ...admittedMember({
+        instanceId: report.instanceId,
+        baseUrl,
+        model: report.model ?? "",
+        sealedApiKey: report.sealedApiKey ?? null,
+        knownStatus: report.knownStatus,
+        scope: { organizationId: "", modelUuid: "" },
+      }),
+      hostStatus: report.hostStatus ?? "starting",
     };
-    const before = `${member.status}/${member.hostStatus}/${member.baseUrl}`;
+    const before = `${member.status}/${member.hostStatus}/${member.baseUrl}/${member.probe?.phase}`;
     member.baseUrl = baseUrl;
-    member.hostStatus = report.hostStatus;
-    member.reportedQueueDepth = report.queueDepth;
+    member.hostStatus = report.hostStatus ?? member.hostStatus;
     member.lastHeartbeatAt = now;
-    member.inflightSinceReport = 0;
-    // A host that boots and says it is ready becomes routable; operator states are kept.
-    if (BEFORE_READY.has(member.status) && report.hostStatus === "ready") member.status = "ready";
+    if (report.model) member.model = report.model;
+    if (report.sealedApiKey !== undefined) member.sealedApiKey = report.sealedApiKey;
+    if (report.agent) member.agent = { ...report.agent, reportedAt: now };
+    if (report.queueDepth !== null) {
+      const waiting = Math.min(report.waiting ?? 0, report.queueDepth);
+      const sample = { waiting, running: report.queueDepth - waiting, kvUsage: null };
+      adoptLoad(member, sample, now, "heartbeat", (at) => this.leasesAfter(member.instanceId, at));
+    }
+    // A host that boots and says it is ready becomes routable; operator states are kept. Its agent's
+    // word stands for a first probe verdict: the router's probes may still take it out.
+    if (report.hostStatus === "ready" && (member.probe?.phase ?? "booting") === "booting") {
+      if (BEFORE_READY.has(member.status)) member.status = "ready";
+      member.probe = { ...(member.probe ?? initialProbeState()), phase: "up", consecutiveFailures: 0 };
+    }
     if (!known) {
       this.members.set(member.instanceId, member);
       this.roster = [...this.members.values()];
     }
-    const changed = !known || before !== `${member.status}/${member.hostStatus}/${member.baseUrl}`;
+    const changed =
+      !known || before !== `${member.status}/${member.hostStatus}/${member.baseUrl}/${member.probe?.phase}`;
     const persist = changed || now - (this.persistedAt.get(member.instanceId) ?? 0) > PERSIST_EVERY_MS;
     if (persist) this.persistedAt.set(member.instanceId, now);
     return { outcome: { ok: true, status: member.status, baseUrl, persist }, save: persist ? member : null };
+  }
+
+  /** A host registered by the admin API; null when the fleet knows it already (its agent was first). */
+  admit(a: HostAdmission): FleetMember | null {
+    const known = this.members.get(a.instanceId);
+    if (known) {
+      known.model = a.model;
+      known.sealedApiKey = a.sealedApiKey;
+      return known;
+    }
+    const member = admittedMember(a);
+    this.members.set(member.instanceId, member);
+    this.roster = [...this.members.values()];
+    this.persistedAt.set(member.instanceId, this.now());
+    return member;
+  }
+
+  /** The hosts to probe this round (not failed, not on their way out), each with what to ask. */
+  probeTargets(): (Omit<ProbeTarget, "apiKey"> & { instanceId: string; sealedApiKey: string | null })[] {
+    const out = [];
+    for (const m of this.members.values()) {
+      const probe = m.probe ?? initialProbeState();
+      if (!isProbed(probe) || !m.model || m.status === "terminating" || m.status === "terminated") continue;
+      out.push({
+        instanceId: m.instanceId,
+        baseUrl: m.baseUrl,
+        modelId: m.model,
+        sealedApiKey: m.sealedApiKey ?? null,
+        checkModels: needsModelCheck(probe, this.thresholds),
+      });
+    }
+    return out;
+  }
+
+  /** One probe round's outcome for a member; the member to write when its verdict changed. */
+  probed(instanceId: string, outcome: ProbeOutcome): ProbeEffect & { save: FleetMember | null } {
+    const member = this.members.get(instanceId);
+    if (!member) return { changed: false, failedReason: null, save: null };
+    const effect = applyProbeOutcome(member, outcome, this.thresholds, (at) => this.leasesAfter(instanceId, at));
+    if (effect.changed) this.persistedAt.set(instanceId, this.now());
+    return { ...effect, save: effect.changed ? member : null };
   }
 
   /** Chooses a host (the session's pinned one if it still qualifies) and opens a lease on it. */
@@ -163,7 +230,7 @@ export class FleetState {
     const member = this.members.get(lease.instanceId);
     if (!member) return;
     member.inflight = Math.max(0, member.inflight - 1);
-    if (lease.issuedAt > member.lastHeartbeatAt)
+    if (lease.issuedAt > (member.load?.at ?? member.lastHeartbeatAt))
       member.inflightSinceReport = Math.max(0, member.inflightSinceReport - 1);
     // Half-open: after its cooldown an ejected host is chosen again; one success closes the breaker.
     if (outcome === "host_failed") ejectAfterFailure(member, this.now(), this.settings.policy);
@@ -237,6 +304,13 @@ export class FleetState {
       save.push(member);
     }
     return save;
+  }
+
+  /** Open leases on a member issued after `at` (a load sample taken then cannot include them). */
+  private leasesAfter(instanceId: string, at: number): number {
+    let n = 0;
+    for (const lease of this.leases.values()) if (lease.instanceId === instanceId && lease.issuedAt > at) n++;
+    return n;
   }
 
   private expireOldLeases(now: number): void {

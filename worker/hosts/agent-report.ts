@@ -2,6 +2,7 @@
 // ours (status, base_url, queue_depth = waiting + running) and the seed system's agent, exactly as it
 // sends (register without status or base URL, the host at ip_address:vllm_port; heartbeats whose
 // queue_depth is waiting only, or null when vLLM's /metrics did not answer). Pure parsing, no I/O.
+import { hasControlChars } from "../http/text";
 
 export type AgentStatus = "starting" | "ready" | "draining";
 
@@ -22,8 +23,11 @@ export interface AgentReport {
   modelId: string | null;
   /** Given (ours), or derived from ip_address + vllm_port (the seed's); used only when none is registered. */
   baseUrl: string | null;
-  /** null when the agent could not read its vLLM's load (the seed sends queue_depth: null then). */
-  load: { waiting: number; running: number } | null;
+  /**
+   * total = waiting + running; waiting alone only when the agent tells them apart (the seed's sends
+   * metadata.vllm; ours sends one depth). null when it could not read its vLLM (queue_depth: null).
+   */
+  load: { total: number; waiting: number | null } | null;
   facts: AgentFacts;
 }
 
@@ -72,6 +76,11 @@ export function parseAgentReport(body: unknown, route: "register" | "heartbeat")
     status !== "draining"
   )
     return fail("`status` must be starting, ready or draining.", "status");
+  for (const field of ["worker_id", "model_id"] as const) {
+    const v = body[field];
+    if (v !== undefined && v !== null && (typeof v !== "string" || hasControlChars(v)))
+      return fail(`\`${field}\` must be plain text.`, field);
+  }
   const depth = body.queue_depth;
   if (depth !== undefined && depth !== null && count(depth) === null)
     return fail("`queue_depth` must be a non-negative integer or null.", "queue_depth");
@@ -88,7 +97,7 @@ export function parseAgentReport(body: unknown, route: "register" | "heartbeat")
   const vllm = isObj(body.metadata) && isObj(body.metadata.vllm) ? body.metadata.vllm : {};
   const waiting = count(depth) ?? count(vllm.requests_waiting);
   // Our agent's queue_depth already counts running requests; the seed's sends them beside it.
-  const running = count(vllm.requests_running) ?? 0;
+  const running = count(vllm.requests_running);
   return {
     ok: true,
     report: {
@@ -96,7 +105,12 @@ export function parseAgentReport(body: unknown, route: "register" | "heartbeat")
       status: (status as AgentStatus | undefined) ?? null,
       modelId: str(body.model_id),
       baseUrl,
-      load: waiting === null ? null : { waiting, running },
+      load:
+        waiting === null
+          ? null
+          : running === null
+            ? { total: waiting, waiting: null }
+            : { total: waiting + running, waiting },
       facts: facts(body),
     },
   };

@@ -76,7 +76,12 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
   try {
     const response = await fetch(`${lease.baseUrl}${plan.endpoint}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-request-id": plan.requestId },
+      headers: {
+        "content-type": "application/json",
+        "x-request-id": plan.requestId,
+        // The host's own vLLM --api-key; the client's key never leaves the router.
+        ...(lease.apiKey ? { authorization: `Bearer ${lease.apiKey}` } : {}),
+      },
       body: plan.payload,
       signal: controller.signal,
       redirect: "manual",

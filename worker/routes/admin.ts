@@ -3,17 +3,14 @@
 // Status changes are written to Postgres first (the truth), then pushed to the model's FleetObject
 // so they take effect at once; if that push fails, the fleet's periodic sync applies them anyway.
 import { type Context, Hono } from "hono";
-import { type InstanceProvider, type InstanceStatus, instanceProviders } from "../../schema";
-import { findInstance, insertInstance, instanceMetrics, listInstances, updateStatus } from "../admin/instance-store";
+import { type InstanceStatus, instanceProviders, instanceStatuses } from "../../schema";
+import { findInstance, instanceMetrics, listInstances, updateStatus } from "../admin/instance-store";
 import { liveViews, presentInstance } from "../admin/instance-view";
+import { parseDeployment, registerHost } from "../admin/register-host";
 import type { AppEnv } from "../app-env";
-import { getCatalog } from "../catalog";
 import { withDb } from "../db";
-import { badRequest, RouterError } from "../errors";
-import { sha256Hex } from "../hash";
+import { RouterError } from "../errors";
 import { readJson } from "../http/body";
-import { hasControlChars, isHttpUrl } from "../http/text";
-import { resolveModel } from "../routing/resolve-model";
 import { fleetFor } from "../stubs";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -24,31 +21,6 @@ const notFound = (id: string) =>
     code: "instance_not_found",
     param: "id",
   });
-
-interface DeploymentRequest {
-  model: string;
-  baseUrl: string;
-  provider: InstanceProvider;
-}
-
-const isProvider = (v: unknown): v is InstanceProvider => (instanceProviders as readonly unknown[]).includes(v);
-
-function parseDeployment(body: unknown): DeploymentRequest {
-  const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  if (typeof b.model !== "string" || b.model === "" || hasControlChars(b.model))
-    throw badRequest("`model` is required (uuid, Hugging Face id or offering).", "model");
-  if (typeof b.base_url !== "string" || !isHttpUrl(b.base_url))
-    throw badRequest("`base_url` must be an http(s) URL.", "base_url");
-  const provider = b.provider ?? "static";
-  if (!isProvider(provider))
-    throw badRequest(`\`provider\` must be ${instanceProviders.map((p) => `\`${p}\``).join(" or ")}.`, "provider");
-  return { model: b.model, baseUrl: b.base_url.replace(/\/+$/, ""), provider };
-}
-
-/** The worker token a GPU host authenticates with; only its hash is stored. */
-function newWorkerToken(): string {
-  return `wt-${[...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
 
 async function showInstance(c: Context<AppEnv>, id: string): Promise<Response> {
   const row = UUID.test(id)
@@ -84,33 +56,28 @@ async function changeStatus(
       param: "id",
     });
   }
-  if (changed)
-    await fleetFor(c.env, { organizationId: c.get("caller").organizationId, modelUuid: row.modelUuid }).setStatus(
-      id,
-      status,
-    );
+  if (changed) {
+    const fleet = fleetFor(c.env, { organizationId: orgId, modelUuid: row.modelUuid });
+    const known = await fleet.setStatus(id, status);
+    // A host the fleet never knew runs nothing through the router: it is done at once.
+    if (!known && status === "terminating")
+      await withDb(c.env, (db) =>
+        updateStatus(
+          db,
+          orgId,
+          id,
+          "terminated",
+          instanceStatuses.filter((s) => s !== "terminating"),
+        ),
+      );
+  }
   return showInstance(c, id);
 }
 
 export const adminRoutes = new Hono<AppEnv>()
   .post("/deployments", async (c) => {
-    const input = parseDeployment(await readJson(c));
-    const orgId = c.get("caller").organizationId;
-    const { model } = resolveModel(await getCatalog(c.env, input.model), input.model, orgId);
-    const token = newWorkerToken();
-    const workerTokenHash = await sha256Hex(token);
-    const row = await withDb(c.env, async (db) => {
-      const id = await insertInstance(db, {
-        organizationId: orgId,
-        modelUuid: model.id,
-        baseUrl: input.baseUrl,
-        provider: input.provider,
-        workerTokenHash,
-      });
-      return findInstance(db, orgId, id);
-    });
-    if (!row)
-      throw new RouterError(500, { message: "The new instance could not be read back.", code: "internal_error" });
+    const input = parseDeployment(await readJson(c), instanceProviders);
+    const { row, token } = await registerHost(c, input);
     // The token is shown this once; a lost token means a new deployment.
     return c.json({ ...presentInstance(row, undefined), worker_token: token }, 201);
   })
@@ -146,5 +113,13 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   // Draining: no new sessions or unpinned requests; pinned sessions move on their next request.
   .post("/instances/:id/drain", (c) => changeStatus(c, "draining", ["terminating", "terminated", "failed"]))
+  // Back into routing after a drain; from any other status → 409.
+  .post("/instances/:id/undrain", (c) =>
+    changeStatus(
+      c,
+      "ready",
+      instanceStatuses.filter((s) => s !== "draining"),
+    ),
+  )
   // Out of routing at once; requests already running finish.
   .delete("/instances/:id", (c) => changeStatus(c, "terminating", [], ["terminated"]));

@@ -2,14 +2,14 @@
 // Each is authenticated by its own instance's worker token; it may report for itself only.
 import { eq, inArray, sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { beforeReadyStatuses, hostStatuses, type InstanceStatus, instances } from "../../schema";
+import { beforeReadyStatuses, type InstanceStatus, instances, models } from "../../schema";
 import type { AppEnv } from "../app-env";
 import { configOf } from "../config";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
 import { sha256Hex } from "../hash";
+import { parseAgentReport } from "../hosts/agent-report";
 import { readJson } from "../http/body";
-import { hasControlChars, isHttpUrl } from "../http/text";
 import { presentedKey } from "../middleware/auth";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
 import { fleetFor } from "../stubs";
@@ -18,7 +18,12 @@ interface InstanceIdentity {
   id: string;
   organizationId: string;
   modelId: string;
+  /** The model's Hugging Face id, which the host's /v1/models must list. */
+  model: string;
   status: InstanceStatus;
+  /** As the operator registered it; an agent's report never moves it. */
+  baseUrl: string;
+  sealedApiKey: string | null;
 }
 
 /**
@@ -40,9 +45,13 @@ async function authenticate(c: Context<AppEnv>): Promise<InstanceIdentity> {
             id: instances.id,
             organizationId: instances.organizationId,
             modelId: instances.modelId,
+            model: models.modelId,
             status: instances.status,
+            baseUrl: instances.baseUrl,
+            sealedApiKey: instances.hostApiKeySealed,
           })
           .from(instances)
+          .innerJoin(models, eq(models.id, instances.modelId))
           .where(eq(instances.workerTokenHash, hash))
           .limit(1),
       )
@@ -65,46 +74,28 @@ async function authenticate(c: Context<AppEnv>): Promise<InstanceIdentity> {
   return identity;
 }
 
-interface Report {
-  instance_id: string;
-  worker_id?: string;
-  status: string;
-  model_id?: string;
-  base_url?: string;
-  queue_depth?: number;
-  gpu_utilization?: number;
-  gpu_mem_used_mb?: number;
-}
-
-function parseReport(body: unknown): Report {
-  const r = body as Partial<Report> | null;
-  if (!r || typeof r.instance_id !== "string") throw badRequest("`instance_id` is required.", "instance_id");
-  if (!(hostStatuses as readonly unknown[]).includes(r.status))
-    throw badRequest(`\`status\` must be ${hostStatuses.slice(0, -1).join(", ")} or ${hostStatuses.at(-1)}.`, "status");
-  if (r.queue_depth !== undefined && (!Number.isInteger(r.queue_depth) || r.queue_depth < 0))
-    throw badRequest("`queue_depth` must be a non-negative integer.", "queue_depth");
-  for (const field of ["worker_id", "model_id"] as const)
-    if (r[field] !== undefined && (typeof r[field] !== "string" || hasControlChars(r[field])))
-      throw badRequest(`\`${field}\` must be plain text.`, field);
-  if (r.base_url !== undefined && (typeof r.base_url !== "string" || !isHttpUrl(r.base_url)))
-    throw badRequest("`base_url` must be an http(s) URL.", "base_url");
-  return r as Report;
-}
-
-async function report(c: Context<AppEnv>): Promise<Response> {
+async function report(c: Context<AppEnv>, route: "register" | "heartbeat"): Promise<Response> {
   const identity = await authenticate(c);
-  const r = parseReport(await readJson(c));
-  if (r.instance_id !== identity.id)
+  const parsed = parseAgentReport(await readJson(c), route);
+  if (!parsed.ok) throw badRequest(parsed.message, parsed.param);
+  const r = parsed.report;
+  if (r.instanceId !== identity.id)
     throw new RouterError(403, { message: "This token belongs to another instance.", code: "instance_mismatch" });
 
   const scope = { organizationId: identity.organizationId, modelUuid: identity.modelId };
   const fleet = fleetFor(c.env, scope);
   const outcome = await fleet.heartbeat({
     instanceId: identity.id,
-    baseUrl: r.base_url,
+    // The registered URL wins; the agent's (ours, or ip_address:vllm_port) only when there is none.
+    baseUrl: identity.baseUrl || (r.baseUrl ?? undefined),
+    // A register that does not say (the seed agent's) keeps what the fleet knows; new hosts start.
     hostStatus: r.status,
-    queueDepth: r.queue_depth ?? 0,
+    queueDepth: r.load?.total ?? null,
+    waiting: r.load?.waiting ?? null,
     knownStatus: identity.status,
+    model: identity.model,
+    sealedApiKey: identity.sealedApiKey,
+    agent: r.facts,
     scope,
   });
   if (!outcome.ok && outcome.reason === "terminated") {
@@ -127,13 +118,13 @@ async function report(c: Context<AppEnv>): Promise<Response> {
           .set({
             status: sql`case when ${inArray(instances.status, [...beforeReadyStatuses])} and ${status} = 'ready' then 'ready' else ${instances.status} end`,
             baseUrl,
-            workerId: r.worker_id ?? null,
-            workerStatus: r.status,
-            workerModelId: r.model_id ?? null,
-            workerQueueDepth: r.queue_depth ?? 0,
+            workerId: r.facts.workerId,
+            workerStatus: r.status ?? sql`${instances.workerStatus}`,
+            workerModelId: r.modelId,
+            workerQueueDepth: r.load?.total ?? 0,
             workerLastHeartbeat: new Date(),
-            gpuUtilization: r.gpu_utilization ?? null,
-            gpuMemUsedMb: r.gpu_mem_used_mb ?? null,
+            gpuUtilization: r.facts.gpuUtilization,
+            gpuMemUsedMb: r.facts.gpuMemUsedMb === null ? null : Math.round(r.facts.gpuMemUsedMb),
             updatedAt: new Date(),
           })
           .where(eq(instances.id, identity.id)),
@@ -145,4 +136,6 @@ async function report(c: Context<AppEnv>): Promise<Response> {
   return c.json({ instance_id: identity.id, status, accepted: true });
 }
 
-export const hostAgentRoutes = new Hono<AppEnv>().post("/register", report).post("/heartbeat", report);
+export const hostAgentRoutes = new Hono<AppEnv>()
+  .post("/register", (c) => report(c, "register"))
+  .post("/heartbeat", (c) => report(c, "heartbeat"));

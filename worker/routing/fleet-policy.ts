@@ -1,6 +1,9 @@
 // Worker selection as pure functions over the fleet's live state. The Fleet Durable Object
 // holds the state and calls these; nothing here does I/O.
 import type { InstanceStatus } from "../../schema";
+import type { AgentFacts } from "../hosts/agent-report";
+import type { ProbeState } from "../probes/probe-state";
+import { defaultSaturation, isSaturated, type LoadReading, type SaturationPolicy } from "./load-reading";
 
 export interface FleetMember {
   instanceId: string;
@@ -9,9 +12,20 @@ export interface FleetMember {
   status: InstanceStatus;
   /** What the host itself last reported: starting | ready | draining. */
   hostStatus: string;
-  /** waiting + running, as last reported by the host. */
+  /** waiting + running, as last sampled (the fresher of heartbeat and probe). */
   reportedQueueDepth: number;
+  /** 0 for a host no agent has reported for (probes alone). */
   lastHeartbeatAt: number;
+  /** The last load sample, by heartbeat or /metrics probe; absent before the first. */
+  load?: LoadReading | null;
+  /** The router's probes of the host; absent = booting (no verdict yet). */
+  probe?: ProbeState;
+  /** The Hugging Face id the host must list on /v1/models. */
+  model?: string;
+  /** The host's vLLM API key, sealed (host-key.ts); null or absent for a keyless host. */
+  sealedApiKey?: string | null;
+  /** What its agent last said of the GPUs and itself, when one reports. */
+  agent?: (AgentFacts & { reportedAt: number }) | null;
   /** Router requests currently open on this host (leases). */
   inflight: number;
   /** Of those, the ones sent after the last report, which the report cannot include yet. */
@@ -27,6 +41,7 @@ export interface FleetPolicy {
   tieMargin: number;
   ejectBaseMs: number;
   ejectMaxMs: number;
+  saturation: SaturationPolicy;
 }
 
 export const defaultPolicy: FleetPolicy = {
@@ -34,6 +49,7 @@ export const defaultPolicy: FleetPolicy = {
   tieMargin: 0,
   ejectBaseMs: 5_000,
   ejectMaxMs: 60_000,
+  saturation: defaultSaturation,
 };
 
 export const liveLoad = (m: FleetMember): number => m.reportedQueueDepth + m.inflightSinceReport;
@@ -42,9 +58,21 @@ export function isFresh(m: FleetMember, now: number, policy: FleetPolicy): boole
   return now - m.lastHeartbeatAt <= policy.staleAfterMs;
 }
 
-/** Ready by the control plane and by its own word, and heard from lately: the breaker aside. */
-function isUp(m: FleetMember, now: number, policy: FleetPolicy): boolean {
-  return m.status === "ready" && m.hostStatus === "ready" && isFresh(m, now, policy);
+/** Its agent reported lately (a host without an agent never has). */
+const agentSpeaks = (m: FleetMember, now: number, policy: FleetPolicy): boolean =>
+  m.lastHeartbeatAt > 0 && isFresh(m, now, policy);
+
+/**
+ * Ready by the control plane, alive, and not told otherwise by its agent: the breaker aside. Alive =
+ * the router's probes say up, or, before any probe verdict, a fresh agent says ready. A host its
+ * probes took out stays out until they bring it back, whatever its agent says.
+ */
+export function isUp(m: FleetMember, now: number, policy: FleetPolicy): boolean {
+  if (m.status !== "ready") return false;
+  const phase = m.probe?.phase ?? "booting";
+  const agentReady = m.hostStatus === "ready" && agentSpeaks(m, now, policy);
+  if (phase === "up") return agentReady || !agentSpeaks(m, now, policy);
+  return phase === "booting" && agentReady;
 }
 
 /**
@@ -52,7 +80,8 @@ function isUp(m: FleetMember, now: number, policy: FleetPolicy): boolean {
  * good). Leases alone are not enough: they restart at zero with the object, and expire.
  */
 export function isIdle(m: FleetMember, now: number, policy: FleetPolicy): boolean {
-  return m.inflight === 0 && (m.reportedQueueDepth === 0 || !isFresh(m, now, policy));
+  const sampledAt = m.load?.at ?? m.lastHeartbeatAt;
+  return m.inflight === 0 && (m.reportedQueueDepth === 0 || now - sampledAt > policy.staleAfterMs);
 }
 
 /**
@@ -93,12 +122,14 @@ export function selectLeastLoaded(
   random: () => number = Math.random,
 ): FleetMember | undefined {
   const routable = (m: FleetMember) => !exclude.has(m.instanceId) && isRoutable(m, now, policy);
+  // Saturated hosts (long queue, full KV cache) only when every routable host is.
+  const roomy = (m: FleetMember) => routable(m) && !isSaturated(m.load ?? null, policy.saturation);
   if (members.length > EXACT_SCAN_LIMIT) {
     let best: FleetMember | undefined;
     let found = 0;
     for (let draws = 0; found < SAMPLED_CHOICES && draws < MAX_DRAWS; draws++) {
       const m = members[Math.floor(random() * members.length)];
-      if (!m || !routable(m)) continue;
+      if (!m || !roomy(m)) continue;
       found += 1;
       if (!best || liveLoad(m) < liveLoad(best)) best = m;
     }
@@ -106,6 +137,7 @@ export function selectLeastLoaded(
   }
   const panic = (m: FleetMember) => !exclude.has(m.instanceId) && isUp(m, now, policy);
   return (
+    leastLoadedOf(members, roomy, policy.tieMargin, random) ??
     leastLoadedOf(members, routable, policy.tieMargin, random) ??
     leastLoadedOf(members, panic, policy.tieMargin, random)
   );
@@ -135,9 +167,13 @@ function leastLoadedOf(
 export function explainNoHost(members: Iterable<FleetMember>, now: number, policy: FleetPolicy): string {
   const all = [...members];
   if (all.length === 0) return "no worker is registered for this model";
-  const ready = all.filter((m) => m.status === "ready" && m.hostStatus === "ready");
+  const probed = (m: FleetMember) => m.probe?.phase === "up" || m.probe?.phase === "down";
+  const ready = all.filter((m) => m.status === "ready" && (m.hostStatus === "ready" || probed(m)));
   if (ready.length === 0) return "no worker for this model is ready";
-  if (!ready.some((m) => isFresh(m, now, policy))) return "every ready worker has missed its heartbeats";
+  const alive = ready.filter((m) => m.probe?.phase !== "down");
+  if (alive.length === 0) return "every ready worker is failing its health probes";
+  if (!alive.some((m) => m.probe?.phase === "up" || isFresh(m, now, policy)))
+    return "every ready worker has missed its heartbeats";
   return "every ready worker is failing and cooling down";
 }
 

@@ -6,6 +6,7 @@ import {
   type FleetPolicy,
   isCoolingDown,
   isFresh,
+  isUp,
   liveLoad,
   selectLeastLoaded,
 } from "./fleet-policy";
@@ -19,6 +20,7 @@ export type RepinReason =
   | "worker_retired"
   | "worker_not_ready"
   | "worker_stale"
+  | "worker_unhealthy"
   | "worker_ejected"
   | "overloaded";
 
@@ -49,8 +51,10 @@ export interface SessionRoute {
 export function unroutableReason(m: FleetMember, now: number, policy: FleetPolicy): RepinReason | null {
   if (m.status === "draining" || m.hostStatus === "draining") return "worker_draining";
   if (m.status === "terminating" || m.status === "terminated" || m.status === "failed") return "worker_retired";
-  if (m.status !== "ready" || m.hostStatus !== "ready") return "worker_not_ready";
-  if (!isFresh(m, now, policy)) return "worker_stale";
+  if (m.status !== "ready") return "worker_not_ready";
+  const phase = m.probe?.phase ?? "booting";
+  if (phase === "down" || phase === "failed") return "worker_unhealthy";
+  if (!isUp(m, now, policy)) return isFresh(m, now, policy) || phase === "up" ? "worker_not_ready" : "worker_stale";
   if (isCoolingDown(m, now)) return "worker_ejected";
   return null;
 }
