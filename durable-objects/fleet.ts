@@ -129,6 +129,7 @@ export class FleetObject extends DurableObject<Env> {
       const round = await probeRound(this.state, (id, sealed) => this.keyOf(id, sealed), this.probeTimeoutMs);
       await this.save(round.save);
       await writeFailures(this.env, round.failed);
+      await writePromotions(this.env, round.promoted);
     } catch (err) {
       console.error(JSON.stringify({ msg: "fleet_probe_failed", fleet: this.scope, error: String(err) }));
     }

@@ -187,7 +187,7 @@ export class FleetState {
   /** One probe round's outcome for a member; the member to write when its verdict changed. */
   probed(instanceId: string, outcome: ProbeOutcome): ProbeEffect & { save: FleetMember | null } {
     const member = this.members.get(instanceId);
-    if (!member) return { changed: false, failedReason: null, save: null };
+    if (!member) return { changed: false, failedReason: null, promoted: false, save: null };
     const effect = applyProbeOutcome(member, outcome, this.thresholds, (at) => this.leasesAfter(instanceId, at));
     if (effect.changed) this.persistedAt.set(instanceId, this.now());
     return { ...effect, save: effect.changed ? member : null };

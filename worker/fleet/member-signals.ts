@@ -51,6 +51,8 @@ export interface ProbeEffect {
   changed: boolean;
   /** Set when this round found the host cannot serve the model: the control plane must say `failed`. */
   failedReason: string | null;
+  /** Admitted by this round (booting → ready): the control plane must say `ready`. */
+  promoted: boolean;
 }
 
 /** One probe round's outcome on the member: its probe state, its load, and admission or failure. */
@@ -65,6 +67,7 @@ export function applyProbeOutcome(
   m.probe = after;
   if (outcome.load) adoptLoad(m, outcome.load, outcome.startedAt, "probe", leasesAfter);
   let failedReason: string | null = null;
+  let promoted = false;
   if (after.phase === "failed" && before.phase !== "failed") {
     failedReason = after.failedReason;
     if (m.status !== "terminating" && m.status !== "terminated") m.status = "failed";
@@ -72,7 +75,10 @@ export function applyProbeOutcome(
   if (after.phase === "up" && before.phase !== "up") {
     // Admitted by the router's own probes: the host answers for itself, no agent needed.
     if (m.lastHeartbeatAt === 0) m.hostStatus = "ready";
-    if (BEFORE_READY.has(m.status)) m.status = "ready";
+    if (BEFORE_READY.has(m.status)) {
+      m.status = "ready";
+      promoted = true;
+    }
   }
-  return { changed: after.phase !== before.phase, failedReason };
+  return { changed: after.phase !== before.phase, failedReason, promoted };
 }

@@ -8,6 +8,8 @@ export interface RoundResult {
   save: FleetMember[];
   /** Hosts this round found unable to serve the model, with why: Postgres must say `failed`. */
   failed: { instanceId: string; reason: string }[];
+  /** Hosts this round admitted: Postgres must say `ready`. */
+  promoted: string[];
 }
 
 export async function probeRound(
@@ -22,11 +24,12 @@ export async function probeRound(
       return [t.instanceId, await probeHost({ ...t, apiKey }, timeoutMs)];
     }),
   );
-  const out: RoundResult = { save: [], failed: [] };
+  const out: RoundResult = { save: [], failed: [], promoted: [] };
   for (const [instanceId, outcome] of outcomes) {
     const effect = state.probed(instanceId, outcome);
     if (effect.save) out.save.push(effect.save);
     if (effect.failedReason) out.failed.push({ instanceId, reason: effect.failedReason });
+    if (effect.promoted) out.promoted.push(instanceId);
   }
   return out;
 }
