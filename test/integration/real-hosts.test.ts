@@ -8,7 +8,7 @@ import { createTenant } from "../support/fixtures";
 import { chat, type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
-export const HOST_KEY_SECRET = btoa(String.fromCharCode(...new Uint8Array(32).map((_, i) => 255 - i)));
+const HOST_KEY_SECRET = btoa(String.fromCharCode(...new Uint8Array(32).map((_, i) => 255 - i)));
 const INTERVAL_S = 1;
 
 let stack: Stack;
@@ -129,7 +129,14 @@ describe("a host dying under traffic", () => {
     let stop = false;
     const traffic = (async () => {
       while (!stop) {
-        const batch = await Promise.all([1, 2, 3].map(() => chatOnce().then(async (r) => (await r.text(), r.status))));
+        const batch = await Promise.all(
+          [1, 2, 3].map(() =>
+            chatOnce().then(async (r) => {
+              await r.text();
+              return r.status;
+            }),
+          ),
+        );
         statuses.push(...batch);
       }
     })();
