@@ -58,6 +58,10 @@ export function isFresh(m: FleetMember, now: number, policy: FleetPolicy): boole
   return now - m.lastHeartbeatAt <= policy.staleAfterMs;
 }
 
+/** The router's own probes ran lately: their verdict does not depend on an agent. */
+const probedLately = (m: FleetMember, now: number, policy: FleetPolicy): boolean =>
+  m.probe?.lastProbeAt != null && now - m.probe.lastProbeAt <= policy.staleAfterMs;
+
 /** Its agent reported lately (a host without an agent never has). */
 const agentSpeaks = (m: FleetMember, now: number, policy: FleetPolicy): boolean =>
   m.lastHeartbeatAt > 0 && isFresh(m, now, policy);
@@ -71,7 +75,8 @@ export function isUp(m: FleetMember, now: number, policy: FleetPolicy): boolean 
   if (m.status !== "ready") return false;
   const phase = m.probe?.phase ?? "booting";
   const agentReady = m.hostStatus === "ready" && agentSpeaks(m, now, policy);
-  if (phase === "up") return agentReady || !agentSpeaks(m, now, policy);
+  // Up on the agent's word alone (never probed yet) lasts as long as the agent keeps reporting.
+  if (phase === "up") return agentReady || (!agentSpeaks(m, now, policy) && probedLately(m, now, policy));
   return phase === "booting" && agentReady;
 }
 
@@ -172,7 +177,7 @@ export function explainNoHost(members: Iterable<FleetMember>, now: number, polic
   if (ready.length === 0) return "no worker for this model is ready";
   const alive = ready.filter((m) => m.probe?.phase !== "down");
   if (alive.length === 0) return "every ready worker is failing its health probes";
-  if (!alive.some((m) => m.probe?.phase === "up" || isFresh(m, now, policy)))
+  if (!alive.some((m) => probedLately(m, now, policy) || isFresh(m, now, policy)))
     return "every ready worker has missed its heartbeats";
   return "every ready worker is failing and cooling down";
 }
