@@ -253,3 +253,48 @@ export const chatSessions = pgTable(
     index("chat_sessions_org_created").on(t.organizationId, t.createdAt, t.sessionKey),
   ],
 );
+
+/**
+ * What /metrics exposes as counters, bumped by the usage writer in the same transaction as the
+ * ledger rows it inserted: exactly once per request, whichever isolate served it. One row per
+ * (organization, model, HTTP status, outcome); durations in whole milliseconds (exact sums).
+ */
+export const usageCounters = finops.table(
+  "usage_counters",
+  {
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    /** Hugging Face id, as the ledger's `metadata.model`. */
+    model: text("model").notNull(),
+    httpStatus: integer("http_status").notNull(),
+    outcome: text("outcome", { enum: usageStatuses }).notNull(),
+    requests: counter("requests"),
+    inputTokens: counter("input_tokens"),
+    outputTokens: counter("output_tokens"),
+    chargedAmount: numeric("charged_amount", { precision: 30, scale: 8 }).notNull().default("0"),
+    durationMsSum: counter("duration_ms_sum"),
+    ttftCount: counter("ttft_count"),
+    ttftMsSum: counter("ttft_ms_sum"),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.model, t.httpStatus, t.outcome] })],
+);
+
+export const latencyHistograms = ["duration", "ttft"] as const;
+export type LatencyHistogram = (typeof latencyHistograms)[number];
+
+/** Per-bucket (not cumulative) counts of the latency histograms, bumped with usage_counters. */
+export const usageHistogramBuckets = finops.table(
+  "usage_histogram_buckets",
+  {
+    organizationId: uuid("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    model: text("model").notNull(),
+    histogram: text("histogram", { enum: latencyHistograms }).notNull(),
+    /** The bucket's upper bound in milliseconds; -1 for +Inf. */
+    leMs: integer("le_ms").notNull(),
+    count: counter("count"),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.model, t.histogram, t.leMs] })],
+);

@@ -19,4 +19,6 @@ export interface Env extends ConfigSource {
   DB_WS_PROXY?: string;
   /** Secret: 32 random bytes in base64; seals hosts' vLLM API keys (worker/hosts/host-key.ts). */
   HOST_KEY_ENCRYPTION_KEY?: string;
+  /** Secret: a bearer token that may read GET /metrics for every organization (an operator's Prometheus). */
+  METRICS_TOKEN?: string;
 }

@@ -13,6 +13,7 @@ import { catalogModelRoutes } from "./routes/catalog-models";
 import { healthRoutes } from "./routes/health";
 import { hostAgentRoutes } from "./routes/host-agent";
 import { handleInference, inferenceEndpoints } from "./routes/inference";
+import { metricsRoutes } from "./routes/metrics";
 import { modelRoutes } from "./routes/models";
 import { offeringRoutes } from "./routes/offerings";
 import { organizationRoutes } from "./routes/organizations";
@@ -35,6 +36,7 @@ app.use(refuseDeclaredOversize);
 
 app.route("/health", healthRoutes);
 app.route("/internal/worker", hostAgentRoutes);
+app.route("/metrics", metricsRoutes);
 
 app.use("/v1/*", requireApiKey);
 for (const [path, spec] of Object.entries(inferenceEndpoints)) {

@@ -50,7 +50,7 @@ function attemptTimeoutMs(config: RouterConfig, stream: boolean): number {
 const emptyBody = (): ReadableStream<Uint8Array> => new ReadableStream({ start: (controller) => controller.close() });
 
 type Attempt =
-  | { kind: "answered"; response: Response; primed?: PrimedBody }
+  | { kind: "answered"; response: Response; primed?: PrimedBody; firstChunkAt?: number }
   | { kind: "failed"; status: 502 | 504; reason: string; code: string };
 
 /**
@@ -92,7 +92,8 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
       return { kind: "failed", status: 502, reason: wrong, code: "upstream_bad_answer" };
     }
     if (!response.ok || !response.body) return { kind: "answered", response };
-    return { kind: "answered", response, primed: await withFirstChunk(response.body) };
+    const primed = await withFirstChunk(response.body);
+    return { kind: "answered", response, primed, firstChunkAt: Date.now() };
   } catch (err) {
     return controller.signal.aborted
       ? { kind: "failed", status: 504, reason: `no answer within ${timeoutMs} ms`, code: "upstream_timeout" }
@@ -120,8 +121,22 @@ export async function forward(
   const tried: string[] = [];
   let lastFailure: RouterError | null = null;
 
-  const usage = (instanceId: string | null, httpStatus: number, attempts: number, relay: RelayEnd): UsageEvent =>
-    usageEventFor(plan, { instanceId, httpStatus, attempts, startedAt: started, endedAt: Date.now(), relay });
+  const usage = (
+    instanceId: string | null,
+    httpStatus: number,
+    attempts: number,
+    relay: RelayEnd,
+    firstChunkAt: number | null = null,
+  ): UsageEvent =>
+    usageEventFor(plan, {
+      instanceId,
+      httpStatus,
+      attempts,
+      startedAt: started,
+      endedAt: Date.now(),
+      firstChunkAt,
+      relay,
+    });
 
   /** An answered request has ended: return its lease and meter it (independently: one failing never costs the other). */
   const settle = async (
@@ -130,9 +145,10 @@ export async function forward(
     status: number,
     end: RelayEnd,
     health: LeaseOutcome,
+    firstChunkAt: number | null = null,
   ): Promise<Settled> => {
     const released = Promise.resolve(fleet.release(lease.leaseId, health)).catch(logReleaseFailure(plan));
-    const event = usage(lease.instanceId, status, attempt, end);
+    const event = usage(lease.instanceId, status, attempt, end, firstChunkAt);
     await Promise.all([released, recordUsage(env, event)]);
     return {
       instanceId: lease.instanceId,
@@ -201,7 +217,15 @@ export async function forward(
     const observer = plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
     const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);
     const settled = ended.then((end) =>
-      settle(lease, attempt, upstream.status, end, end.workerFault ? "host_failed" : "ok"),
+      settle(
+        lease,
+        attempt,
+        upstream.status,
+        end,
+        end.workerFault ? "host_failed" : "ok",
+        // Time to first token is a stream's measure; a JSON answer's first bytes come with its last.
+        plan.stream ? (result.firstChunkAt ?? null) : null,
+      ),
     );
     if (plan.stream) headers.set("cache-control", "no-cache");
     return { response: new Response(body, { status: upstream.status, headers }), settled };

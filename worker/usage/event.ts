@@ -29,6 +29,8 @@ export interface UsageEvent extends TokenUsage {
   httpStatus: number;
   attempts: number;
   durationMs: number;
+  /** Streams: from the request's arrival to the host's first body bytes. Null otherwise (and in older events). */
+  ttftMs?: number | null;
   error: string | null;
 }
 

@@ -23,6 +23,8 @@ export interface RequestEnd {
   attempts: number;
   startedAt: number;
   endedAt: number;
+  /** When a streamed answer's first body bytes arrived, when they did. */
+  firstChunkAt?: number | null;
   relay: RelayEnd;
 }
 
@@ -59,6 +61,7 @@ export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent
     httpStatus: done.httpStatus,
     attempts: done.attempts,
     durationMs: done.endedAt - done.startedAt,
+    ttftMs: done.firstChunkAt == null ? null : done.firstChunkAt - done.startedAt,
     // The host's words, which may hold what Postgres refuses: every event the outbox holds must be writable.
     error: relay.error === null ? null : storableText(relay.error),
   };

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { chatSessions, inferenceUsage, instanceRequestMetrics, runtimeModels } from "../../schema";
 import type { Db } from "../db";
 import { chargedAmount, type UsageEvent } from "./event";
+import { bumpMetricCounters } from "./write-metrics";
 
 interface Totals {
   requests: number;
@@ -70,6 +71,7 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
             http_status: e.httpStatus,
             attempts: e.attempts,
             duration_ms: e.durationMs,
+            ttft_ms: e.ttftMs ?? null,
             error: e.error,
           },
         })),
@@ -174,6 +176,7 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
           },
         });
     }
+    await bumpMetricCounters(tx, newEvents);
     return newEvents.length;
   });
 }
