@@ -1,0 +1,122 @@
+// The limiter's rules on an injected clock: sliding windows with no off-by-one at the boundary,
+// token reservation and settlement, concurrency, and budgets that reserve the worst case.
+import { describe, expect, it } from "vitest";
+import { type Ask, LimiterState, type Limits, periodEnd, periodStart, WINDOW_MS } from "../../worker/limits/policy";
+
+const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
+
+function limiter(limits: Limits) {
+  const clock = { now: T0 };
+  const state = new LimiterState(limits, () => clock.now);
+  if (limits.budget) state.restoreBudget({ periodStart: periodStart(limits.budget.period, T0), spentE8: "0" });
+  return { state, clock };
+}
+
+let seq = 0;
+const ask = (over: Partial<Ask> = {}): Ask => ({ id: `r${++seq}`, tokens: 10, cost: "0", ...over });
+
+describe("requests per minute", () => {
+  it("serves the 30th of 30 and refuses the 31st, until the first leaves the window", () => {
+    const { state, clock } = limiter({ rpm: 30 });
+    for (let i = 1; i <= 30; i++) {
+      clock.now = T0 + i * 100;
+      const a = state.admit(ask());
+      expect(a.ok).toBe(true);
+      expect(a.quota.remainingRequests).toBe(30 - i);
+    }
+    clock.now = T0 + 5_000;
+    const refused = state.admit(ask());
+    expect(refused).toMatchObject({ ok: false, reason: "requests" });
+    // The first was admitted at T0 + 100: it counts until T0 + 100 + 60 s, exclusive.
+    expect(refused.ok ? 0 : refused.retryAfterMs).toBe(100 + WINDOW_MS - 5_000);
+    clock.now = T0 + 100 + WINDOW_MS - 1;
+    expect(state.admit(ask()).ok).toBe(false);
+    clock.now = T0 + 100 + WINDOW_MS;
+    expect(state.admit(ask()).ok).toBe(true);
+    expect(state.admit(ask()).ok).toBe(false);
+  });
+
+  it("is a sliding window: no second burst at a minute boundary", () => {
+    const { state, clock } = limiter({ rpm: 2 });
+    clock.now = T0 + 59_000;
+    expect([state.admit(ask()).ok, state.admit(ask()).ok]).toEqual([true, true]);
+    clock.now = T0 + 61_000; // a fixed window would have reset here
+    expect(state.admit(ask()).ok).toBe(false);
+  });
+});
+
+describe("tokens per minute", () => {
+  it("reserves the worst case at admission and settles to the counted usage", () => {
+    const { state } = limiter({ tpm: 100 });
+    expect(state.admit(ask({ id: "a", tokens: 60 })).ok).toBe(true);
+    expect(state.admit(ask({ id: "b", tokens: 50 }))).toMatchObject({ ok: false, reason: "tokens" });
+    state.settle("a", 20, "0");
+    expect(state.quota().remainingTokens).toBe(80);
+    expect(state.admit(ask({ id: "b", tokens: 50 })).ok).toBe(true);
+    expect(state.quota().remainingTokens).toBe(30);
+  });
+
+  it("admits a request larger than the whole limit into an empty window only", () => {
+    const { state, clock } = limiter({ tpm: 100 });
+    expect(state.admit(ask({ tokens: 500 })).ok).toBe(true);
+    expect(state.admit(ask({ tokens: 1 })).ok).toBe(false);
+    clock.now = T0 + WINDOW_MS;
+    expect(state.admit(ask({ tokens: 1 })).ok).toBe(true);
+  });
+});
+
+describe("concurrency", () => {
+  it("counts requests in flight and frees a slot when one settles", () => {
+    const { state } = limiter({ maxConcurrent: 2 });
+    expect([state.admit(ask({ id: "x" })).ok, state.admit(ask({ id: "y" })).ok]).toEqual([true, true]);
+    expect(state.admit(ask())).toMatchObject({ ok: false, reason: "concurrency" });
+    state.settle("x", 0, "0");
+    state.settle("x", 0, "0"); // a second settlement of the same request changes nothing
+    expect(state.inflight).toBe(1);
+    expect(state.admit(ask()).ok).toBe(true);
+    expect(state.admit(ask()).ok).toBe(false);
+  });
+});
+
+describe("budgets", () => {
+  it("admits while spend plus reservations is under the cap: overspend at most one worst case", () => {
+    const { state } = limiter({ budget: { amount: "1", period: "day" } });
+    const admitted: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const a = ask({ cost: "0.3" });
+      if (state.admit(a).ok) admitted.push(a.id);
+    }
+    // 0 → 0.3 → 0.6 → 0.9 all under 1: four admitted, worst case 1.2 (≤ 1 + 0.3).
+    expect(admitted).toHaveLength(4);
+    for (const id of admitted) state.settle(id, 0, "0.1");
+    expect(state.quota().remainingBudget).toBe("0.60000000");
+    expect(state.admit(ask({ cost: "0.3" })).ok).toBe(true);
+  });
+
+  it("refuses with insufficient budget until the period ends, then starts again from zero", () => {
+    const { state, clock } = limiter({ budget: { amount: "0.5", period: "day" } });
+    const a = ask({ cost: "0.5" });
+    expect(state.admit(a).ok).toBe(true);
+    state.settle(a.id, 0, "0.5");
+    const refused = state.admit(ask());
+    expect(refused).toMatchObject({ ok: false, reason: "budget" });
+    expect(refused.ok ? 0 : refused.retryAfterMs).toBe(periodEnd("day", T0) - T0);
+    clock.now = periodEnd("day", T0);
+    expect(state.admit(ask()).ok).toBe(true);
+    expect(state.storedBudget()).toEqual({ periodStart: periodEnd("day", T0), spentE8: "0" });
+  });
+
+  it("keeps its spend across a restore (eviction) and asks for the ledger's base in a new period", () => {
+    const { state, clock } = limiter({ budget: { amount: "1", period: "month" } });
+    const a = ask();
+    state.admit(a);
+    state.settle(a.id, 0, "0.25");
+    const again = new LimiterState({ budget: { amount: "1", period: "month" } }, () => clock.now);
+    expect(again.needsBudgetBase()).toBe(true);
+    again.restoreBudget(state.storedBudget());
+    expect(again.needsBudgetBase()).toBe(false);
+    expect(again.quota().remainingBudget).toBe("0.75000000");
+    expect(periodStart("month", T0)).toBe(Date.UTC(2026, 11, 1));
+    expect(periodEnd("month", T0)).toBe(Date.UTC(2027, 0, 1));
+  });
+});

@@ -1,0 +1,209 @@
+// Rate limits and budgets of one key or organization, as plain code on an injected clock: the
+// LimiterObject holds one of these and persists what it returns; nothing here does I/O.
+//
+// Windows are sliding logs, not fixed windows: a fixed minute lets 2 × rpm through across its
+// boundary (30 at 0:59, 30 more at 1:00), and a user who set 30 means 30 in any minute. The log is
+// bounded by the limit itself (at most rpm admissions are kept), so its cost stays flat.
+import { fromE8, toE8 } from "../usage/amount";
+
+export const WINDOW_MS = 60_000;
+
+export interface Limits {
+  rpm?: number;
+  tpm?: number;
+  maxConcurrent?: number;
+  budget?: { amount: string; period: "day" | "month" };
+}
+
+/** What a request asks for at admission: its worst case. */
+export interface Ask {
+  id: string;
+  /** Prompt estimate + max_tokens (or the default cap). */
+  tokens: number;
+  /** Worst-case cost, a decimal string in the ledger's currency. */
+  cost: string;
+}
+
+export type RefusalReason = "requests" | "tokens" | "concurrency" | "budget";
+
+export interface Quota {
+  limitRequests: number | null;
+  remainingRequests: number | null;
+  /** Until the oldest counted request leaves the window. */
+  resetRequestsMs: number | null;
+  limitTokens: number | null;
+  remainingTokens: number | null;
+  resetTokensMs: number | null;
+  /** The budget left in its period (null without a budget). */
+  remainingBudget: string | null;
+}
+
+export type Admission =
+  | { ok: true; quota: Quota }
+  | { ok: false; reason: RefusalReason; retryAfterMs: number; quota: Quota };
+
+interface TokenEntry {
+  at: number;
+  id: string;
+  tokens: number;
+}
+
+interface Held {
+  tokens: number;
+  costE8: bigint;
+}
+
+/** What survives eviction: the budget's spend (the windows are a minute long and rebuilt from zero). */
+export interface StoredBudget {
+  periodStart: number;
+  spentE8: string;
+}
+
+/** The UTC start of the period holding `now`. */
+export function periodStart(period: "day" | "month", now: number): number {
+  const d = new Date(now);
+  return period === "day"
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+export function periodEnd(period: "day" | "month", now: number): number {
+  const d = new Date(periodStart(period, now));
+  return period === "day" ? d.getTime() + 86_400_000 : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+export class LimiterState {
+  private requests: number[] = [];
+  private tokens: TokenEntry[] = [];
+  private readonly held = new Map<string, Held>();
+  private spentE8 = 0n;
+  private budgetPeriod = 0;
+
+  constructor(
+    public limits: Limits,
+    private readonly now: () => number,
+  ) {}
+
+  /** The budget's state from storage, or from the ledger's spend for the period on first use. */
+  restoreBudget(stored: StoredBudget): void {
+    this.budgetPeriod = stored.periodStart;
+    this.spentE8 = BigInt(stored.spentE8);
+  }
+
+  storedBudget(): StoredBudget {
+    return { periodStart: this.budgetPeriod, spentE8: this.spentE8.toString() };
+  }
+
+  /** True when the budget has no state for the current period yet (the caller reads the ledger). */
+  needsBudgetBase(): boolean {
+    const b = this.limits.budget;
+    return b !== undefined && this.budgetPeriod !== periodStart(b.period, this.now());
+  }
+
+  get inflight(): number {
+    return this.held.size;
+  }
+
+  admit(ask: Ask): Admission {
+    const now = this.now();
+    this.expire(now);
+    const { rpm, tpm, maxConcurrent, budget } = this.limits;
+    const refuse = (reason: RefusalReason, retryAfterMs: number): Admission => ({
+      ok: false,
+      reason,
+      retryAfterMs: Math.max(1, retryAfterMs),
+      quota: this.quota(now),
+    });
+    // The 30th of 30 passes (fewer than 30 counted before it); the 31st finds 30 and is refused.
+    if (rpm !== undefined && this.requests.length >= rpm)
+      return refuse("requests", (this.requests[this.requests.length - rpm] ?? now) + WINDOW_MS - now);
+    if (tpm !== undefined) {
+      const used = this.tokensUsed();
+      // A request larger than the whole limit is admitted into an empty window, or it never could be.
+      if (used > 0 && used + ask.tokens > tpm)
+        return refuse("tokens", this.tokensFreeAt(used + ask.tokens - tpm) - now);
+    }
+    if (maxConcurrent !== undefined && this.held.size >= maxConcurrent) return refuse("concurrency", 1_000);
+    if (budget !== undefined) {
+      // Admitted while spend plus what is in flight is under the cap: concurrent requests overspend it
+      // by at most one request's worst case.
+      if (this.spentE8 + this.reservedE8() >= toE8(budget.amount))
+        return refuse("budget", periodEnd(budget.period, now) - now);
+    }
+    if (rpm !== undefined) this.requests.push(now);
+    if (tpm !== undefined) this.tokens.push({ at: now, id: ask.id, tokens: ask.tokens });
+    this.held.set(ask.id, { tokens: ask.tokens, costE8: toE8(ask.cost) });
+    return { ok: true, quota: this.quota(now) };
+  }
+
+  /** The request has ended: its counted tokens and actual cost replace the reservation. */
+  settle(id: string, usedTokens: number, cost: string): void {
+    const now = this.now();
+    const held = this.held.get(id);
+    if (!held) return; // settled already, or admitted before an eviction
+    this.held.delete(id);
+    const entry = this.tokens.find((t) => t.id === id);
+    if (entry) entry.tokens = usedTokens;
+    if (this.limits.budget) {
+      this.rollPeriod(now);
+      this.spentE8 += toE8(cost);
+    }
+  }
+
+  quota(now = this.now()): Quota {
+    this.expire(now);
+    const { rpm, tpm, budget } = this.limits;
+    const used = this.tokensUsed();
+    return {
+      limitRequests: rpm ?? null,
+      remainingRequests: rpm === undefined ? null : Math.max(0, rpm - this.requests.length),
+      resetRequestsMs:
+        rpm === undefined ? null : this.requests.length === 0 ? 0 : (this.requests[0] ?? now) + WINDOW_MS - now,
+      limitTokens: tpm ?? null,
+      remainingTokens: tpm === undefined ? null : Math.max(0, tpm - used),
+      resetTokensMs:
+        tpm === undefined ? null : this.tokens.length === 0 ? 0 : (this.tokens[0]?.at ?? now) + WINDOW_MS - now,
+      remainingBudget:
+        budget === undefined ? null : fromE8Signed(toE8(budget.amount) - this.spentE8 - this.reservedE8()),
+    };
+  }
+
+  private tokensUsed(): number {
+    return this.tokens.reduce((a, t) => a + t.tokens, 0);
+  }
+
+  /** When `excess` tokens will have left the window. */
+  private tokensFreeAt(excess: number): number {
+    let freed = 0;
+    for (const t of this.tokens) {
+      freed += t.tokens;
+      if (freed >= excess) return t.at + WINDOW_MS;
+    }
+    return this.now() + WINDOW_MS;
+  }
+
+  private reservedE8(): bigint {
+    let sum = 0n;
+    for (const h of this.held.values()) sum += h.costE8;
+    return sum;
+  }
+
+  private expire(now: number): void {
+    // An entry admitted at t counts while now < t + WINDOW_MS.
+    while (this.requests.length > 0 && (this.requests[0] ?? 0) + WINDOW_MS <= now) this.requests.shift();
+    while (this.tokens.length > 0 && (this.tokens[0]?.at ?? 0) + WINDOW_MS <= now) this.tokens.shift();
+    this.rollPeriod(now);
+  }
+
+  private rollPeriod(now: number): void {
+    const b = this.limits.budget;
+    if (!b) return;
+    const start = periodStart(b.period, now);
+    if (this.budgetPeriod !== 0 && start > this.budgetPeriod) {
+      this.budgetPeriod = start;
+      this.spentE8 = 0n;
+    }
+  }
+}
+
+const fromE8Signed = (e8: bigint): string => (e8 < 0n ? `-${fromE8(-e8)}` : fromE8(e8));
