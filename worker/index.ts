@@ -1,5 +1,5 @@
 // The route table. Everything a request touches starts here; see ARCHITECTURE.md.
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
@@ -7,6 +7,7 @@ import { RouterError } from "./errors";
 import { discardUnreadBody, refuseDeclaredOversize } from "./http/body";
 import { type AccessLog, accessLog } from "./middleware/access-log";
 import { requireAdmin, requireApiKey } from "./middleware/auth";
+import { serveOpenApi } from "./openapi/document";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { catalogModelRoutes } from "./routes/catalog-models";
@@ -25,7 +26,8 @@ export { FleetObject } from "../durable-objects/fleet";
 export { SessionObject } from "../durable-objects/session";
 export { UsageOutbox } from "../durable-objects/usage-outbox";
 
-const app = new Hono<AppEnv>();
+// OpenAPIHono: route groups built with createRoute bring their OpenAPI definitions along (openapi/).
+const app = new OpenAPIHono<AppEnv>();
 
 app.use(accessLog);
 app.use(requestId({ headerName: "X-Request-Id", limitLength: 128 }));
@@ -54,6 +56,8 @@ app.route("/", catalogModelRoutes);
 app.route("/", offeringRoutes);
 app.route("/", usageRoutes);
 app.route("/usage", usageAdminRoutes);
+// GET /openapi.json, no key: every route above, described (openapi/document.ts).
+serveOpenApi(app);
 
 app.notFound((c) => {
   const failure = new RouterError(404, {

@@ -27,7 +27,7 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-const errorResponse = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorSchema } },
 });
@@ -51,5 +51,6 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 });
 
 export const unixSeconds = z.number().int().openapi({ description: "Unix time, seconds" });
-export const bearer = [{ bearerAuth: [] }];
+/** Either header carries the key: `Authorization: Bearer sk-…` or `X-API-Key` (worker/openapi/document.ts). */
+export const bearer: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
