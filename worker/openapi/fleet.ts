@@ -19,6 +19,15 @@ const Instance = z
     created_at: unixSeconds.nullable(),
     updated_at: unixSeconds.nullable(),
     last_heartbeat_at: unixSeconds.nullable(),
+    has_api_key: z.boolean(),
+    failure_reason: z.string().nullable(),
+    routable: z.boolean(),
+    probe: z.looseObject({ phase: z.string() }).nullable().openapi({ description: "The fleet's probes of the host" }),
+    load: z.looseObject({ waiting: z.number().nullable(), running: z.number().nullable() }).nullable(),
+    agent: z
+      .looseObject({ worker_id: z.string().nullable() })
+      .nullable()
+      .openapi({ description: "What its agent said" }),
     live: z
       .looseObject({
         status: z.string(),
@@ -35,20 +44,29 @@ const Deployment = z
   .object({
     model: z.string().min(1).openapi({ description: "Model uuid, Hugging Face id or offering" }),
     base_url: z.url().openapi({ description: "The host's OpenAI-compatible server, http(s)" }),
+    api_key: z.string().min(1).max(512).nullable().optional().openapi({
+      description:
+        "The host's vLLM --api-key: sealed, sent on probes and requests; proves a URL another organization holds",
+    }),
     provider: z.enum(instanceProviders).default("static"),
   })
   .openapi("CreateDeployment");
 
+// Ours, or the seed system's agent as it sends (ip_address + vllm_port, metadata, agent_info).
 const HostReport = z
-  .object({
+  .looseObject({
     instance_id: z.string(),
-    status: z.enum(hostStatuses),
+    status: z.enum(hostStatuses).optional().openapi({ description: "Required on heartbeats" }),
     worker_id: z.string().optional(),
     model_id: z.string().optional(),
-    base_url: z.url().optional().openapi({ description: "Required on first registration" }),
-    queue_depth: z.number().int().min(0).optional(),
+    base_url: z.url().optional(),
+    ip_address: z.string().optional(),
+    vllm_port: z.number().int().optional(),
+    queue_depth: z.number().int().min(0).nullable().optional(),
     gpu_utilization: z.number().optional(),
     gpu_mem_used_mb: z.number().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    agent_info: z.looseObject({ version: z.string().optional(), build_date: z.string().optional() }).optional(),
   })
   .openapi("HostReport");
 
@@ -82,7 +100,7 @@ export function describeFleet(registry: Registry): void {
     request: { body: jsonBody(Deployment) },
     responses: {
       201: jsonResponse(Instance.extend({ worker_token: z.string() }), "The new instance, with its worker token"),
-      ...adminErrors,
+      ...errorsFor(400, 401, 403, 404, 409, 503),
     },
   });
   registry.registerPath({
@@ -124,6 +142,15 @@ export function describeFleet(registry: Registry): void {
     responses: { 200: jsonResponse(Instance, "The draining instance"), ...errorsFor(400, 401, 403, 404, 409) },
   });
   registry.registerPath({
+    method: "post",
+    path: "/instances/{id}/undrain",
+    tags,
+    summary: "Back into routing after a drain",
+    security: bearer,
+    request: { params: idParam },
+    responses: { 200: jsonResponse(Instance, "The instance, ready"), ...errorsFor(400, 401, 403, 404, 409) },
+  });
+  registry.registerPath({
     method: "delete",
     path: "/instances/{id}",
     tags,
@@ -136,7 +163,7 @@ export function describeFleet(registry: Registry): void {
   const agent = ["Host agent"];
   const reportAnswer = z.object({ instance_id: z.string(), status: z.string(), accepted: z.literal(true) });
   for (const [path, summary] of [
-    ["/internal/worker/register", "A host agent's first report (base_url required)"],
+    ["/internal/worker/register", "A host agent's first report (status may be left out)"],
     ["/internal/worker/heartbeat", "A host agent's periodic report"],
   ] as const)
     registry.registerPath({
