@@ -1,5 +1,5 @@
-// The router's own operation routes, described for GET /openapi.json: /health, the usage dead
-// letters (routes/usage-admin.ts) and the spec itself.
+// The router's own operation routes, described for GET /openapi.json: /health, /metrics, the usage
+// dead letters (routes/usage-admin.ts) and the spec itself.
 import { z } from "@hono/zod-openapi";
 import { bearer, jsonResponse, unixSeconds } from "../routes/openapi-app";
 import { errorsFor, type Registry } from "./registry";
@@ -42,6 +42,18 @@ export function describeOperations(registry: Registry): void {
     tags: ["Operations"],
     summary: "This document (OpenAPI 3.1, no key)",
     responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "The OpenAPI document") },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/metrics",
+    tags: ["Operations"],
+    summary: "Prometheus text format 0.0.4 (bearer METRICS_TOKEN: every organization; an admin key: its own)",
+    security: bearer,
+    responses: {
+      200: { description: "The metric families", content: { "text/plain": { schema: z.string() } } },
+      ...errorsFor(401, 403),
+    },
   });
 
   const tags = ["Usage"];
