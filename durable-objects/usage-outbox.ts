@@ -1,11 +1,12 @@
 // Usage events are made durable here, in this object's SQLite, before anything else happens
-// to them; an alarm then writes them to Postgres in batches and deletes what was written.
+// to them (a group of them per call, in one transaction: worker/usage/record.ts); an alarm then
+// writes them to Postgres in batches, over one kept pool, and deletes what was written.
 // While Postgres is unreachable they wait here and the alarm backs off. Past the backlog bound
 // the object says so in every answer, and the router stops admitting traffic (worker/usage/admission.ts).
 import { DurableObject } from "cloudflare:workers";
 import { configOf } from "../worker/config";
-import type { DeadLetterView, OutboxStatus } from "../worker/contracts";
-import { withDb } from "../worker/db";
+import type { DeadLetterView, OutboxCounters, OutboxStatus } from "../worker/contracts";
+import { KeptPool } from "../worker/db";
 import type { Env } from "../worker/env";
 import type { UsageEvent } from "../worker/usage/event";
 import { flushBatch } from "../worker/usage/flush";
@@ -43,12 +44,15 @@ export class UsageOutbox extends DurableObject<Env> {
   private deadLettered: number;
   private readonly maxBacklog: number;
   private readonly maxBackoffMs: number;
+  private readonly db: KeptPool;
+  private readonly counted = { calls: 0, events: 0, commits: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = configOf(env); // throws on a bad setting: never meter on garbage
     this.maxBacklog = config.USAGE_OUTBOX_MAX_BACKLOG;
     this.maxBackoffMs = config.USAGE_FLUSH_MAX_BACKOFF_MS;
+    this.db = new KeptPool(env);
     const sql = ctx.storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
       request_id TEXT PRIMARY KEY,
@@ -79,16 +83,37 @@ export class UsageOutbox extends DurableObject<Env> {
   }
 
   /** Stores the event (once per request id) and schedules a flush. */
-  async enqueue(event: UsageEvent): Promise<OutboxStatus> {
-    const cursor = this.ctx.storage.sql.exec(
-      "INSERT OR IGNORE INTO outbox (request_id, payload, enqueued_at) VALUES (?, ?, ?)",
-      event.requestId,
-      JSON.stringify(event),
-      Date.now(),
-    );
-    if (cursor.rowsWritten > 0) this.pending += 1;
-    if (!this.flushScheduled) await this.flushAt(Date.now() + FLUSH_DELAY_MS);
+  enqueue(event: UsageEvent): Promise<OutboxStatus> {
+    return this.enqueueBatch([event]);
+  }
+
+  /** Stores a group of events (each once per request id) in one transaction and schedules a flush. */
+  async enqueueBatch(events: UsageEvent[]): Promise<OutboxStatus> {
+    const sql = this.ctx.storage.sql;
+    const now = Date.now();
+    const added = this.ctx.storage.transactionSync(() => {
+      let n = 0;
+      for (const event of events) {
+        const cursor = sql.exec(
+          "INSERT OR IGNORE INTO outbox (request_id, payload, enqueued_at) VALUES (?, ?, ?)",
+          event.requestId,
+          JSON.stringify(event),
+          now,
+        );
+        if (cursor.rowsWritten > 0) n += 1;
+      }
+      return n;
+    });
+    this.pending += added;
+    this.counted.calls += 1;
+    this.counted.events += events.length;
+    this.counted.commits += 1;
+    if (!this.flushScheduled) await this.flushAt(now + FLUSH_DELAY_MS);
     return this.status();
+  }
+
+  counters(): OutboxCounters {
+    return { ...this.counted, poolsOpened: this.db.created };
   }
 
   /** An organization's dead-lettered events, oldest first. */
@@ -174,7 +199,7 @@ export class UsageOutbox extends DurableObject<Env> {
       if (event) events.push(event);
       else dead.push({ requestId: r.request_id, payload: r.payload, error: "payload is not a JSON object" });
     }
-    for (const r of await withDb(this.env, (db) => flushBatch(db, events))) {
+    for (const r of await this.db.run((db) => flushBatch(db, events))) {
       dead.push({ requestId: r.event.requestId, payload: JSON.stringify(r.event), error: r.error, event: r.event });
     }
     // Written (or already there): safe to forget. A crash before this commits replays the batch, harmlessly.

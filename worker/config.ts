@@ -145,6 +145,14 @@ export const CONFIG_VARS = {
     unit: "events",
     meaning: "Usage events one outbox shard may hold unwritten before the router refuses metered traffic.",
   },
+  USAGE_GROUP_COMMIT_MS: {
+    default: 2,
+    min: 0,
+    max: 100,
+    unit: "milliseconds",
+    meaning:
+      "How long an isolate gathers ended requests' usage events before handing them to their outbox shard in one call and one commit.",
+  },
   USAGE_FLUSH_MAX_BACKOFF_MS: {
     default: 30_000,
     min: 1,

@@ -116,6 +116,18 @@ export interface SessionState {
   repins: Repin[];
 }
 
+/** What one outbox shard has done since it started (in memory): how well hand-offs are grouped. */
+export interface OutboxCounters {
+  /** enqueue/enqueueBatch calls answered. */
+  calls: number;
+  /** Events those calls carried. */
+  events: number;
+  /** SQLite transactions those calls committed (one per call). */
+  commits: number;
+  /** Postgres pools opened by flushes: one, unless an error made it start afresh. */
+  poolsOpened: number;
+}
+
 export interface OutboxStatus {
   /** Events stored and not yet written to Postgres. */
   backlog: number;

@@ -1,9 +1,9 @@
 // Helpers for metering tests: finding a request's usage row, and what the fleet holds in flight.
 import { and, eq, sql } from "drizzle-orm";
 import { inferenceUsage, instanceRequestMetrics } from "../../schema";
-import type { OutboxStatus } from "../../worker/contracts";
+import type { OutboxCounters, OutboxStatus } from "../../worker/contracts";
 import { fleetName } from "../../worker/stubs";
-import { OUTBOX_SHARDS, shardName } from "../../worker/usage/shards";
+import { shardsOf } from "../../worker/usage/shards";
 import type { Stack } from "./stack";
 import { waitFor } from "./wait";
 
@@ -65,16 +65,37 @@ export async function leasesInFlight(stack: Stack): Promise<number> {
   return members.reduce((sum, m) => sum + m.inflight, 0);
 }
 
-/** The router's usage outbox shards, summed: events held at the edge and not yet in Postgres. */
-export async function outboxStatus(stack: Stack): Promise<OutboxStatus> {
+interface OutboxShard {
+  status(): Promise<OutboxStatus>;
+  counters(): Promise<OutboxCounters>;
+}
+
+async function tenantShards(stack: Stack): Promise<OutboxShard[]> {
   const ns = await stack.router.mf.getDurableObjectNamespace("USAGE_OUTBOX");
+  return shardsOf(stack.tenant.orgId).map((name) => ns.get(ns.idFromName(name)) as unknown as OutboxShard);
+}
+
+/** The tenant's usage outbox shards, summed: events held at the edge and not yet in Postgres. */
+export async function outboxStatus(stack: Stack): Promise<OutboxStatus> {
   const total: OutboxStatus = { backlog: 0, full: false, deadLettered: 0 };
-  for (let i = 0; i < OUTBOX_SHARDS; i++) {
-    const shard = ns.get(ns.idFromName(shardName(i))) as unknown as { status(): Promise<OutboxStatus> };
+  for (const shard of await tenantShards(stack)) {
     const s = await shard.status();
     total.backlog += s.backlog;
     total.full ||= s.full;
     total.deadLettered += s.deadLettered;
+  }
+  return total;
+}
+
+/** The tenant's usage outbox shards' counters, summed. */
+export async function outboxCounters(stack: Stack): Promise<OutboxCounters> {
+  const total: OutboxCounters = { calls: 0, events: 0, commits: 0, poolsOpened: 0 };
+  for (const shard of await tenantShards(stack)) {
+    const c = await shard.counters();
+    total.calls += c.calls;
+    total.events += c.events;
+    total.commits += c.commits;
+    total.poolsOpened += c.poolsOpened;
   }
   return total;
 }

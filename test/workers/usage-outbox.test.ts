@@ -3,63 +3,11 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createApiKey, createInstance, createModel, createOrg, sha256Hex, uniqueSlug } from "../../dev/fixtures";
-import { apiKeys, chatSessions, inferenceUsage, instanceRequestMetrics } from "../../schema";
+import { createInstance, uniqueSlug } from "../../dev/fixtures";
+import { chatSessions, inferenceUsage, instanceRequestMetrics } from "../../schema";
 import { withDb } from "../../worker/db";
-import type { UsageEvent } from "../../worker/usage/event";
 import { writeUsageBatch } from "../../worker/usage/write-postgres";
-
-interface Ledger {
-  orgId: string;
-  apiKeyId: string;
-  modelUuid: string;
-  modelHfId: string;
-  instanceId: string;
-}
-
-function newLedger(): Promise<Ledger> {
-  return withDb(env, async (db) => {
-    const orgId = await createOrg(db, uniqueSlug("outbox"));
-    const key = await createApiKey(db, orgId);
-    const [k] = await db
-      .select({ id: apiKeys.id })
-      .from(apiKeys)
-      .where(eq(apiKeys.keyHash, await sha256Hex(key)));
-    const modelHfId = `test/${uniqueSlug("outbox-model")}`;
-    const modelUuid = await createModel(db, { modelId: modelHfId, priceInputPer1k: "1", priceOutputPer1k: "2" });
-    const instance = await createInstance(db, { orgId, modelUuid, baseUrl: "http://127.0.0.1:1" });
-    return { orgId, apiKeyId: k!.id, modelUuid, modelHfId, instanceId: instance.id };
-  });
-}
-
-let seq = 0;
-function usageEvent(l: Ledger, over: Partial<UsageEvent> = {}): UsageEvent {
-  const requestId = `outbox-${crypto.randomUUID()}-${++seq}`;
-  return {
-    requestId,
-    clientRequestId: requestId,
-    occurredAt: new Date().toISOString(),
-    endpoint: "/v1/chat/completions",
-    status: "succeeded",
-    apiKeyId: l.apiKeyId,
-    organizationId: l.orgId,
-    modelUuid: l.modelUuid,
-    modelHfId: l.modelHfId,
-    offeringId: null,
-    instanceId: l.instanceId,
-    sessionKey: null,
-    estimated: false,
-    inputTokens: 10,
-    outputTokens: 5,
-    priceInputPer1k: "1",
-    priceOutputPer1k: "2",
-    httpStatus: 200,
-    attempts: 1,
-    durationMs: 12,
-    error: null,
-    ...over,
-  };
-}
+import { newLedger, usageEvent } from "./support/usage-ledger";
 
 const outbox = () => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(uniqueSlug("test-outbox")));
 

@@ -5,18 +5,19 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { outboxFor } from "../stubs";
-import { OUTBOX_SHARDS, shardName } from "../usage/shards";
+import { shardsOf } from "../usage/shards";
 import { parseLimit } from "./limit-param";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
-const shards = Array.from({ length: OUTBOX_SHARDS }, (_, i) => shardName(i));
 
 export const usageAdminRoutes = new Hono<AppEnv>()
   .get("/dead-letters", async (c) => {
     const limit = parseLimit(c.req.query("limit"), DEFAULT_LIMIT, MAX_LIMIT);
     const orgId = c.get("caller").organizationId;
-    const perShard = await Promise.all(shards.map((shard) => outboxFor(c.env, shard).deadLetters(orgId, limit + 1)));
+    const perShard = await Promise.all(
+      shardsOf(orgId).map((shard) => outboxFor(c.env, shard).deadLetters(orgId, limit + 1)),
+    );
     const all = perShard.flat().sort((a, b) => a.failedAt - b.failedAt);
     const data = all.slice(0, limit).map((d) => ({
       object: "usage.dead_letter",
@@ -30,6 +31,6 @@ export const usageAdminRoutes = new Hono<AppEnv>()
   })
   .post("/dead-letters/replay", async (c) => {
     const orgId = c.get("caller").organizationId;
-    const moved = await Promise.all(shards.map((shard) => outboxFor(c.env, shard).replayDeadLetters(orgId)));
+    const moved = await Promise.all(shardsOf(orgId).map((shard) => outboxFor(c.env, shard).replayDeadLetters(orgId)));
     return c.json({ object: "usage.replay", requeued: moved.reduce((a, b) => a + b, 0) });
   });

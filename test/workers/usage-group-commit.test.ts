@@ -1,0 +1,81 @@
+// Group commit: the usage events of one isolate that end together reach their outbox shard in one
+// call and one SQLite transaction, each caller is answered only once its own event is stored, and
+// the shard keeps one Postgres pool across flushes.
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { inArray } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { inferenceUsage } from "../../schema";
+import type { OutboxCounters, OutboxStatus } from "../../worker/contracts";
+import { withDb } from "../../worker/db";
+import { recordUsage } from "../../worker/usage/record";
+import { outboxShard, SHARDS_PER_ORGANIZATION, shardsOf } from "../../worker/usage/shards";
+import { newLedger, usageEvent } from "./support/usage-ledger";
+
+const shard = (name: string) => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(name));
+
+async function summed(orgId: string): Promise<{ counters: OutboxCounters; status: OutboxStatus }> {
+  const counters: OutboxCounters = { calls: 0, events: 0, commits: 0, poolsOpened: 0 };
+  const status: OutboxStatus = { backlog: 0, full: false, deadLettered: 0 };
+  for (const name of shardsOf(orgId)) {
+    const c = await shard(name).counters();
+    const s = await shard(name).status();
+    counters.calls += c.calls;
+    counters.events += c.events;
+    counters.commits += c.commits;
+    counters.poolsOpened += c.poolsOpened;
+    status.backlog += s.backlog;
+  }
+  return { counters, status };
+}
+
+describe("recordUsage (group commit)", () => {
+  it("sends the events that end together in one call and one transaction per shard", async () => {
+    const ledger = await newLedger();
+    const events = Array.from({ length: 24 }, () => usageEvent(ledger));
+    const touched = new Set(events.map((e) => outboxShard(ledger.orgId, e.requestId)));
+    expect(touched.size).toBeGreaterThan(1); // 24 random ids over 4 shards: the grouping is per shard
+    await Promise.all(events.map((e) => recordUsage(env, e)));
+    const { counters, status } = await summed(ledger.orgId);
+    expect(counters).toEqual({ calls: touched.size, events: 24, commits: touched.size, poolsOpened: 0 });
+    expect(status.backlog).toBe(24);
+  });
+
+  it("answers each caller only once its own event is stored", async () => {
+    const ledger = await newLedger();
+    const e = usageEvent(ledger);
+    await recordUsage(env, e);
+    const { status } = await summed(ledger.orgId);
+    expect(status.backlog).toBe(1);
+    expect(await shard(outboxShard(ledger.orgId, e.requestId)).counters()).toMatchObject({ calls: 1, events: 1 });
+  });
+
+  it("spreads an organization over its own shards, never another organization's", async () => {
+    const a = await newLedger();
+    const b = await newLedger();
+    const names = new Set(Array.from({ length: 64 }, (_, i) => outboxShard(a.orgId, `ledger-${i}`)));
+    expect([...names].sort()).toEqual(shardsOf(a.orgId).sort());
+    expect(names.size).toBe(SHARDS_PER_ORGANIZATION);
+    expect(shardsOf(a.orgId).some((n) => shardsOf(b.orgId).includes(n))).toBe(false);
+  });
+
+  it("flushes over one Postgres pool kept across alarms", async () => {
+    const ledger = await newLedger();
+    const first = usageEvent(ledger);
+    const name = outboxShard(ledger.orgId, first.requestId);
+    const stub = shard(name);
+    await stub.enqueue(first);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const second = usageEvent(ledger, { requestId: first.requestId.replace(/^outbox-/, "outbox-2-") });
+    await stub.enqueue(second);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.status()).toMatchObject({ backlog: 0 });
+    expect(await stub.counters()).toEqual({ calls: 2, events: 2, commits: 2, poolsOpened: 1 });
+    const rows = await withDb(env, (db) =>
+      db
+        .select({ id: inferenceUsage.requestId })
+        .from(inferenceUsage)
+        .where(inArray(inferenceUsage.requestId, [first.requestId, second.requestId])),
+    );
+    expect(rows.map((r) => r.id).sort()).toEqual([first.requestId, second.requestId].sort());
+  });
+});
