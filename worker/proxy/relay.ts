@@ -27,6 +27,36 @@ export interface BodyObserver {
 
 class IdleTimeout extends Error {}
 
+/**
+ * One timer per response, not one per read: a read only notes when it started and ended, and the
+ * timer, when it fires, either finds a read pending for `idleMs` (the host went silent) or sleeps
+ * again for what is left. Time between reads is the client's (backpressure), never the host's.
+ * A timer and a Promise.race per read measurably cost CPU on every chunk.
+ */
+function idleWatchdog(idleMs: number, onIdle: () => void): { reading(): void; read(): void; stop(): void } {
+  let since = Date.now();
+  let pending = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number): void => {
+    timer = setTimeout(() => {
+      const silent = Date.now() - since;
+      if (pending && silent >= idleMs) onIdle();
+      else arm(pending ? idleMs - silent : idleMs);
+    }, ms);
+  };
+  arm(idleMs);
+  return {
+    reading: () => {
+      pending = true;
+      since = Date.now();
+    },
+    read: () => {
+      pending = false;
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
+
 export function relay(
   upstream: ReadableStream<Uint8Array> | PrimedBody,
   observer: BodyObserver,
@@ -37,24 +67,27 @@ export function relay(
   let primed = upstream instanceof ReadableStream ? undefined : upstream.first;
   // Set when the client went away: a read still pending then must not enqueue or settle again.
   let cancelled = false;
+  // Set when the host went silent: the read the watchdog cancelled must not read as a clean end.
+  let idle = false;
   let settle!: (end: RelayEnd) => void;
   const ended = new Promise<RelayEnd>((resolve) => (settle = resolve));
+  const watchdog = idleWatchdog(idleTimeoutMs, () => {
+    idle = true;
+    reader.cancel().catch(() => {});
+  });
+  void ended.then(() => watchdog.stop());
 
-  const readWithin = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     if (primed) {
       const first = primed;
       primed = undefined;
       return first;
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new IdleTimeout()), idleTimeoutMs);
-    });
-    try {
-      return await Promise.race([reader.read(), idle]);
-    } finally {
-      clearTimeout(timer);
-    }
+    watchdog.reading();
+    const result = await reader.read();
+    watchdog.read();
+    if (idle) throw new IdleTimeout();
+    return result;
   };
 
   const body = new ReadableStream<Uint8Array>(
@@ -72,7 +105,7 @@ export function relay(
         try {
           // Loop until something was emitted so the client always makes progress per pull.
           for (;;) {
-            const { done, value } = await readWithin();
+            const { done, value } = await read();
             if (cancelled) return;
             if (done) return close(observer.end(emit));
             observer.chunk(value, emit);
@@ -87,7 +120,7 @@ export function relay(
           if (cancelled) return;
           reader.cancel().catch(() => {});
           const reason =
-            err instanceof IdleTimeout ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
+            err instanceof IdleTimeout || idle ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
           close({ ...observer.fail(reason, emit), workerFault: true });
         }
       },
