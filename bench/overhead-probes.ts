@@ -9,6 +9,8 @@ export interface Target {
   key: "a" | "b" | "c";
   name: string;
   client: HttpClient;
+  /** The workerd process serving it (none for the host called directly): for CPU per request. */
+  pid?: number;
 }
 
 export interface LatencyFigures {
@@ -19,6 +21,8 @@ export interface LatencyFigures {
 
 export interface ThroughputFigures {
   rps: number;
+  /** Successful answers. */
+  ok: number;
   errors: string[];
 }
 
@@ -82,7 +86,34 @@ export async function throughput(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
-  return { rps: ok / ((performance.now() - started) / 1000), errors };
+  return { rps: ok / ((performance.now() - started) / 1000), ok, errors };
+}
+
+/** `concurrency` loops reading whole streams back to back for `durationMs`; complete streams per second. */
+export async function streamThroughput(
+  t: Target,
+  body: Record<string, unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<ThroughputFigures> {
+  const started = performance.now();
+  const end = started + durationMs;
+  let ok = 0;
+  const errors: string[] = [];
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end) {
+      try {
+        const r = await t.client.stream(CHAT_PATH, { body });
+        const check = r.status === 200 ? validateChatStream(r.events) : { error: statusReason(r.status, r.text) };
+        if (check.error === null) ok += 1;
+        else errors.push(check.error);
+      } catch (err) {
+        errors.push(networkReason(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { rps: ok / ((performance.now() - started) / 1000), ok, errors };
 }
 
 /** `n` streams one after another: time from sending to the first SSE event. */

@@ -5,14 +5,15 @@
 // (a b c a b c …) over several rounds and each figure is the median of the rounds, so a slow spell
 // on a busy machine hits all three alike. Prints a table, saves JSON under bench/results/.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { machineLine } from "../load/console";
 import { HttpClient } from "../load/http";
 import { CpuMeter } from "../load/machine";
 import { spawnStack } from "../load/stack-process";
-import { chatBody, sequential, streamFirstChunk, type Target, throughput } from "./overhead-probes";
+import { chatBody, sequential, streamFirstChunk, streamThroughput, type Target, throughput } from "./overhead-probes";
+import { cpuMs, workerdListeningOn } from "./workerd-cpu";
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? fallback);
@@ -24,12 +25,14 @@ const SEQUENTIAL = num("BENCH_SEQUENTIAL", 300);
 const STREAMS = num("BENCH_STREAMS", 100);
 const THROUGHPUT_MS = num("BENCH_THROUGHPUT_MS", 3000);
 
-type FigureKey = "seqP50" | "seqP99" | "rps32" | "rps64" | "ttfcP50";
+type FigureKey = "seqP50" | "seqP99" | "rps32" | "rps64" | "cpu32" | "sps32" | "ttfcP50";
 const FIGURES: { key: FigureKey; label: string; unit: "ms" | "req/s" }[] = [
   { key: "seqP50", label: "sequential latency p50", unit: "ms" },
   { key: "seqP99", label: "sequential latency p99", unit: "ms" },
   { key: "rps32", label: "throughput @ concurrency 32", unit: "req/s" },
   { key: "rps64", label: "throughput @ concurrency 64", unit: "req/s" },
+  { key: "cpu32", label: "workerd CPU per request @ 32", unit: "ms" },
+  { key: "sps32", label: "stream throughput @ 32", unit: "req/s" },
   { key: "ttfcP50", label: "stream first chunk p50", unit: "ms" },
 ];
 type Figures = Record<FigureKey, number>;
@@ -55,10 +58,18 @@ async function round(
   }
   for (const c of [32, 64] as const) {
     for (const t of targets) {
+      const cpuBefore = cpuMs(t.pid);
       const r = await throughput(t, json, c, THROUGHPUT_MS);
       out[t.key][c === 32 ? "rps32" : "rps64"] = r.rps;
+      // workerd's own CPU (user + system) over the run, per answer: noise-resistant on a busy machine.
+      if (c === 32) out[t.key].cpu32 = (cpuMs(t.pid) - cpuBefore) / Math.max(1, r.ok);
       note(t, r.errors);
     }
+  }
+  for (const t of targets) {
+    const r = await streamThroughput(t, chatBody(model, true), 32, THROUGHPUT_MS);
+    out[t.key].sps32 = r.rps;
+    note(t, r.errors);
   }
   for (const t of targets) {
     const r = await streamFirstChunk(t, chatBody(model, true), STREAMS);
@@ -114,6 +125,7 @@ function table(med: Record<Target["key"], Figures>): string {
 
 async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const loadAtStart = loadavg();
   const logFile = join(RESULTS, `stack-${stamp}.log`);
   log(
     `bench: starting the mock host, the pass-through worker and the router (log: ${relative(process.cwd(), logFile)})`,
@@ -132,10 +144,16 @@ async function main(): Promise<void> {
   const host = stack.hostUrls[0];
   if (!host || !stack.passthroughUrl) throw new Error("the stack did not start a host and a pass-through worker");
   const client = (url: string): HttpClient => new HttpClient(url, stack.apiKey, 30_000);
+  const pidOf = (url: string): number | undefined => workerdListeningOn(Number(new URL(url).port));
   const targets: Target[] = [
     { key: "a", name: `direct ${host}`, client: client(host) },
-    { key: "b", name: `pass-through worker ${stack.passthroughUrl}`, client: client(stack.passthroughUrl) },
-    { key: "c", name: `router ${stack.baseUrl}`, client: client(stack.baseUrl) },
+    {
+      key: "b",
+      name: `pass-through worker ${stack.passthroughUrl}`,
+      client: client(stack.passthroughUrl),
+      pid: pidOf(stack.passthroughUrl),
+    },
+    { key: "c", name: `router ${stack.baseUrl}`, client: client(stack.baseUrl), pid: pidOf(stack.baseUrl) },
   ];
   const errors = new Map<string, string[]>(targets.map((t) => [t.key, []]));
   try {
@@ -171,6 +189,8 @@ async function main(): Promise<void> {
       if (errs.length > 0)
         console.log(`\n${t.key}: ${errs.length} failed request(s), e.g. ${[...new Set(errs)].slice(0, 3).join("; ")}`);
     }
+    const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(", ");
+    console.log(`\nload average (1, 5, 15 min): ${load(loadAtStart)} at the start, ${load(loadavg())} at the end`);
     const busy = machineLine({ machine });
     if (busy) console.log(`\n${busy}`);
     mkdirSync(RESULTS, { recursive: true });

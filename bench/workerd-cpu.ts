@@ -1,6 +1,6 @@
 // CPU time of the workerd processes a benchmark started (Linux /proc), so a Worker's cost per
 // request can be read even on a busy machine where wall-clock latency is noisy.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -38,5 +38,43 @@ function readStat(pid: number): { comm: string; ppid: number; ticks: number } | 
     };
   } catch {
     return null;
+  }
+}
+
+/** The workerd process listening on `port` (any owner), found through its socket's inode. */
+export function workerdListeningOn(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const local = f[1]?.split(":")[1];
+      // State 0A is LISTEN.
+      if (local && Number.parseInt(local, 16) === port && f[3] === "0A" && f[9]) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of safeReaddir("/proc")) {
+    if (!/^\d+$/.test(entry) || readStat(Number(entry))?.comm !== "workerd") continue;
+    for (const fd of safeReaddir(`/proc/${entry}/fd`)) {
+      try {
+        const link = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (inodes.has(link.slice("socket:[".length, -1))) return Number(entry);
+      } catch {}
+    }
+  }
+  return undefined;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }

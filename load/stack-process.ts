@@ -22,7 +22,8 @@ export interface StackProcess {
 }
 
 const SERVER = fileURLToPath(new URL("./stack-server.ts", import.meta.url));
-const READY_TIMEOUT_MS = 120_000;
+// A machine this busy (load average 20 on 2 cores) can take longer than the default to start a stack.
+const READY_TIMEOUT_MS = Number(process.env.STACK_READY_TIMEOUT_MS) || 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 function tail(file: string, lines = 15): string {
