@@ -8,7 +8,7 @@ import type { MemberView } from "../contracts";
 import type { Db } from "../db";
 import type { Env } from "../env";
 import { fleetFor, outboxFor } from "../stubs";
-import { OUTBOX_SHARDS, shardName } from "../usage/shards";
+import { SHARDS_PER_ORGANIZATION, shardName } from "../usage/shards";
 import { type Family, PREFIX, type Sample } from "./exposition";
 
 /** 0 closed, 1 open (cooling down), 2 half-open (taking one probe request at a time). */
@@ -60,7 +60,15 @@ export async function liveFamilies(db: Db, env: Env, organizationId: string | nu
     .where(where);
   const [views, outboxes] = await Promise.all([
     Promise.all(fleets.map((f) => fleetFor(env, f).view())),
-    Promise.all(Array.from({ length: OUTBOX_SHARDS }, (_, i) => outboxFor(env, shardName(i)).status())),
+    // Shards are per organization: those of every organization listed here.
+    Promise.all(
+      [...new Map(fleets.map((f) => [f.organizationId, f.org])).entries()].flatMap(([orgId, org]) =>
+        Array.from({ length: SHARDS_PER_ORGANIZATION }, async (_, i) => ({
+          labels: { org, shard: String(i) },
+          status: await outboxFor(env, shardName(orgId, i)).status(),
+        })),
+      ),
+    ),
   ]);
   const now = Date.now();
   const staleMs = configOf(env).STALE_AFTER_SECONDS * 1000;
@@ -80,13 +88,13 @@ export async function liveFamilies(db: Db, env: Env, organizationId: string | nu
       name: `${PREFIX}_usage_outbox_backlog`,
       help: "Usage events stored in the outbox shard and not yet written to Postgres.",
       type: "gauge",
-      samples: outboxes.map((s, i) => ({ labels: { shard: String(i) }, value: s.backlog })),
+      samples: outboxes.map((o) => ({ labels: o.labels, value: o.status.backlog })),
     },
     {
       name: `${PREFIX}_usage_outbox_dead_letters`,
       help: "Usage events Postgres refused, set aside in the outbox shard for an operator.",
       type: "gauge",
-      samples: outboxes.map((s, i) => ({ labels: { shard: String(i) }, value: s.deadLettered })),
+      samples: outboxes.map((o) => ({ labels: o.labels, value: o.status.deadLettered })),
     },
   );
   return families;
