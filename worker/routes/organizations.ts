@@ -6,7 +6,7 @@ import { withDb } from "../db";
 import { RouterError } from "../errors";
 import { requirePlatform } from "../middleware/auth";
 import { createOrganization, SLUG } from "../organizations/create";
-import { ApiKeyWithSecretSchema, presentApiKey } from "./api-keys";
+import { ApiKeyWithSecretSchema, presentApiKey } from "./api-keys-spec";
 import { adminErrors, bearer, jsonBody, jsonResponse, openApiRoutes, unixSeconds } from "./openapi-app";
 
 const OrganizationSchema = z

@@ -1,0 +1,161 @@
+// The API-key routes as OpenAPI describes them: the wire form of a key, the request bodies and the
+// route definitions. The handlers that serve them are in api-keys.ts.
+import { createRoute, z } from "@hono/zod-openapi";
+import { apiKeyRoles } from "../../schema";
+import type { ApiKeyRow } from "../api-keys/store";
+import { adminErrors, bearer, jsonBody, jsonResponse, unixSeconds } from "./openapi-app";
+
+const MAX_GRACE_SECONDS = 30 * 86_400;
+const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
+
+const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("api_key"),
+    name: z.string(),
+    role: z.enum(apiKeyRoles),
+    prefix: z.string().openapi({ description: "First characters of the secret, for humans" }),
+    models: z.array(z.string()).nullable().openapi({ description: "Allow-list; null: every model" }),
+    created_at: unixSeconds,
+    expires_at: unixSeconds.nullable(),
+    last_used_at: unixSeconds.nullable().openapi({ description: "Written in batches, up to a minute late" }),
+    revoked_at: unixSeconds.nullable(),
+    previous_key_expires_at: unixSeconds
+      .nullable()
+      .openapi({ description: "After a rotation with grace: when the old secret stops working" }),
+  })
+  .openapi("ApiKey");
+
+export const ApiKeyWithSecretSchema = ApiKeySchema.extend({
+  key: z.string().openapi({ description: "The secret, shown this once" }),
+}).openapi("ApiKeyWithSecret");
+
+const modelsField = z
+  .array(z.string().min(1))
+  .min(1)
+  .max(100)
+  .nullable()
+  .openapi({ description: "Model uuids, Hugging Face ids or offerings (`org/code`) the key may call; null: all" });
+const expiresField = z.number().int().positive().nullable().openapi({ description: "Unix seconds; null: never" });
+
+const CreateBody = z
+  .object({
+    name: z.string().min(1).max(200),
+    role: z.enum(apiKeyRoles).default("member"),
+    expires_at: expiresField.optional(),
+    models: modelsField.optional(),
+  })
+  .openapi("CreateApiKey");
+
+const PatchBody = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    expires_at: expiresField.optional(),
+    models: modelsField.optional(),
+  })
+  .openapi("UpdateApiKey");
+
+const RotateBody = z
+  .object({ grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(0) })
+  .openapi("RotateApiKey");
+
+const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+
+export function presentApiKey(row: ApiKeyRow) {
+  return {
+    id: row.id,
+    object: "api_key" as const,
+    name: row.name,
+    role: row.role,
+    prefix: row.keyPrefix,
+    models: row.models,
+    created_at: seconds(row.createdAt) ?? 0,
+    expires_at: seconds(row.expiresAt),
+    last_used_at: seconds(row.lastUsedAt),
+    revoked_at: seconds(row.revokedAt),
+    previous_key_expires_at: row.previousKeyHash ? seconds(row.previousKeyExpiresAt) : null,
+  };
+}
+
+const tags = ["API keys"];
+
+export const createKey = createRoute({
+  method: "post",
+  path: "/api-keys",
+  tags,
+  summary: "Create an API key (the secret is shown once)",
+  security: bearer,
+  request: { body: jsonBody(CreateBody) },
+  responses: { 201: jsonResponse(ApiKeyWithSecretSchema, "The new key, with its secret"), ...adminErrors },
+});
+
+export const listKeys = createRoute({
+  method: "get",
+  path: "/api-keys",
+  tags,
+  summary: "List the organization's API keys, newest first",
+  security: bearer,
+  request: {
+    query: z.object({
+      limit: z.string().optional().openapi({ description: "1–100, default 20" }),
+      after: z.string().optional().openapi({ description: "The previous page's last_id" }),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        object: z.literal("list"),
+        data: z.array(ApiKeySchema),
+        first_id: z.string().nullable(),
+        last_id: z.string().nullable(),
+        has_more: z.boolean(),
+      }),
+      "A page of keys",
+    ),
+    ...adminErrors,
+  },
+});
+
+export const getKey = createRoute({
+  method: "get",
+  path: "/api-keys/{id}",
+  tags,
+  summary: "Show an API key",
+  security: bearer,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(ApiKeySchema, "The key"), ...adminErrors },
+});
+
+export const patchKey = createRoute({
+  method: "patch",
+  path: "/api-keys/{id}",
+  tags,
+  summary: "Change a key's name, models or expiry",
+  security: bearer,
+  request: { params: IdParam, body: jsonBody(PatchBody) },
+  responses: { 200: jsonResponse(ApiKeySchema, "The changed key"), ...adminErrors },
+});
+
+export const deleteKey = createRoute({
+  method: "delete",
+  path: "/api-keys/{id}",
+  tags,
+  summary: "Revoke a key",
+  security: bearer,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(ApiKeySchema, "The revoked key"), ...adminErrors },
+});
+
+export const rotateKey = createRoute({
+  method: "post",
+  path: "/api-keys/{id}/rotate",
+  tags,
+  summary: "Give a key a new secret; the old one works for grace_seconds more",
+  security: bearer,
+  request: { params: IdParam, body: jsonBody(RotateBody) },
+  responses: {
+    200: jsonResponse(ApiKeyWithSecretSchema, "The key with its new secret"),
+    409: adminErrors[404],
+    ...adminErrors,
+  },
+});
