@@ -8,6 +8,15 @@ export default defineConfig({
   test: {
     // The root's global setup runs once per run, before either project's pool starts.
     globalSetup: ["./test/global-setup.ts"],
+    // `npm run test:coverage`: istanbul (V8 coverage does not work inside workerd). The router the
+    // integration project runs in its own workerd is instrumented separately (dev/coverage-bundle.ts)
+    // and merged with this report by scripts/coverage-report.ts.
+    coverage: {
+      provider: "istanbul",
+      include: ["worker/**/*.ts", "durable-objects/**/*.ts"],
+      reporter: ["json"],
+      reportsDirectory: "coverage/vitest",
+    },
     // The Worker's structured log lines (`{"msg":…}`: dead letters, flush retries) are what error-path
     // tests provoke on purpose; printed, they read like failures. Tests that care assert on them
     // (the integration stack captures them through onLog). Anything else still prints.

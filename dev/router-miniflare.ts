@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { type Unstable_Config, unstable_readConfig } from "wrangler";
+import { coverageEnabled, instrumentBundle, saveCoverage } from "./coverage-bundle";
 import { nodeBinary, REPO, WRANGLER_SCRIPT, wranglerEnv } from "./wrangler-bin";
 
 const DEFAULT_CONFIG = join(REPO, "wrangler.toml");
@@ -35,7 +36,10 @@ export interface Router {
 
 export async function startRouter(options: RouterOptions): Promise<Router> {
   const configPath = resolve(options.configPath ?? DEFAULT_CONFIG);
-  const scriptPath = await bundle(configPath);
+  const built = await bundle(configPath);
+  const coverage = coverageEnabled();
+  const instrumented = coverage ? instrumentBundle(built) : null;
+  const scriptPath = instrumented?.entry ?? built;
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -43,8 +47,9 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
       compatibilityDate: config.compatibility_date,
       compatibilityFlags: config.compatibility_flags,
       durableObjects: durableObjects(config),
-      modules: true,
-      scriptPath,
+      ...(instrumented
+        ? { modules: instrumented.modules.map((path) => ({ type: "ESModule" as const, path })) }
+        : { modules: true, scriptPath }),
       modulesRoot: dirname(scriptPath),
       bindings: { ...config.vars, ...options.vars },
       host: "127.0.0.1",
@@ -61,7 +66,11 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
     await mf.ready;
     const direct = await mf.unsafeGetDirectURL("router");
     const url = direct.origin;
-    return { url, port: Number(direct.port), mf, dispose: () => mf.dispose() };
+    const dispose = async () => {
+      if (coverage) await saveCoverage(url);
+      await mf.dispose();
+    };
+    return { url, port: Number(direct.port), mf, dispose };
   } catch (error) {
     await mf.dispose().catch(() => {});
     throw error;
