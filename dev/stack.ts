@@ -8,6 +8,7 @@ import type { Miniflare } from "miniflare";
 import { type LocalDatabase, type LocalDatabaseOptions, openLocalDatabase } from "./database";
 import { migrateDatabase } from "./migrate";
 import { type MockGpu, type MockGpuOptions, startMockGpu } from "./mock-gpu/server";
+import { type MockProvisioner, startMockProvisioner } from "./mock-provisioner";
 import { type RouterOptions, startRouter } from "./router-miniflare";
 import { startWranglerRouter } from "./router-wrangler";
 import { DEMO_MODEL, type SeedOptions, type SeedResult, seedDemo } from "./seed";
@@ -36,6 +37,12 @@ export interface LocalStackOptions {
   /** Options every host starts with (before its own). */
   hostDefaults?: Partial<MockGpuOptions>;
   hosts?: HostPart[];
+  /**
+   * The `mock` provider: the router accepts mock deployments without a base URL (MOCK_PROVISIONING=1)
+   * and a poller on this side starts a simulated host for each (dev/mock-provisioner.ts). Needs a
+   * router, and a database part or `databaseUrl`.
+   */
+  mockProvider?: { databaseUrl?: string; pollMs?: number };
   /** Called when a part stops by itself (wrangler exiting): the stack is then being stopped. */
   onPartExit?: (part: string, code: number | null) => void;
   log?: (line: string) => void;
@@ -56,6 +63,8 @@ export interface LocalStack {
   wsProxy?: WsProxy;
   router?: RunningRouter;
   hosts: MockGpu[];
+  /** With `mockProvider`: instance id → the simulated host it started. */
+  mockProvisioner?: MockProvisioner;
   /** Starts a simulated host now and waits for its first heartbeat to be accepted. */
   addHost(part: HostPart): Promise<MockGpu>;
   /** Registers something else to stop with the stack (before the parts started so far). */
@@ -97,6 +106,18 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       o.signal?.throwIfAborted();
       await stack.addHost(part);
     }
+    if (o.mockProvider) {
+      const databaseUrl = o.mockProvider.databaseUrl ?? stack.database?.url;
+      if (!databaseUrl || !stack.router) throw new Error("mockProvider needs a router and a database");
+      const provisioner = await startMockProvisioner({
+        databaseUrl,
+        pollMs: o.mockProvider.pollMs,
+        startHost: (part) => stack.addHost(part),
+        log,
+      });
+      stopper.defer("mock provider", () => provisioner.stop());
+      stack.mockProvisioner = provisioner;
+    }
     return stack;
   } catch (error) {
     await stopper.stop();
@@ -131,6 +152,7 @@ async function startRouterPart(
   const vars: Record<string, string> = {
     ...(stack.database ? { DATABASE_URL: stack.database.url } : {}),
     ...(stack.wsProxy ? { DB_WS_PROXY: stack.wsProxy.address } : {}),
+    ...(o.mockProvider ? { MOCK_PROVISIONING: "1" } : {}),
     ...part.vars,
   };
   if (part.runner === "wrangler") {

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     wsProxy: { port: s.wsProxy.port },
     router: { runner: "wrangler", port: s.router.port, inspectorPort: s.inspector.port },
     hostDefaults: { tokenDelayMs: 5 },
+    mockProvider: {},
     onPartExit: (part, code) => shutdown(code ?? 1, `${part} exited with code ${code}`),
     signal: starting.signal,
   });

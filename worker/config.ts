@@ -174,6 +174,13 @@ export const CONFIG_VARS = {
     unit: "milliseconds",
     meaning: "The longest a request body may take to arrive once the caller is authenticated; slower gets 408.",
   },
+  MOCK_PROVISIONING: {
+    default: 0,
+    min: 0,
+    max: 1,
+    unit: "(off, on)",
+    meaning: "1 (local stack only): a `mock` deployment without `base_url` gets a simulated host; 0: it is a 400.",
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type ConfigVarName = keyof typeof CONFIG_VARS;

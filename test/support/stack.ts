@@ -19,6 +19,8 @@ export interface StackOptions {
   wsProxy?: string;
   priceInputPer1k?: string;
   priceOutputPer1k?: string;
+  /** The local stack's mock provider: mock deployments without base_url get a simulated host. */
+  mockProvider?: boolean;
 }
 
 /** A JSON line the Worker logged. */
@@ -38,6 +40,8 @@ export interface Stack {
   model: string;
   modelUuid: string;
   hosts: TestHost[];
+  /** With `mockProvider`: instance id → the simulated host the mock provider started. */
+  mockHosts: ReadonlyMap<string, MockGpu>;
   database: TestDatabase;
   /** Every structured (JSON) line the Worker logged so far. */
   logs: LogLine[];
@@ -79,6 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       vars: { DATABASE_URL: inject("databaseUrl"), DB_WS_PROXY: options.wsProxy ?? inject("wsProxy"), ...options.vars },
     },
     hostDefaults: { model, heartbeatMs: 1_000, ...options.host },
+    ...(options.mockProvider ? { mockProvider: { databaseUrl: inject("databaseUrl") } } : {}),
   });
   const router = local.router;
   const mf = router?.mf;
@@ -106,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     model,
     modelUuid,
     hosts,
+    mockHosts: local.mockProvisioner?.hosts ?? new Map(),
     database,
     logs,
     addHost,

@@ -45,6 +45,8 @@ export interface NewInstance {
   provider: InstanceProvider;
   workerTokenHash: string;
   hostApiKeySealed: string | null;
+  /** booting by default: the host exists and is starting. */
+  status?: "booting" | "provisioning";
 }
 
 /** Who else holds this base URL: the organizations of its registrations that are not terminated. */
@@ -59,7 +61,7 @@ export async function holdersOf(db: Db, baseUrl: string): Promise<string[]> {
 export async function insertInstance(db: Db, input: NewInstance): Promise<string> {
   const [row] = await db
     .insert(instances)
-    .values({ ...input, modelId: input.modelUuid, status: "booting" })
+    .values({ ...input, modelId: input.modelUuid, status: input.status ?? "booting" })
     .returning({ id: instances.id });
   if (!row) throw new Error("instance not written");
   return row.id;

@@ -20,7 +20,12 @@ export interface DeploymentRequest {
   baseUrl: string;
   apiKey: string | null;
   provider: InstanceProvider;
+  /** A mock instance without a host yet: the local stack's mock provider starts one. */
+  provisioning: boolean;
 }
+
+/** What base_url holds for a mock instance until the local stack's mock provider records its host. */
+const UNPROVISIONED = "";
 
 const OWNERSHIP_PROOF_TIMEOUT_MS = 5_000;
 
@@ -50,7 +55,8 @@ export async function registerHost(
 ): Promise<{ row: InstanceRow; token: string }> {
   const orgId = c.get("caller").organizationId;
   const { model } = resolveModel(await getCatalog(c.env, input.model), input.model, orgId);
-  await checkOwnership(c, orgId, input);
+  // No URL yet: nobody else can hold it, and there is nothing to probe until the host heartbeats.
+  if (!input.provisioning) await checkOwnership(c, orgId, input);
   const id = crypto.randomUUID();
   let sealed: string | null = null;
   try {
@@ -72,10 +78,12 @@ export async function registerHost(
       provider: input.provider,
       workerTokenHash: await sha256Hex(token),
       hostApiKeySealed: sealed,
+      status: input.provisioning ? "provisioning" : "booting",
     });
     return findInstance(db, orgId, id);
   });
   if (!row) throw new RouterError(500, { message: "The new instance could not be read back.", code: "internal_error" });
+  if (input.provisioning) return { row, token };
   const scope = { organizationId: orgId, modelUuid: model.id };
   // Probed from now on; if this call fails, the host's agent (if any) still admits it.
   await fleetFor(c.env, scope)
@@ -93,10 +101,24 @@ export async function registerHost(
   return { row, token };
 }
 
-export function parseDeployment(body: unknown, providers: readonly InstanceProvider[]): DeploymentRequest {
+export function parseDeployment(
+  body: unknown,
+  providers: readonly InstanceProvider[],
+  mockProvisioning: boolean,
+): DeploymentRequest {
   const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   if (typeof b.model !== "string" || b.model === "" || hasControlChars(b.model))
     throw badRequest("`model` is required (uuid, Hugging Face id or offering).", "model");
+  // The Worker never starts a host: it records the instance; the local stack's mock provider
+  // (dev/mock-provisioner.ts) starts one and records its base URL.
+  if (b.provider === "mock" && providers.includes("mock") && b.base_url === undefined) {
+    if (!mockProvisioning)
+      throw badRequest(
+        "A `mock` deployment needs `base_url` here: this router has no mock provider to start a host (MOCK_PROVISIONING is 0).",
+        "base_url",
+      );
+    return { model: b.model, baseUrl: UNPROVISIONED, apiKey: null, provider: "mock", provisioning: true };
+  }
   const baseUrl = typeof b.base_url === "string" && isHttpUrl(b.base_url) ? normalizeBaseUrl(b.base_url) : null;
   if (!baseUrl) throw badRequest("`base_url` must be an http(s) URL (no credentials, query or fragment).", "base_url");
   if (
@@ -113,5 +135,6 @@ export function parseDeployment(body: unknown, providers: readonly InstanceProvi
     baseUrl,
     apiKey: (b.api_key as string | undefined) ?? null,
     provider: provider as InstanceProvider,
+    provisioning: false,
   };
 }

@@ -8,6 +8,7 @@ import { findInstance, instanceMetrics, listInstances, updateStatus } from "../a
 import { liveViews, presentInstance } from "../admin/instance-view";
 import { parseDeployment, registerHost } from "../admin/register-host";
 import type { AppEnv } from "../app-env";
+import { configOf } from "../config";
 import { withDb } from "../db";
 import { RouterError } from "../errors";
 import { readJson } from "../http/body";
@@ -76,7 +77,7 @@ async function changeStatus(
 
 export const adminRoutes = new Hono<AppEnv>()
   .post("/deployments", async (c) => {
-    const input = parseDeployment(await readJson(c), instanceProviders);
+    const input = parseDeployment(await readJson(c), instanceProviders, configOf(c.env).MOCK_PROVISIONING === 1);
     const { row, token } = await registerHost(c, input);
     // The token is shown this once; a lost token means a new deployment.
     return c.json({ ...presentInstance(row, undefined), worker_token: token }, 201);
