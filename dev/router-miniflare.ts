@@ -22,6 +22,12 @@ export interface RouterOptions {
   configPath?: string;
   /** Miniflare/workerd log level; warnings and errors by default. */
   logLevel?: LogLevel;
+  /**
+   * Keep Durable Object (and other local) storage in this directory, so a router started again on
+   * it resumes where the last one stopped, as `wrangler dev` does with .wrangler/state. Absent:
+   * in memory, gone at dispose.
+   */
+  persistPath?: string;
   /** Receives each line the Worker logs (console.log/error); replaces printing them. */
   onLog?: (message: string, level: string) => void;
 }
@@ -52,6 +58,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
         : { modules: true, scriptPath }),
       modulesRoot: dirname(scriptPath),
       bindings: { ...config.vars, ...options.vars },
+      ...(options.persistPath ? { resourcePersistencePath: options.persistPath } : {}),
       host: "127.0.0.1",
       port: 0,
       cf: false,
