@@ -43,7 +43,10 @@ const Instance = z
 const Deployment = z
   .object({
     model: z.string().min(1).openapi({ description: "Model uuid, Hugging Face id or offering" }),
-    base_url: z.url().openapi({ description: "The host's OpenAI-compatible server, http(s)" }),
+    base_url: z.url().optional().openapi({
+      description:
+        "The host's OpenAI-compatible server, http(s). Required, except for a `mock` deployment on a router with MOCK_PROVISIONING=1 (the local stack then starts a simulated host)",
+    }),
     api_key: z.string().min(1).max(512).nullable().optional().openapi({
       description:
         "The host's vLLM --api-key: sealed, sent on probes and requests; proves a URL another organization holds",
