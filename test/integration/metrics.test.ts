@@ -145,6 +145,9 @@ describe("GET /metrics", () => {
     expect(gauge("host_inflight")).toBe("0");
     expect(gauge("host_breaker_state")).toBe("0");
     expect(gauge("host_live_load")).toBeDefined();
+    // The mock host heartbeats its engine's queue: nothing waiting or running once the requests ended.
+    expect(gauge("host_waiting")).toBe("0");
+    expect(gauge("host_running")).toBe("0");
     expect(family(families, "usage_outbox_backlog").map((s) => s.labels?.shard)).toEqual(["0", "1", "2", "3"]);
   });
 

@@ -17,7 +17,12 @@ export function breakerState(m: MemberView, now: number): number {
   return m.consecutiveFailures > 0 ? 2 : 0;
 }
 
-const memberGauges: { name: string; help: string; value: (m: MemberView, now: number, staleMs: number) => number }[] = [
+/** A gauge of one host; null: not known (no sample yet), so no sample is written. */
+const memberGauges: {
+  name: string;
+  help: string;
+  value: (m: MemberView, now: number, staleMs: number) => number | null;
+}[] = [
   {
     name: "host_up",
     help: "1 when the host's last heartbeat is fresh and it says it is ready.",
@@ -35,6 +40,21 @@ const memberGauges: { name: string; help: string; value: (m: MemberView, now: nu
     value: (m) => m.reportedQueueDepth,
   },
   { name: "host_inflight", help: "The router's requests open on the host (leases).", value: (m) => m.inflight },
+  {
+    name: "host_waiting",
+    help: "Requests waiting in the host's engine, as last sampled (heartbeat or probe).",
+    value: (m) => m.load?.waiting ?? null,
+  },
+  {
+    name: "host_running",
+    help: "Requests running in the host's engine, as last sampled.",
+    value: (m) => m.load?.running ?? null,
+  },
+  {
+    name: "host_kv_cache_usage",
+    help: "The host's KV cache usage from 0 to 1, as last sampled.",
+    value: (m) => m.load?.kvUsage ?? null,
+  },
   {
     name: "host_breaker_state",
     help: "Circuit breaker: 0 closed, 1 open (cooling down), 2 half-open.",
@@ -77,10 +97,10 @@ export async function liveFamilies(db: Db, env: Env, organizationId: string | nu
     help: g.help,
     type: "gauge",
     samples: fleets.flatMap((f, i): Sample[] =>
-      (views[i] ?? []).map((m) => ({
-        labels: { org: f.org, model: f.model, instance: m.instanceId },
-        value: g.value(m, now, staleMs),
-      })),
+      (views[i] ?? []).flatMap((m) => {
+        const value = g.value(m, now, staleMs);
+        return value === null ? [] : [{ labels: { org: f.org, model: f.model, instance: m.instanceId }, value }];
+      }),
     ),
   }));
   families.push(
