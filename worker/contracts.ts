@@ -144,3 +144,9 @@ export interface DeadLetterView {
   failedAt: number;
   event: UsageEvent;
 }
+
+/** Whose limits a LimiterObject holds: one API key's, or an organization's as a whole. */
+export interface LimiterScope {
+  kind: "key" | "org";
+  id: string;
+}

@@ -1,6 +1,7 @@
 // The one worker file that names the Durable Object classes: the bindings' types need them.
 // Everything else imports shapes from contracts.ts and stubs from stubs.ts.
 import type { FleetObject } from "../durable-objects/fleet";
+import type { LimiterObject } from "../durable-objects/limiter";
 import type { SessionObject } from "../durable-objects/session";
 import type { UsageOutbox } from "../durable-objects/usage-outbox";
 import type { ConfigSource } from "./config";
@@ -13,6 +14,7 @@ export interface Env extends ConfigSource {
   FLEET: DurableObjectNamespace<FleetObject>;
   SESSION: DurableObjectNamespace<SessionObject>;
   USAGE_OUTBOX: DurableObjectNamespace<UsageOutbox>;
+  LIMITER: DurableObjectNamespace<LimiterObject>;
   /** postgres://… ; a Neon URL in production, any PostgreSQL locally. */
   DATABASE_URL: string;
   /** Local only: "host:port" of the WebSocket-to-TCP proxy standing in for Neon's. */

@@ -23,6 +23,7 @@ import { usageRoutes } from "./routes/usage";
 import { usageAdminRoutes } from "./routes/usage-admin";
 
 export { FleetObject } from "../durable-objects/fleet";
+export { LimiterObject } from "../durable-objects/limiter";
 export { SessionObject } from "../durable-objects/session";
 export { UsageOutbox } from "../durable-objects/usage-outbox";
 

@@ -1,6 +1,6 @@
 // The one place that turns names into Durable Object stubs. Tenants never share an object: a
 // fleet is one organization's hosts for one model, a session is named within its organization.
-import type { FleetScope } from "./contracts";
+import type { FleetScope, LimiterScope } from "./contracts";
 import type { Env } from "./env";
 
 export const fleetName = (scope: FleetScope): string => `${scope.organizationId}:${scope.modelUuid}`;
@@ -13,3 +13,8 @@ export const sessionFor = (env: Env, organizationId: string, sessionKey: string)
   env.SESSION.get(env.SESSION.idFromName(sessionName(organizationId, sessionKey)));
 
 export const outboxFor = (env: Env, shard: string) => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(shard));
+
+export const limiterName = (scope: LimiterScope): string => `${scope.kind}:${scope.id}`;
+
+export const limiterFor = (env: Env, scope: LimiterScope) =>
+  env.LIMITER.get(env.LIMITER.idFromName(limiterName(scope)));
