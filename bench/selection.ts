@@ -1,5 +1,5 @@
-// Decision time of the pure routing policies at 10, 100 and 1,000 workers per model:
-// least-live-load selection (unpinned requests) and the session policy (keep a pin, or pin anew).
+// Decision time of the pure routing policies at 10, 100 and 1,000 hosts per model: the latency policy the
+// router uses (worker/routing/latency-policy.ts), and the least-live-load one it replaced, with its session policy.
 // `npm run bench:selection` — prints a table; numbers are per decision, median of several batches.
 import {
   defaultPolicy,
@@ -8,7 +8,9 @@ import {
   SAMPLED_CHOICES,
   selectLeastLoaded,
 } from "../worker/routing/fleet-policy";
+import { type HostView, selectFastest } from "../worker/routing/latency-policy";
 import { defaultSessionPolicy, routeSession } from "../worker/routing/session-policy";
+import { defaultTokenPolicy } from "../worker/routing/token-load";
 
 const SIZES = [10, 100, 1_000];
 const BATCHES = 7;
@@ -64,6 +66,18 @@ for (const n of SIZES) {
       m.status === "ready" && m.reportedQueueDepth === 0 && m.lastHeartbeatAt > NOW - 10_000 && m.ejectedUntil === 0,
   )!.instanceId;
   const none = new Set<string>();
+  const views = new Map<FleetMember, HostView>(
+    members.map((m, i) => [
+      m,
+      {
+        capacity: i % 3 === 0 ? null : { slots: 8 << (i % 3), tokensPerSecond: 30 + (i % 4) * 10 },
+        leases: { count: i % 5, tokens: (i % 5) * 300, openedSinceReading: i % 2, closedSinceReading: 0 },
+        reading: { waiting: i % 3, running: i % 7, kvUsage: (i % 10) / 10, at: NOW - 500, source: "probe" },
+      },
+    ]),
+  );
+  const routable = (m: FleetMember) => m.status === "ready" && m.ejectedUntil === 0 && m.lastHeartbeatAt > NOW - 10_000;
+  const request = { promptTokens: 500, outputTokens: 256 };
   const sessionInput = (pinnedId: string | null) => ({
     members,
     find: (id: string) => byId.get(id),
@@ -73,6 +87,7 @@ for (const n of SIZES) {
   });
   rows.push([
     String(n),
+    format(measure(() => selectFastest(members, (m) => views.get(m)!, routable, request, NOW, defaultTokenPolicy))),
     format(measure(() => selectLeastLoaded(members, NOW, defaultPolicy))),
     format(measure(() => routeSession(sessionInput(pinned), defaultPolicy, defaultSessionPolicy))),
     format(measure(() => routeSession(sessionInput(null), defaultPolicy, defaultSessionPolicy))),
@@ -81,8 +96,9 @@ for (const n of SIZES) {
 }
 
 const header = [
-  "workers",
-  "least-loaded (no session)",
+  "hosts",
+  "latency policy (no session)",
+  "least-loaded v1 (no session)",
   "session keeps pin",
   "session first pin",
   "session re-pin (worker gone)",
@@ -94,5 +110,5 @@ console.log(line(header));
 console.log(widths.map((w) => "─".repeat(w)).join("──┼──"));
 for (const r of rows) console.log(line(r));
 console.log(
-  `\nExact scan up to ${EXACT_SCAN_LIMIT} workers, best of ${SAMPLED_CHOICES} random routable ones beyond: flat as the fleet grows.`,
+  `\nExact scan up to ${EXACT_SCAN_LIMIT} hosts, best of ${SAMPLED_CHOICES} random routable ones beyond: flat as the fleet grows.`,
 );
