@@ -18,8 +18,9 @@ import type {
 } from "../worker/contracts";
 import type { Env } from "../worker/env";
 import { readInstanceStatuses, writeFailures, writePromotions, writeRetirements } from "../worker/fleet/control-plane";
-import { FleetState, type StoredMember } from "../worker/fleet/fleet-state";
+import { FleetState } from "../worker/fleet/fleet-state";
 import { probeRound } from "../worker/fleet/probe-round";
+import type { StoredMember } from "../worker/fleet/stored-member";
 import { openHostKey } from "../worker/hosts/host-key";
 import { defaultPolicy, type FleetMember } from "../worker/routing/fleet-policy";
 

@@ -2,7 +2,8 @@
 // circuit breaker (cooldown doubling, half-open), and the control-plane sync. Plain code, no workerd.
 import { describe, expect, it } from "vitest";
 import type { AcquireResult, HostObservation } from "../../worker/contracts";
-import { FleetState, LEASE_MAX_AGE_MS, PERSIST_EVERY_MS } from "../../worker/fleet/fleet-state";
+import { FleetState, PERSIST_EVERY_MS } from "../../worker/fleet/fleet-state";
+import { LEASE_MAX_AGE_MS } from "../../worker/fleet/leases";
 import { defaultPolicy } from "../../worker/routing/fleet-policy";
 
 const START = 1_000_000_000;

@@ -32,7 +32,9 @@ import {
   selectLeastLoaded,
 } from "../routing/fleet-policy";
 import { routeSession, type SessionPolicy, unroutableReason } from "../routing/session-policy";
+import { Leases } from "./leases";
 import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
+import { restoredMember, type StoredMember } from "./stored-member";
 
 export interface FleetSettings {
   policy: FleetPolicy;
@@ -43,14 +45,6 @@ export interface FleetSettings {
 
 /** An unchanged member is still written this often, so a restarted object has recent heartbeats. */
 export const PERSIST_EVERY_MS = 30_000;
-/** A lease whose release never came (its isolate died) stops counting as load after this. */
-export const LEASE_MAX_AGE_MS = 15 * 60_000;
-
-interface OpenLease {
-  instanceId: string;
-  issuedAt: number;
-}
-
 /** What one control-plane sync changed: members to write, to delete, and rows to write back. */
 export interface SyncChanges {
   save: FleetMember[];
@@ -61,16 +55,13 @@ export interface SyncChanges {
   retire: string[];
 }
 
-/** A member as storage holds it; older ones carry the host's word as `hostStatus`. */
-export type StoredMember = Omit<FleetMember, "hostStatus"> & { hostStatus?: string; workerStatus?: string };
-
 const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
 
 export class FleetState {
   private readonly members = new Map<string, FleetMember>();
   /** The same members as an array, for the policies' random access; rebuilt when membership changes. */
   private roster: FleetMember[] = [];
-  private readonly leases = new Map<string, OpenLease>();
+  private readonly leases = new Leases();
   private readonly persistedAt = new Map<string, number>();
   /** When the admin API last set each member's status, so a sync read before it cannot undo it. */
   private readonly statusSetAt = new Map<string, number>();
@@ -92,11 +83,7 @@ export class FleetState {
 
   /** Members read back from storage: leases did not survive, so nothing is in flight. */
   restore(saved: Iterable<StoredMember>): void {
-    for (const { workerStatus, hostStatus, ...m } of saved) {
-      // Members written before the field was named hostStatus keep their host's last word.
-      const status = hostStatus ?? workerStatus ?? "starting";
-      this.members.set(m.instanceId, { ...m, hostStatus: status, inflight: 0, inflightSinceReport: 0 });
-    }
+    for (const stored of saved) this.members.set(stored.instanceId, restoredMember(stored));
     this.roster = [...this.members.values()];
   }
 
@@ -133,7 +120,7 @@ export class FleetState {
     if (report.queueDepth !== null) {
       const waiting = Math.min(report.waiting ?? 0, report.queueDepth);
       const sample = { waiting, running: report.queueDepth - waiting, kvUsage: null };
-      adoptLoad(member, sample, now, "heartbeat", (at) => this.leasesAfter(member.instanceId, at));
+      adoptLoad(member, sample, now, "heartbeat", (at) => this.leases.issuedAfter(member.instanceId, at));
     }
     // A host that boots and says it is ready becomes routable; operator states are kept. Its agent's
     // word stands for a first probe verdict: the router's probes may still take it out.
@@ -188,7 +175,7 @@ export class FleetState {
   probed(instanceId: string, outcome: ProbeOutcome): ProbeEffect & { save: FleetMember | null } {
     const member = this.members.get(instanceId);
     if (!member) return { changed: false, failedReason: null, promoted: false, save: null };
-    const effect = applyProbeOutcome(member, outcome, this.thresholds, (at) => this.leasesAfter(instanceId, at));
+    const effect = applyProbeOutcome(member, outcome, this.thresholds, (at) => this.leases.issuedAfter(instanceId, at));
     if (effect.changed) this.persistedAt.set(instanceId, this.now());
     return { ...effect, save: effect.changed ? member : null };
   }
@@ -196,7 +183,7 @@ export class FleetState {
   /** Chooses a host (the session's pinned one if it still qualifies) and opens a lease on it. */
   acquire(options: AcquireOptions = {}): AcquireResult {
     const now = this.now();
-    this.expireOldLeases(now);
+    for (const id of this.leases.expired(now)) this.release(id, "expired");
     const { policy, session } = this.settings;
     const exclude = new Set(options.exclude ?? []);
     const route = options.session
@@ -216,7 +203,7 @@ export class FleetState {
     const chosen = route.chosen;
     if (!chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
     const leaseId = this.newLeaseId();
-    this.leases.set(leaseId, { instanceId: chosen.instanceId, issuedAt: now });
+    this.leases.issue(leaseId, chosen.instanceId, now);
     chosen.inflight += 1;
     chosen.inflightSinceReport += 1;
     return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin: route.repin };
@@ -224,9 +211,8 @@ export class FleetState {
 
   /** Closes a lease however its request ended; a host failure trips the circuit breaker. */
   release(leaseId: string, outcome: LeaseOutcome): void {
-    const lease = this.leases.get(leaseId);
+    const lease = this.leases.close(leaseId);
     if (!lease) return;
-    this.leases.delete(leaseId);
     const member = this.members.get(lease.instanceId);
     if (!member) return;
     member.inflight = Math.max(0, member.inflight - 1);
@@ -304,20 +290,5 @@ export class FleetState {
       save.push(member);
     }
     return save;
-  }
-
-  /** Open leases on a member issued after `at` (a load sample taken then cannot include them). */
-  private leasesAfter(instanceId: string, at: number): number {
-    let n = 0;
-    for (const lease of this.leases.values()) if (lease.instanceId === instanceId && lease.issuedAt > at) n++;
-    return n;
-  }
-
-  private expireOldLeases(now: number): void {
-    // Maps iterate in insertion order, which is issue order: stop at the first young lease.
-    for (const [id, lease] of this.leases) {
-      if (now - lease.issuedAt <= LEASE_MAX_AGE_MS) return;
-      this.release(id, "expired");
-    }
   }
 }
