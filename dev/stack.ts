@@ -143,6 +143,9 @@ async function startDataParts(o: LocalStackOptions, stack: LocalStack, stopper: 
   }
 }
 
+/** Signs dashboard cookies on the local stack and in tests; never a production value. */
+export const DEV_SESSION_SECRET = "dev-only-dashboard-session-secret-0123456789";
+
 async function startRouterPart(
   o: LocalStackOptions,
   part: RouterPart,
@@ -153,6 +156,8 @@ async function startRouterPart(
     ...(stack.database ? { DATABASE_URL: stack.database.url } : {}),
     ...(stack.wsProxy ? { DB_WS_PROXY: stack.wsProxy.address } : {}),
     ...(o.mockProvider ? { MOCK_PROVISIONING: "1" } : {}),
+    // The local stack's only: production sets its own with `wrangler secret put SESSION_SECRET`.
+    SESSION_SECRET: DEV_SESSION_SECRET,
     ...part.vars,
   };
   if (part.runner === "wrangler") {

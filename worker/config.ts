@@ -181,6 +181,13 @@ export const CONFIG_VARS = {
     unit: "(off, on)",
     meaning: "1 (local stack only): a `mock` deployment without `base_url` gets a simulated host; 0: it is a 400.",
   },
+  DASHBOARD_SESSION_SECONDS: {
+    default: 28_800,
+    min: 60,
+    max: 7 * 86_400,
+    unit: "seconds",
+    meaning: "How long a dashboard sign-in lasts; a revoked key ends it sooner, on the next page.",
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type ConfigVarName = keyof typeof CONFIG_VARS;

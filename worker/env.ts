@@ -23,4 +23,6 @@ export interface Env extends ConfigSource {
   HOST_KEY_ENCRYPTION_KEY?: string;
   /** Secret: a bearer token that may read GET /metrics for every organization (an operator's Prometheus). */
   METRICS_TOKEN?: string;
+  /** Secret (`wrangler secret put SESSION_SECRET`): signs dashboard session cookies. Without it the dashboard answers 503. */
+  SESSION_SECRET?: string;
 }

@@ -3,6 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
+import { dashboardRoutes } from "./dashboard/app";
 import { RouterError } from "./errors";
 import { discardUnreadBody, refuseDeclaredOversize } from "./http/body";
 import { type AccessLog, accessLog } from "./middleware/access-log";
@@ -59,6 +60,8 @@ app.route("/", usageRoutes);
 app.route("/usage", usageAdminRoutes);
 // GET /openapi.json, no key: every route above, described (openapi/document.ts).
 serveOpenApi(app);
+// Signed-in people: its own session cookie and CSRF checks (dashboard/app.tsx).
+app.route("/dashboard", dashboardRoutes);
 
 app.notFound((c) => {
   const failure = new RouterError(404, {

@@ -1,5 +1,5 @@
 // Postgres side of the admin API: instances of the caller's organization, and their metrics.
-import { and, eq, ne, notInArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, notInArray, type SQL, sql } from "drizzle-orm";
 import { type InstanceProvider, type InstanceStatus, instanceRequestMetrics, instances, models } from "../../schema";
 import type { Db } from "../db";
 
@@ -91,4 +91,10 @@ export async function updateStatus(
 export async function instanceMetrics(db: Db, id: string) {
   const [row] = await db.select().from(instanceRequestMetrics).where(eq(instanceRequestMetrics.instanceId, id));
   return row;
+}
+
+/** Request counters of several instances in one query. */
+export function metricsOf(db: Db, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.select().from(instanceRequestMetrics).where(inArray(instanceRequestMetrics.instanceId, ids));
 }

@@ -5,6 +5,7 @@
 // made it (forgetApiKeys) and within AUTH_CACHE_TTL_MS plus one request elsewhere, once Postgres
 // is reachable (known keys outlive an outage: stale-if-error).
 import { eq, or } from "drizzle-orm";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { apiKeys, organizations } from "../../schema";
 import { markUsed } from "../api-keys/last-used";
@@ -73,7 +74,16 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
       code: "missing_api_key",
     });
   }
-  const hash = await sha256Hex(key);
+  c.set("caller", await callerForKeyHash(c, await sha256Hex(key)));
+  await next();
+});
+
+/**
+ * The caller behind a key's SHA-256, through the per-isolate memo (no query while it is fresh);
+ * 401 unknown, revoked, expired or past its rotation grace, 503 when it cannot be verified.
+ * The dashboard re-checks its sessions here.
+ */
+export async function callerForKeyHash(c: Context<AppEnv>, hash: string): Promise<Caller> {
   const config = configOf(c.env);
   const policy = memoPolicy(config.AUTH_CACHE_TTL_MS, config.STALE_IF_ERROR_MS);
   let record: KeyRecord | undefined;
@@ -104,9 +114,8 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
     throw new RouterError(401, { message: "This API key has expired.", code: "key_expired" });
   markUsed(c.env, record.apiKeyId, (work) => c.executionCtx.waitUntil(work));
   const { graceEndsAt: _grace, ...caller } = record;
-  c.set("caller", caller);
-  await next();
-});
+  return caller;
+}
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("caller").role !== "admin") {

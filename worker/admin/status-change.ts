@@ -1,0 +1,67 @@
+// An operator's status change (drain, delete): written to Postgres first (the truth), then pushed
+// to the model's FleetObject so it takes effect at once; if that push fails, the fleet's periodic
+// sync applies it anyway. The dashboard's; routes/admin.ts has the same rules inline.
+import { type InstanceStatus, instanceStatuses } from "../../schema";
+import { withDb } from "../db";
+import type { Env } from "../env";
+import { RouterError } from "../errors";
+import { fleetFor } from "../stubs";
+import { findInstance, updateStatus } from "./instance-store";
+
+export const INSTANCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const instanceNotFound = (id: string) =>
+  new RouterError(404, {
+    message: `No instance \`${id}\` in your organization.`,
+    code: "instance_not_found",
+    param: "id",
+  });
+
+/** What an operator may do to an instance: the target status, and where it cannot come from. */
+export const statusChanges = {
+  // Draining: no new sessions or unpinned requests; pinned sessions move on their next request.
+  drain: { status: "draining", conflicts: ["terminating", "terminated", "failed"], settled: [] },
+  // Out of routing at once; requests already running finish. A terminated one stays so.
+  delete: { status: "terminating", conflicts: [], settled: ["terminated"] },
+} as const satisfies Record<
+  string,
+  { status: InstanceStatus; conflicts: readonly InstanceStatus[]; settled: readonly InstanceStatus[] }
+>;
+export type StatusChange = keyof typeof statusChanges;
+
+/** Applies `change` to the organization's instance `id`: 404 unknown, 409 from a conflicting status. */
+export async function changeInstanceStatus(
+  env: Env,
+  organizationId: string,
+  id: string,
+  change: StatusChange,
+): Promise<void> {
+  const { status, conflicts, settled } = statusChanges[change];
+  if (!INSTANCE_ID.test(id)) throw instanceNotFound(id);
+  const { changed, row } = await withDb(env, async (db) => ({
+    changed: await updateStatus(db, organizationId, id, status, [...conflicts, ...settled]),
+    row: await findInstance(db, organizationId, id),
+  }));
+  if (!row) throw instanceNotFound(id);
+  if (!changed && (conflicts as readonly InstanceStatus[]).includes(row.status)) {
+    throw new RouterError(409, {
+      message: `Instance \`${id}\` is ${row.status}; it cannot become ${status}.`,
+      code: "invalid_status_transition",
+      param: "id",
+    });
+  }
+  if (changed) {
+    const known = await fleetFor(env, { organizationId, modelUuid: row.modelUuid }).setStatus(id, status);
+    // A host the fleet never knew runs nothing through the router: it is done at once.
+    if (!known && status === "terminating")
+      await withDb(env, (db) =>
+        updateStatus(
+          db,
+          organizationId,
+          id,
+          "terminated",
+          instanceStatuses.filter((s) => s !== "terminating"),
+        ),
+      );
+  }
+}
