@@ -74,7 +74,8 @@ export const dashboardRoutes = new Hono<AppEnv>()
       return c.redirect(caller.role === "admin" ? pages.fleet.path : pages.usage.path, 303);
     } catch (err) {
       if (!(err instanceof RouterError) || err.status !== 401) throw err;
-      return c.html(<SignInPage error="That API key is not valid, or it was revoked." />, 401);
+      // 200, not 401: the form is shown again, with the reason (a browser logs a 401 page as an error).
+      return c.html(<SignInPage error="That API key is not valid, or it was revoked." />);
     }
   })
   .get(

@@ -1,5 +1,6 @@
 // The page frame: navigation by role, a sign-out form with its CSRF token, and the small stylesheet.
 // Everything is inline and served by the Worker: nothing is fetched from anywhere else.
+import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import type { ApiKeyRole } from "../../schema";
 import type { DashboardSession } from "./session";
@@ -45,6 +46,26 @@ code.secret{font-size:1rem;user-select:all;word-break:break-all}
 svg.chart{max-width:100%;height:auto}svg.chart text{fill:var(--muted);font-size:11px}svg.chart .bar{fill:var(--accent)}svg.chart .axis{stroke:var(--line)}
 `;
 
+/**
+ * Refreshes <main> in place every few seconds, without a navigation (no lost scroll, and a click
+ * or a link followed meanwhile is never cut off). A failed fetch just waits for the next round.
+ */
+const REFRESH_SCRIPT = `(() => {
+  const main = document.querySelector("main[data-refresh]");
+  const every = Number(main.dataset.refresh) * 1000;
+  const tick = async () => {
+    try {
+      const res = await fetch(location.href, { headers: { accept: "text/html" }, redirect: "manual" });
+      if (res.ok) {
+        const next = new DOMParser().parseFromString(await res.text(), "text/html").querySelector("main");
+        if (next) main.replaceChildren(...next.childNodes);
+      }
+    } catch {}
+    setTimeout(tick, every);
+  };
+  setTimeout(tick, every);
+})();`;
+
 /** A form field carrying the session's CSRF token; every state-changing form has one. */
 export const CsrfField = ({ session }: { session: DashboardSession }) => (
   <input type="hidden" name="_csrf" value={session.csrf} />
@@ -54,8 +75,8 @@ export function Layout(props: {
   title: string;
   session?: DashboardSession;
   current?: PageName;
-  /** Seconds between automatic reloads (the fleet page). */
-  refresh?: number;
+  /** Seconds between automatic refreshes of the page's content (the fleet page). */
+  refreshSeconds?: number;
   children: Child;
 }) {
   const { session, current } = props;
@@ -64,7 +85,7 @@ export function Layout(props: {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        {props.refresh ? <meta http-equiv="refresh" content={String(props.refresh)} /> : null}
+        <link rel="icon" href="data:," />
         <title>{`${props.title} · Inventiv router`}</title>
         <style>{STYLE}</style>
       </head>
@@ -92,10 +113,11 @@ export function Layout(props: {
             </>
           ) : null}
         </header>
-        <main>
+        <main data-refresh={props.refreshSeconds ? String(props.refreshSeconds) : undefined}>
           <h1>{props.title}</h1>
           {props.children}
         </main>
+        {props.refreshSeconds ? <script>{raw(REFRESH_SCRIPT)}</script> : null}
       </body>
     </html>
   );

@@ -39,12 +39,15 @@ const totals = {
 /** One row per bucket that has traffic: its start (epoch ms) and totals. */
 export function usageSeries(db: Db, scope: LedgerScope, bucketSeconds: number) {
   const start = sql<Date>`date_bin(${`${bucketSeconds} seconds`}::interval, ${u.occurredAt}, ${scope.since.toISOString()}::timestamptz)`;
-  return db
-    .select({ bucket: start.mapWith((v: string | Date) => new Date(v).getTime()), ...totals })
-    .from(u)
-    .where(scoped(scope))
-    .groupBy(start)
-    .orderBy(start);
+  return (
+    db
+      .select({ bucket: start.mapWith((v: string | Date) => new Date(v).getTime()), ...totals })
+      .from(u)
+      .where(scoped(scope))
+      // By position: the bucket expression carries parameters, and each copy would be a new one.
+      .groupBy(sql`1`)
+      .orderBy(sql`1`)
+  );
 }
 
 export type Breakdown = "model" | "key" | "instance";

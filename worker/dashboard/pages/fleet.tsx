@@ -18,6 +18,9 @@ interface Counters {
   failed: number;
 }
 
+/** "worker_not_ready" → "not ready". */
+const reason = (r: string | null) => (r ?? "unknown").replace(/^worker_/, "").replaceAll("_", " ");
+
 function breaker(live: MemberView, now: number) {
   if (live.ejectedUntil > now) return <span class="bad">open, {Math.ceil((live.ejectedUntil - now) / 1000)} s</span>;
   return live.consecutiveFailures > 0 ? (
@@ -38,14 +41,14 @@ function HostRow(props: { row: InstanceRow; live?: MemberView; counters?: Counte
         <code>{row.baseUrl}</code>
         <div class="muted">{row.id}</div>
       </td>
-      <td data-field="status">{row.status}</td>
+      <td data-field="status">{live?.status ?? row.status}</td>
       <td>{live?.hostStatus ?? row.workerStatus ?? "—"}</td>
       <td data-field="routable">
         {live ? (
           live.routable ? (
             <span class="ok">yes</span>
           ) : (
-            <span class="bad">no ({live.unroutable})</span>
+            <span class="bad">no ({reason(live.unroutable)})</span>
           )
         ) : (
           <span class="muted">unknown</span>
@@ -96,7 +99,7 @@ export async function fleetPage(c: Context<AppEnv>, session: DashboardSession) {
   const byModel = new Map<string, InstanceRow[]>();
   for (const r of rows) byModel.set(r.model, [...(byModel.get(r.model) ?? []), r]);
   return c.html(
-    <Layout title="Fleet" session={session} current="fleet" refresh={REFRESH_SECONDS}>
+    <Layout title="Fleet" session={session} current="fleet" refreshSeconds={REFRESH_SECONDS}>
       <p class="muted">
         {rows.length} hosts; this page reloads every {REFRESH_SECONDS} s.
       </p>
