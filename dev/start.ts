@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   if (!router || !seed || !database) throw new StartError("the stack started without a router, seed or database");
   console.log(`
   Router     ${router.url}   (OpenAI base URL: ${router.url}/v1)
+  Dashboard  ${router.url}/dashboard   (sign in with the API key below)
   API key    ${seed.apiKey}
   Model      ${seed.modelId}  (or offering ${seed.offering})
   GPU hosts  ${hosts.map((h) => h.url).join(", ")}  (simulated)

@@ -101,7 +101,7 @@ export async function fleetPage(c: Context<AppEnv>, session: DashboardSession) {
   return c.html(
     <Layout title="Fleet" session={session} current="fleet" refreshSeconds={REFRESH_SECONDS}>
       <p class="muted">
-        {rows.length} hosts; this page reloads every {REFRESH_SECONDS} s.
+        {rows.length} hosts; refreshed every {REFRESH_SECONDS} s.
       </p>
       {rows.length === 0 ? <p>No hosts registered yet (POST /deployments).</p> : null}
       {[...byModel].map(([model, hosts]) => (
