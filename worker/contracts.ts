@@ -69,10 +69,15 @@ export interface AcquireOptions {
   exclude?: string[];
   /** Set for a session's request: its pinned host, null on its first request. */
   session?: { pinnedId: string | null };
+  /** Only this host may serve it (it holds the request's state: routing/holder-policy.ts). */
+  only?: string;
 }
 
 /** `repin` is null when a session kept its host, and for requests without a session. */
-export type AcquireResult = { ok: true; lease: Lease; repin: RepinReason | null } | { ok: false; reason: string };
+export type AcquireResult =
+  | { ok: true; lease: Lease; repin: RepinReason | null }
+  /** `held`: an `only` host that is gone for good, or unavailable for now. */
+  | { ok: false; reason: string; held?: "gone" | "unavailable" };
 
 /** How a leased request ended, as far as the host's health is concerned ("expired": unknown). */
 export type LeaseOutcome = "ok" | "host_failed" | "expired";
@@ -149,4 +154,10 @@ export interface DeadLetterView {
 export interface LimiterScope {
   kind: "key" | "org";
   id: string;
+}
+
+/** Which host holds a stored Responses API response, and for which model (its fleet). */
+export interface HeldResponse {
+  instanceId: string;
+  modelUuid: string;
 }

@@ -2,6 +2,7 @@
 // Everything else imports shapes from contracts.ts and stubs from stubs.ts.
 import type { FleetObject } from "../durable-objects/fleet";
 import type { LimiterObject } from "../durable-objects/limiter";
+import type { ResponseIndex } from "../durable-objects/response-index";
 import type { SessionObject } from "../durable-objects/session";
 import type { UsageOutbox } from "../durable-objects/usage-outbox";
 import type { ConfigSource } from "./config";
@@ -15,6 +16,7 @@ export interface Env extends ConfigSource {
   SESSION: DurableObjectNamespace<SessionObject>;
   USAGE_OUTBOX: DurableObjectNamespace<UsageOutbox>;
   LIMITER: DurableObjectNamespace<LimiterObject>;
+  RESPONSE_INDEX: DurableObjectNamespace<ResponseIndex>;
   /** postgres://… ; a Neon URL in production, any PostgreSQL locally. */
   DATABASE_URL: string;
   /** Local only: "host:port" of the WebSocket-to-TCP proxy standing in for Neon's. */

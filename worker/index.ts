@@ -19,12 +19,14 @@ import { metricsRoutes } from "./routes/metrics";
 import { modelRoutes } from "./routes/models";
 import { offeringRoutes } from "./routes/offerings";
 import { organizationRoutes } from "./routes/organizations";
+import { responseRoutes } from "./routes/responses";
 import { sessionRoutes } from "./routes/sessions";
 import { usageRoutes } from "./routes/usage";
 import { usageAdminRoutes } from "./routes/usage-admin";
 
 export { FleetObject } from "../durable-objects/fleet";
 export { LimiterObject } from "../durable-objects/limiter";
+export { ResponseIndex } from "../durable-objects/response-index";
 export { SessionObject } from "../durable-objects/session";
 export { UsageOutbox } from "../durable-objects/usage-outbox";
 
@@ -46,6 +48,7 @@ app.use("/v1/*", requireApiKey);
 for (const [path, spec] of Object.entries(inferenceEndpoints)) {
   app.post(path, (c) => handleInference(c, path, spec));
 }
+app.route("/v1/responses", responseRoutes);
 app.route("/v1/models", modelRoutes);
 app.route("/v1/sessions", sessionRoutes);
 

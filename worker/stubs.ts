@@ -18,3 +18,6 @@ export const limiterName = (scope: LimiterScope): string => `${scope.kind}:${sco
 
 export const limiterFor = (env: Env, scope: LimiterScope) =>
   env.LIMITER.get(env.LIMITER.idFromName(limiterName(scope)));
+
+export const responseIndexFor = (env: Env, organizationId: string) =>
+  env.RESPONSE_INDEX.get(env.RESPONSE_INDEX.idFromName(organizationId));

@@ -31,7 +31,8 @@ import {
   liveLoad,
   selectLeastLoaded,
 } from "../routing/fleet-policy";
-import { routeSession, type SessionPolicy, unroutableReason } from "../routing/session-policy";
+import { routeToHolder } from "../routing/holder-policy";
+import { type RepinReason, routeSession, type SessionPolicy, unroutableReason } from "../routing/session-policy";
 import { Leases } from "./leases";
 import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
 import { restoredMember, type StoredMember } from "./stored-member";
@@ -186,6 +187,10 @@ export class FleetState {
     for (const id of this.leases.expired(now)) this.release(id, "expired");
     const { policy, session } = this.settings;
     const exclude = new Set(options.exclude ?? []);
+    if (options.only !== undefined) {
+      const held = routeToHolder(this.members.get(options.only), now, policy);
+      return held.ok ? this.lease(held.member, now, null) : { ok: false, reason: held.reason, held: held.held };
+    }
     const route = options.session
       ? routeSession(
           {
@@ -202,11 +207,15 @@ export class FleetState {
       : { chosen: selectLeastLoaded(this.roster, now, policy, exclude, this.random), repin: null };
     const chosen = route.chosen;
     if (!chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
+    return this.lease(chosen, now, route.repin);
+  }
+
+  private lease(chosen: FleetMember, now: number, repin: RepinReason | null): AcquireResult {
     const leaseId = this.newLeaseId();
     this.leases.issue(leaseId, chosen.instanceId, now);
     chosen.inflight += 1;
     chosen.inflightSinceReport += 1;
-    return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin: route.repin };
+    return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin };
   }
 
   /** Closes a lease however its request ended; a host failure trips the circuit breaker. */

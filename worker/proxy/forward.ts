@@ -23,6 +23,12 @@ export interface ForwardPlan extends MeteredRequest {
   payload: string;
   stream: boolean;
   clientWantsUsage: boolean;
+  /** Default POST; GET and DELETE send no body. */
+  method?: "GET" | "POST" | "DELETE";
+  /** Only this host may serve it: it holds the request's state (a stored response). */
+  holder?: { instanceId: string; what: string };
+  /** False for lookups that generate nothing (no ledger row). Default true. */
+  metered?: boolean;
 }
 
 /** What the access log and metering learn once the response has ended. */
@@ -74,15 +80,16 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
+    const method = plan.method ?? "POST";
     const response = await fetch(`${lease.baseUrl}${plan.endpoint}`, {
-      method: "POST",
+      method,
       headers: {
         "content-type": "application/json",
         "x-request-id": plan.requestId,
         // The host's own vLLM --api-key; the client's key never leaves the router.
         ...(lease.apiKey ? { authorization: `Bearer ${lease.apiKey}` } : {}),
       },
-      body: plan.payload,
+      body: method === "POST" ? plan.payload : undefined,
       signal: controller.signal,
       redirect: "manual",
     });
@@ -117,7 +124,8 @@ export async function forward(
   // setting is for streams: a non-streamed answer always gets twice its generation timeout.
   const budgetMs = plan.stream ? config.UPSTREAM_BUDGET_MS : 2 * timeoutMs;
   const fleet = fleetFor(env, { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id });
-  const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey);
+  const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey, plan.holder?.instanceId);
+  const record = (event: UsageEvent) => (plan.metered === false ? Promise.resolve() : recordUsage(env, event));
   const tried: string[] = [];
   let lastFailure: RouterError | null = null;
 
@@ -149,7 +157,7 @@ export async function forward(
   ): Promise<Settled> => {
     const released = Promise.resolve(fleet.release(lease.leaseId, health)).catch(logReleaseFailure(plan));
     const event = usage(lease.instanceId, status, attempt, end, firstChunkAt);
-    await Promise.all([released, recordUsage(env, event)]);
+    await Promise.all([released, record(event)]);
     return {
       instanceId: lease.instanceId,
       status,
@@ -162,6 +170,10 @@ export async function forward(
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && Date.now() - started < budgetMs; attempt++) {
     const pick = await acquire(tried, attempt);
+    if (!pick.ok && pick.held && plan.holder) {
+      lastFailure = heldFailure(plan.holder, pick.held, pick.reason);
+      break;
+    }
     if (!pick.ok) {
       lastFailure ??= new RouterError(503, {
         message: `No GPU worker available for \`${plan.resolved.model.hfId}\`: ${pick.reason}.`,
@@ -246,7 +258,7 @@ export async function forward(
     outputChars: 0,
     error: failure.message,
   };
-  const settled = recordUsage(env, usage(tried.at(-1) ?? null, failure.status, tried.length, failedEnd)).then(() => ({
+  const settled = record(usage(tried.at(-1) ?? null, failure.status, tried.length, failedEnd)).then(() => ({
     instanceId: null,
     status: failure.status,
     attempts: tried.length,
@@ -255,6 +267,24 @@ export async function forward(
     outputTokens: 0,
   }));
   return { response: failure.toResponse({ "x-request-id": plan.requestId }), settled };
+}
+
+/**
+ * The host holding the request's state cannot take it. Gone for good (retired, or no longer in the
+ * fleet): 409, the state is lost and retrying cannot help. Unavailable for now (stale heartbeat,
+ * cooling down after failures, not ready): 503 with Retry-After, it may come back with the state.
+ */
+function heldFailure(holder: { instanceId: string; what: string }, held: "gone" | "unavailable", reason: string) {
+  return held === "gone"
+    ? new RouterError(409, {
+        message: `The GPU host ${holder.instanceId} that holds this ${holder.what} is gone (${reason}); its state is lost.`,
+        code: `${holder.what}_host_gone`,
+      })
+    : new RouterError(503, {
+        message: `The GPU host ${holder.instanceId} that holds this ${holder.what} cannot take requests now (${reason}).`,
+        code: `${holder.what}_host_unavailable`,
+        headers: { "retry-after": "5" },
+      });
 }
 
 const logReleaseFailure = (plan: ForwardPlan) => (err: unknown) =>

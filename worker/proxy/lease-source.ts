@@ -15,8 +15,14 @@ export type LeaseSource = (tried: string[], attempt: number) => Promise<AcquireR
  * deploy, or is overloaded): the call is tried once more on a fresh stub (a stub that saw an
  * exception may stay broken), and a second failure reads as "no host", a 503 with Retry-After.
  */
-export function leaseSource(env: Env, modelUuid: string, caller: Caller, sessionKey: string | null): LeaseSource {
-  let source = directSource(env, modelUuid, caller, sessionKey);
+export function leaseSource(
+  env: Env,
+  modelUuid: string,
+  caller: Caller,
+  sessionKey: string | null,
+  only?: string,
+): LeaseSource {
+  let source = directSource(env, modelUuid, caller, sessionKey, only);
   return async (tried, attempt) => {
     for (let call = 1; ; call++) {
       try {
@@ -26,13 +32,24 @@ export function leaseSource(env: Env, modelUuid: string, caller: Caller, session
           JSON.stringify({ msg: "lease_source_failed", call, session: sessionKey !== null, error: String(err) }),
         );
         if (call >= 2) return { ok: false, reason: "routing state is unavailable for a moment" };
-        source = directSource(env, modelUuid, caller, sessionKey);
+        source = directSource(env, modelUuid, caller, sessionKey, only);
       }
     }
   };
 }
 
-function directSource(env: Env, modelUuid: string, caller: Caller, sessionKey: string | null): LeaseSource {
+function directSource(
+  env: Env,
+  modelUuid: string,
+  caller: Caller,
+  sessionKey: string | null,
+  only: string | undefined,
+): LeaseSource {
+  // The host holding the request's state is the only choice; a session cannot move it.
+  if (only !== undefined) {
+    const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
+    return () => fleet.acquire({ only });
+  }
   if (sessionKey === null) {
     const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
     return (tried) => fleet.acquire({ exclude: tried });

@@ -11,7 +11,14 @@ interface Chunk {
   choices?: { delta?: { content?: unknown }; text?: unknown }[];
   usage?: unknown;
   error?: unknown;
+  /** Responses API events are typed (`response.output_text.delta`, `response.completed`…). */
+  type?: unknown;
+  delta?: unknown;
+  response?: { usage?: unknown; error?: unknown };
 }
+
+/** Responses API events that end a stream cleanly (it has no [DONE]); the usage is in their response. */
+const RESPONSE_DONE = new Set(["response.completed", "response.incomplete"]);
 
 const encoder = new TextEncoder();
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
@@ -72,6 +79,17 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     if (chunk.error !== undefined && chunk.error !== null) {
       error = "upstream error event";
       out += upstreamErrorEvent(chunk.error);
+      return;
+    }
+    if (typeof chunk.type === "string" && chunk.type.startsWith("response.")) {
+      if (chunk.type === "response.output_text.delta" && typeof chunk.delta === "string")
+        outputChars += chunk.delta.length;
+      if (RESPONSE_DONE.has(chunk.type)) {
+        usage = usageFromWire(chunk.response?.usage) ?? usage;
+        sawDone = true;
+      }
+      if (chunk.type === "response.failed") error = "upstream response.failed event";
+      out += serialize(ev);
       return;
     }
     if (chunk.usage) usage = usageFromWire(chunk.usage) ?? usage;

@@ -7,8 +7,8 @@ import { badRequest } from "../errors";
 import { readJson } from "../http/body";
 import type { LogFields } from "../middleware/access-log";
 import { assertModelAllowed } from "../middleware/auth";
-import { forward, type Settled } from "../proxy/forward";
-import { resolveModel } from "../routing/resolve-model";
+import { type ForwardPlan, forward, type Settled } from "../proxy/forward";
+import { type ResolvedModel, resolveModel } from "../routing/resolve-model";
 import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
 import { admitMetered } from "../usage/admission";
 import { type EndpointSpec, promptChars, validateInput } from "./inference-input";
@@ -19,7 +19,7 @@ export const inferenceEndpoints: Record<string, EndpointSpec> = {
   "/v1/embeddings": { input: "input", streams: false },
 };
 
-async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+export async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknown>> {
   const body = await readJson(c);
   if (body === undefined) throw badRequest("The request body must be valid JSON.", null, "invalid_json");
   if (typeof body !== "object" || body === null || Array.isArray(body))
@@ -27,9 +27,26 @@ async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknow
   return body as Record<string, unknown>;
 }
 
-export async function handleInference(c: Context<AppEnv>, endpoint: string, spec: EndpointSpec): Promise<Response> {
+/** What an endpoint with its own rules (routes/responses.ts) adds to the common flow. */
+export interface InferenceHooks {
+  /** The body, when the route has already read it. */
+  body?: Record<string, unknown>;
+  /** The host that must serve it (it holds the request's state), checked against the resolved model. */
+  holder?: (resolved: ResolvedModel) => Promise<ForwardPlan["holder"]>;
+  /** The host's body; by default `stream_options.include_usage` is added to streams. */
+  upstream?: (body: Record<string, unknown>) => Record<string, unknown>;
+  /** Runs once the host has answered, before the response leaves (e.g. remember who holds it). */
+  answered?: (response: Response, resolved: ResolvedModel) => Promise<void>;
+}
+
+export async function handleInference(
+  c: Context<AppEnv>,
+  endpoint: string,
+  spec: EndpointSpec,
+  hooks: InferenceHooks = {},
+): Promise<Response> {
   admitMetered(c.env, (p) => c.executionCtx.waitUntil(p));
-  const body = await readJsonObject(c);
+  const body = hooks.body ?? (await readJsonObject(c));
   validateInput(body, spec);
   const sessionKey = c.req.header("x-inventiv-session")?.trim() || null;
   if (sessionKey !== null && !SESSION_KEY.test(sessionKey)) {
@@ -48,9 +65,12 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
     typeof body.stream_options === "object" && body.stream_options !== null ? body.stream_options : {}
   ) as Record<string, unknown>;
   const clientWantsUsage = streamOptions.include_usage === true;
-  const upstreamBody: Record<string, unknown> = { ...body, model: resolved.model.hfId };
+  const holder = await hooks.holder?.(resolved);
+  const named: Record<string, unknown> = { ...body, model: resolved.model.hfId };
   // Always ask the host for usage on streams; the chunk is removed again if the client did not ask.
-  if (stream) upstreamBody.stream_options = { ...streamOptions, include_usage: true };
+  const upstreamBody =
+    hooks.upstream?.(named) ??
+    (stream ? { ...named, stream_options: { ...streamOptions, include_usage: true } } : named);
 
   const forwarded = forward(c.env, c.executionCtx, {
     requestId: c.get("requestId"),
@@ -65,6 +85,7 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
     resolved,
     caller,
     sessionKey,
+    holder,
   });
   // Handed to waitUntil (by the access log) before the first await: a client that leaves while its
   // worker is being chosen or called must not take the lease release and the usage event with it.
@@ -80,11 +101,13 @@ export async function handleInference(c: Context<AppEnv>, endpoint: string, spec
         },
       ),
   );
-  return (await forwarded).response;
+  const { response } = await forwarded;
+  await hooks.answered?.(response, resolved);
+  return response;
 }
 
 /** The inference fields of the request's access-log line. */
-const settledFields = (model: string, s: Settled): LogFields => ({
+export const settledFields = (model: string, s: Settled): LogFields => ({
   model,
   instance: s.instanceId,
   status: s.status,

@@ -78,7 +78,10 @@ export function storableText(s: string): string {
  */
 export function usageFromWire(u: unknown): TokenUsage | null {
   if (typeof u !== "object" || u === null) return null;
-  const { prompt_tokens: input, completion_tokens: output = 0 } = u as Record<string, unknown>;
+  // Chat-style names, or the Responses API's (`input_tokens`/`output_tokens`).
+  const w = u as Record<string, unknown>;
+  const input = w.prompt_tokens ?? w.input_tokens;
+  const output = w.completion_tokens ?? w.output_tokens ?? 0;
   return isCount(input) && isCount(output) ? { inputTokens: input, outputTokens: output } : null;
 }
 
