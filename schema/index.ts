@@ -181,6 +181,9 @@ export const finops = pgSchema("finops");
 
 export const usageStatuses = ["succeeded", "failed", "aborted"] as const;
 export type UsageStatus = (typeof usageStatuses)[number];
+/** What a ledger row meters: generation (priced per token) or a utility call (tokenize, score, rerank: not charged). */
+export const usageKinds = ["generation", "utility"] as const;
+export type UsageKind = (typeof usageKinds)[number];
 
 /** One row per request, keyed by request id so a replayed event changes nothing. */
 export const inferenceUsage = finops.table(
@@ -197,6 +200,7 @@ export const inferenceUsage = finops.table(
       .references(() => models.id),
     instanceId: uuid("instance_id").references(() => instances.id),
     endpoint: text("endpoint").notNull(),
+    kind: text("kind", { enum: usageKinds }).notNull().default("generation"),
     status: text("status", { enum: usageStatuses }).notNull(),
     // bigint: a request's counts are capped at 2^31 - 1 each (usage/event.ts), their sum is not.
     inputTokens: bigint("input_tokens", { mode: "number" }).notNull().default(0),

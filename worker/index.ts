@@ -21,6 +21,7 @@ import { offeringRoutes } from "./routes/offerings";
 import { organizationRoutes } from "./routes/organizations";
 import { responseRoutes } from "./routes/responses";
 import { sessionRoutes } from "./routes/sessions";
+import { handleUtility, utilityEndpoints } from "./routes/utility";
 import { usageRoutes } from "./routes/usage";
 import { usageAdminRoutes } from "./routes/usage-admin";
 
@@ -49,6 +50,10 @@ for (const [path, spec] of Object.entries(inferenceEndpoints)) {
   app.post(path, (c) => handleInference(c, path, spec));
 }
 app.route("/v1/responses", responseRoutes);
+for (const path of Object.keys(utilityEndpoints) as (keyof typeof utilityEndpoints)[]) {
+  if (!path.startsWith("/v1/")) app.use(path, requireApiKey);
+  app.post(path, (c) => handleUtility(c, path));
+}
 app.route("/v1/models", modelRoutes);
 app.route("/v1/sessions", sessionRoutes);
 

@@ -24,7 +24,7 @@ function nestedDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
-function checkDepth(value: unknown, param: string): void {
+export function checkDepth(value: unknown, param: string): void {
   if (nestedDeeperThan(value, MAX_DEPTH)) throw badRequest(`\`${param}\` is nested too deeply.`, param);
 }
 

@@ -1,6 +1,7 @@
 // POST /v1/chat/completions, /v1/completions, /v1/embeddings: validate, resolve the model,
 // rewrite `model` to the Hugging Face id the hosts serve, and forward.
 import type { Context } from "hono";
+import type { UsageKind } from "../../schema";
 import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
 import { badRequest } from "../errors";
@@ -31,6 +32,10 @@ export async function readJsonObject(c: Context<AppEnv>): Promise<Record<string,
 export interface InferenceHooks {
   /** The body, when the route has already read it. */
   body?: Record<string, unknown>;
+  /** The endpoint's own checks, instead of validateInput's. */
+  validate?: (body: Record<string, unknown>) => void;
+  /** What the ledger row meters (default generation). */
+  kind?: UsageKind;
   /** The host that must serve it (it holds the request's state), checked against the resolved model. */
   holder?: (resolved: ResolvedModel) => Promise<ForwardPlan["holder"]>;
   /** The host's body; by default `stream_options.include_usage` is added to streams. */
@@ -47,7 +52,8 @@ export async function handleInference(
 ): Promise<Response> {
   admitMetered(c.env, (p) => c.executionCtx.waitUntil(p));
   const body = hooks.body ?? (await readJsonObject(c));
-  validateInput(body, spec);
+  if (hooks.validate) hooks.validate(body);
+  else validateInput(body, spec);
   const sessionKey = c.req.header("x-inventiv-session")?.trim() || null;
   if (sessionKey !== null && !SESSION_KEY.test(sessionKey)) {
     throw badRequest(`\`X-Inventiv-Session\` must be ${SESSION_KEY_RULE}.`, "X-Inventiv-Session");
@@ -86,6 +92,7 @@ export async function handleInference(
     caller,
     sessionKey,
     holder,
+    kind: hooks.kind,
   });
   // Handed to waitUntil (by the access log) before the first await: a client that leaves while its
   // worker is being chosen or called must not take the lease release and the usage event with it.

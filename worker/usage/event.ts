@@ -1,6 +1,6 @@
 // A request's usage, as recorded once it has ended. Plain data: it crosses into the outbox
 // Durable Object and is replayed into Postgres, so it must be JSON-serialisable.
-import type { UsageStatus } from "../../schema";
+import type { UsageKind, UsageStatus } from "../../schema";
 
 export interface TokenUsage {
   inputTokens: number;
@@ -14,6 +14,8 @@ export interface UsageEvent extends TokenUsage {
   clientRequestId: string;
   occurredAt: string;
   endpoint: string;
+  /** Absent in events stored before kinds existed: generation. */
+  kind?: UsageKind;
   status: UsageStatus;
   apiKeyId: string;
   organizationId: string;
@@ -80,7 +82,8 @@ export function usageFromWire(u: unknown): TokenUsage | null {
   if (typeof u !== "object" || u === null) return null;
   // Chat-style names, or the Responses API's (`input_tokens`/`output_tokens`).
   const w = u as Record<string, unknown>;
-  const input = w.prompt_tokens ?? w.input_tokens;
+  // Rerank reports only `total_tokens`: all of it is input.
+  const input = w.prompt_tokens ?? w.input_tokens ?? w.total_tokens;
   const output = w.completion_tokens ?? w.output_tokens ?? 0;
   return isCount(input) && isCount(output) ? { inputTokens: input, outputTokens: output } : null;
 }

@@ -1,5 +1,6 @@
 // How a finished request becomes a usage event: which status it counts as, and which tokens
 // (the host's own usage; an estimate when it sent none; nothing when it answered an error).
+import type { UsageKind } from "../../schema";
 import type { Caller } from "../app-env";
 import type { RelayEnd } from "../proxy/relay";
 import type { ResolvedModel } from "../routing/resolve-model";
@@ -14,6 +15,8 @@ export interface MeteredRequest {
   resolved: ResolvedModel;
   caller: Caller;
   sessionKey: string | null;
+  /** Default generation; a utility call keeps the host's counts but is not charged. */
+  kind?: UsageKind;
 }
 
 /** How it ended: who served it, with what status, after how many attempts. */
@@ -45,6 +48,7 @@ export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent
     clientRequestId: req.requestId,
     occurredAt: new Date(done.startedAt).toISOString(),
     endpoint: req.endpoint,
+    kind: req.kind ?? "generation",
     status:
       relay.outcome === "completed" && !refused ? "succeeded" : relay.outcome === "aborted" ? "aborted" : "failed",
     apiKeyId: req.caller.apiKeyId,
@@ -56,8 +60,8 @@ export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent
     sessionKey: req.sessionKey,
     estimated: relay.usage === null && !refused,
     ...tokens,
-    priceInputPer1k: req.resolved.priceInputPer1k,
-    priceOutputPer1k: req.resolved.priceOutputPer1k,
+    priceInputPer1k: req.kind === "utility" ? "0" : req.resolved.priceInputPer1k,
+    priceOutputPer1k: req.kind === "utility" ? "0" : req.resolved.priceOutputPer1k,
     httpStatus: done.httpStatus,
     attempts: done.attempts,
     durationMs: done.endedAt - done.startedAt,

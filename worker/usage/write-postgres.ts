@@ -56,6 +56,7 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
           modelId: e.modelUuid,
           instanceId: e.instanceId,
           endpoint: e.endpoint,
+          kind: e.kind ?? "generation",
           status: e.status,
           inputTokens: e.inputTokens,
           outputTokens: e.outputTokens,

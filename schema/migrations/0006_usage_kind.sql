@@ -1,0 +1,1 @@
+ALTER TABLE "finops"."inference_usage" ADD COLUMN "kind" text DEFAULT 'generation' NOT NULL;
