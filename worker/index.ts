@@ -21,9 +21,9 @@ import { offeringRoutes } from "./routes/offerings";
 import { organizationRoutes } from "./routes/organizations";
 import { responseRoutes } from "./routes/responses";
 import { sessionRoutes } from "./routes/sessions";
-import { handleUtility, utilityEndpoints } from "./routes/utility";
 import { usageRoutes } from "./routes/usage";
 import { usageAdminRoutes } from "./routes/usage-admin";
+import { handleUtility, utilityEndpoints } from "./routes/utility";
 
 export { FleetObject } from "../durable-objects/fleet";
 export { LimiterObject } from "../durable-objects/limiter";
