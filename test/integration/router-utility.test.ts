@@ -51,13 +51,17 @@ describe("utility endpoints through the router", () => {
       chargedAmount: "0.00000000",
     });
     for (const path of ["/rerank", "/v1/rerank"]) {
-      const r = await call(path, { query: "red apple", documents: ["pear", "red apple"], top_n: 1 }, `util-${path}`);
+      const r = await call(
+        path,
+        { query: "red apple", documents: ["pear", "red apple"], top_n: 1 },
+        `util-rerank${path.length}`,
+      );
       expect(r.status).toBe(200);
       expect(((await r.json()) as { results: unknown[] }).results).toEqual([
         { index: 1, document: { text: "red apple" }, relevance_score: 1 },
       ]);
     }
-    expect(await usageRowFor(stack, "util-/v1/rerank")).toMatchObject({ kind: "utility", inputTokens: 3 * 2 + 1 + 3 });
+    expect(await usageRowFor(stack, "util-rerank10")).toMatchObject({ kind: "utility", inputTokens: 3 * 2 + 1 + 3 });
   });
 
   it("refuses a bad body with 400 before any host sees it, and an unknown key with 401", async () => {
