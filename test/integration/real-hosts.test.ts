@@ -84,6 +84,8 @@ describe("a plain vLLM server registered by API", () => {
     console.log(
       `figure: loading host registered → first routed request ${served - t0} ms (answering from ${loadedAt - t0} ms; probe interval ${INTERVAL_S * 1000} ms)`,
     );
+    // The probe's verdict reaches routing first; its write to `instances` follows in the background.
+    await untilShown(id, (v) => v.status === "ready", "the ready status in Postgres");
     const ready = await show(id);
     expect([ready.status, ready.routable, ready.probe?.phase]).toEqual(["ready", true, "up"]);
     expect(ready.load).toMatchObject({ source: "probe", waiting: 0 });
