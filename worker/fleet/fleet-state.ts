@@ -12,14 +12,8 @@ import type {
   LeaseOutcome,
   MemberView,
 } from "../contracts";
-import type { ProbeOutcome, ProbeTarget } from "../probes/probe-host";
-import {
-  defaultThresholds,
-  initialProbeState,
-  isProbed,
-  needsModelCheck,
-  type ProbeThresholds,
-} from "../probes/probe-state";
+import type { ProbeOutcome } from "../probes/probe-host";
+import { defaultThresholds, initialProbeState, type ProbeThresholds } from "../probes/probe-state";
 import { type ControlPlaneRow, reconcile } from "../routing/control-plane-sync";
 import {
   ejectAfterFailure,
@@ -35,6 +29,7 @@ import { routeToHolder } from "../routing/holder-policy";
 import { type RepinReason, routeSession, type SessionPolicy, unroutableReason } from "../routing/session-policy";
 import { Leases } from "./leases";
 import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
+import { type FleetProbeTarget, probeTargets } from "./probe-targets";
 import { restoredMember, type StoredMember } from "./stored-member";
 
 export interface FleetSettings {
@@ -156,20 +151,8 @@ export class FleetState {
   }
 
   /** The hosts to probe this round (not failed, not on their way out), each with what to ask. */
-  probeTargets(): (Omit<ProbeTarget, "apiKey"> & { instanceId: string; sealedApiKey: string | null })[] {
-    const out = [];
-    for (const m of this.members.values()) {
-      const probe = m.probe ?? initialProbeState();
-      if (!isProbed(probe) || !m.model || m.status === "terminating" || m.status === "terminated") continue;
-      out.push({
-        instanceId: m.instanceId,
-        baseUrl: m.baseUrl,
-        modelId: m.model,
-        sealedApiKey: m.sealedApiKey ?? null,
-        checkModels: needsModelCheck(probe, this.thresholds),
-      });
-    }
-    return out;
+  probeTargets(): FleetProbeTarget[] {
+    return probeTargets(this.members.values(), this.thresholds);
   }
 
   /** One probe round's outcome for a member; the member to write when its verdict changed. */
