@@ -17,6 +17,16 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import {
+  apiKeyRoles,
+  instanceProviders,
+  instanceStatuses,
+  latencyHistograms,
+  usageKinds,
+  usageStatuses,
+} from "./values";
+
+export * from "./values";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const counter = (name: string) => bigint(name, { mode: "number" }).notNull().default(0);
@@ -29,10 +39,6 @@ export const organizations = pgTable("organizations", {
   isPlatform: boolean("is_platform").notNull().default(false),
   createdAt: createdAt(),
 });
-
-// Value lists are written once, here; code derives its unions and validation from them.
-export const apiKeyRoles = ["admin", "member"] as const;
-export type ApiKeyRole = (typeof apiKeyRoles)[number];
 
 export const apiKeys = pgTable(
   "api_keys",
@@ -107,26 +113,6 @@ export const organizationModels = pgTable(
   ],
 );
 
-export const instanceStatuses = [
-  "provisioning",
-  "booting",
-  "ready",
-  "draining",
-  "terminating",
-  "terminated",
-  "failed",
-] as const;
-export type InstanceStatus = (typeof instanceStatuses)[number];
-/** Statuses of a host not yet routable, that its own "ready" promotes to `ready`. */
-export const beforeReadyStatuses = ["provisioning", "booting"] as const satisfies readonly InstanceStatus[];
-
-export const instanceProviders = ["static", "mock"] as const;
-export type InstanceProvider = (typeof instanceProviders)[number];
-
-/** What a GPU host reports of itself (`instances.worker_status`, heartbeats' `status`). */
-export const hostStatuses = ["starting", "ready", "draining"] as const;
-export type HostStatus = (typeof hostStatuses)[number];
-
 /** GPU hosts. `status` is the control plane's word; `worker_*` is what the host last reported. */
 export const instances = pgTable(
   "instances",
@@ -178,12 +164,6 @@ export const instanceRequestMetrics = pgTable("instance_request_metrics", {
 });
 
 export const finops = pgSchema("finops");
-
-export const usageStatuses = ["succeeded", "failed", "aborted"] as const;
-export type UsageStatus = (typeof usageStatuses)[number];
-/** What a ledger row meters: generation (priced per token) or a utility call (tokenize, score, rerank: not charged). */
-export const usageKinds = ["generation", "utility"] as const;
-export type UsageKind = (typeof usageKinds)[number];
 
 /** One row per request, keyed by request id so a replayed event changes nothing. */
 export const inferenceUsage = finops.table(
@@ -283,9 +263,6 @@ export const usageCounters = finops.table(
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.model, t.httpStatus, t.outcome] })],
 );
-
-export const latencyHistograms = ["duration", "ttft"] as const;
-export type LatencyHistogram = (typeof latencyHistograms)[number];
 
 /** Per-bucket (not cumulative) counts of the latency histograms, bumped with usage_counters. */
 export const usageHistogramBuckets = finops.table(
