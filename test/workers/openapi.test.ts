@@ -36,7 +36,8 @@ function routeTable(): string[] {
   const routes = app.routes
     .filter((r) => r.method !== "ALL" && r.method !== "USE")
     .map((r) => `${r.method.toLowerCase()} ${openApiPath(r.path)}`)
-    .filter((r) => !notApi.has(r));
+    // The dashboard's HTML pages are not API.
+    .filter((r) => !notApi.has(r) && !r.includes(" /dashboard"));
   return [...new Set(routes)].sort();
 }
 

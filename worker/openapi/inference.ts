@@ -3,6 +3,7 @@
 // others passed to the host) and are NOT parsed by these schemas: the hot path keeps its own checks.
 import { z } from "@hono/zod-openapi";
 import { bearer, jsonBody, jsonResponse, unixSeconds } from "../routes/openapi-app";
+import { utilityEndpoints } from "../routes/utility";
 import { errorsFor, type Registry } from "./registry";
 
 const sessionHeader = z.object({
@@ -220,4 +221,39 @@ export function describeClientApi(registry: Registry): void {
     request: { params: idParam },
     responses: { 200: jsonResponse(SessionDetail, "The session"), ...readErrors },
   });
+
+  // The Responses API and vLLM's utility endpoints: bodies are the host's, passed through.
+  const passthrough = z.object({}).passthrough();
+  const answered = {
+    200: { description: "The host's answer", content: { "application/json": { schema: passthrough } } },
+  };
+  const responses: [string, "get" | "post" | "delete", string][] = [
+    ["/v1/responses", "post", "Create a response (JSON or server-sent events)"],
+    ["/v1/responses/{id}", "get", "A response, from the host that holds it"],
+    ["/v1/responses/{id}", "delete", "Delete a response on the host that holds it"],
+    ["/v1/responses/{id}/cancel", "post", "Cancel a background response"],
+  ];
+  for (const [path, method, summary] of responses)
+    registry.registerPath({
+      method,
+      path,
+      tags: ["Responses"],
+      summary,
+      security: bearer,
+      request: {
+        ...(path.includes("{id}") ? { params: idParam } : {}),
+        ...(method === "post" && !path.includes("{id}") ? { body: jsonBody(passthrough) } : {}),
+      },
+      responses: { ...answered, ...inferenceErrors },
+    });
+  for (const path of Object.keys(utilityEndpoints))
+    registry.registerPath({
+      method: "post",
+      path,
+      tags: ["Utility"],
+      summary: `vLLM's ${path} on the model's fleet (not charged)`,
+      security: bearer,
+      request: { body: jsonBody(passthrough) },
+      responses: { ...answered, ...inferenceErrors },
+    });
 }
