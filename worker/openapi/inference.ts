@@ -2,7 +2,7 @@
 // /v1/models and /v1/sessions. Inference bodies are described loosely (the documented fields, any
 // others passed to the host) and are NOT parsed by these schemas: the hot path keeps its own checks.
 import { z } from "@hono/zod-openapi";
-import { bearer, jsonBody, jsonResponse, unixSeconds } from "../routes/openapi-app";
+import { bearer, jsonBody, jsonResponse, pageOf, pageQuery, unixSeconds } from "../routes/openapi-app";
 import { utilityEndpoints } from "../routes/utility";
 import { errorsFor, type Registry } from "./registry";
 
@@ -193,22 +193,10 @@ export function describeClientApi(registry: Registry): void {
     summary: "The organization's sessions, most recent first",
     security: bearer,
     request: {
-      query: z.object({
-        limit: z.string().optional().openapi({ description: "1–100, default 20" }),
-        after: z.string().optional().openapi({ description: "The previous page's last_id" }),
-      }),
+      query: pageQuery,
     },
     responses: {
-      200: jsonResponse(
-        z.object({
-          object: z.literal("list"),
-          data: z.array(Session),
-          first_id: z.string().nullable(),
-          last_id: z.string().nullable(),
-          has_more: z.boolean(),
-        }),
-        "A page of sessions",
-      ),
+      200: jsonResponse(pageOf(Session), "A page of sessions"),
       ...readErrors,
     },
   });

@@ -3,7 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { apiKeyRoles } from "../../schema";
 import type { ApiKeyRow } from "../api-keys/store";
-import { adminErrors, bearer, jsonBody, jsonResponse, unixSeconds } from "./openapi-app";
+import { adminErrors, bearer, jsonBody, jsonResponse, pageOf, pageQuery, unixSeconds } from "./openapi-app";
 
 const MAX_GRACE_SECONDS = 30 * 86_400;
 const seconds = (d: Date | null) => (d ? Math.floor(d.getTime() / 1000) : null);
@@ -96,22 +96,10 @@ export const listKeys = createRoute({
   summary: "List the organization's API keys, newest first",
   security: bearer,
   request: {
-    query: z.object({
-      limit: z.string().optional().openapi({ description: "1–100, default 20" }),
-      after: z.string().optional().openapi({ description: "The previous page's last_id" }),
-    }),
+    query: pageQuery,
   },
   responses: {
-    200: jsonResponse(
-      z.object({
-        object: z.literal("list"),
-        data: z.array(ApiKeySchema),
-        first_id: z.string().nullable(),
-        last_id: z.string().nullable(),
-        has_more: z.boolean(),
-      }),
-      "A page of keys",
-    ),
+    200: jsonResponse(pageOf(ApiKeySchema), "A page of keys"),
     ...adminErrors,
   },
 });

@@ -54,3 +54,19 @@ export const unixSeconds = z.number().int().openapi({ description: "Unix time, s
 /** Either header carries the key: `Authorization: Bearer sk-…` or `X-API-Key` (worker/openapi/document.ts). */
 export const bearer: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The keyset page query every list route takes. */
+export const pageQuery = z.object({
+  limit: z.string().optional().openapi({ description: "1–100, default 20" }),
+  after: z.string().optional().openapi({ description: "The previous page's last_id" }),
+});
+
+/** One keyset page of `item`s, as every list route answers. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    object: z.literal("list"),
+    data: z.array(item),
+    first_id: z.string().nullable(),
+    last_id: z.string().nullable(),
+    has_more: z.boolean(),
+  });
