@@ -23,6 +23,7 @@ import { probeRound } from "../worker/fleet/probe-round";
 import type { StoredMember } from "../worker/fleet/stored-member";
 import { openHostKey } from "../worker/hosts/host-key";
 import { defaultPolicy, type FleetMember } from "../worker/routing/fleet-policy";
+import { defaultTokenPolicy } from "../worker/routing/token-load";
 
 const memberKey = (instanceId: string) => `member:${instanceId}`;
 
@@ -49,8 +50,12 @@ export class FleetObject extends DurableObject<Env> {
       ejectMaxMs: config.BREAKER_MAX_COOLDOWN_MS,
       saturation: { maxWaiting: config.SATURATION_MAX_WAITING, maxKvUsage: config.SATURATION_MAX_KV_PERCENT / 100 },
     };
-    const session = { repinMargin: config.SESSION_REPIN_MARGIN };
-    this.state = new FleetState({ policy, session }, Date.now);
+    const tokens = {
+      ...defaultTokenPolicy,
+      affinityBoundMs: config.SESSION_AFFINITY_BOUND_MS,
+      saturation: policy.saturation,
+    };
+    this.state = new FleetState({ policy, tokens }, Date.now);
     this.syncEveryMs = config.FLEET_SYNC_SECONDS * 1000;
     this.probeEveryMs = config.PROBE_INTERVAL_SECONDS * 1000;
     this.probeTimeoutMs = Math.min(config.PROBE_TIMEOUT_MS, this.probeEveryMs);

@@ -57,6 +57,7 @@ export class SessionObject extends DurableObject<Env> {
     const result = await fleet.acquire({
       exclude: input.exclude,
       session: { pinnedId: pinnedIdFor(this.state, input.modelUuid) },
+      cost: input.cost,
     });
     if (!result.ok) return result;
     const now = Date.now();

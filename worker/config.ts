@@ -82,12 +82,13 @@ export const CONFIG_VARS = {
     unit: "percent",
     meaning: "A host whose KV cache is this full is saturated: chosen only when every host is.",
   },
-  SESSION_REPIN_MARGIN: {
-    default: 4,
+  SESSION_AFFINITY_BOUND_MS: {
+    default: 2_000,
     min: 0,
-    max: 1_000_000,
-    unit: "requests of live load",
-    meaning: "How much busier than the least-loaded host a session's host may be before the session moves.",
+    max: 600_000,
+    unit: "ms of expected latency",
+    meaning:
+      "How much later than on the best host a session's request may be expected to end before the session moves.",
   },
   SESSION_IDLE_TTL_SECONDS: {
     default: 1_800,

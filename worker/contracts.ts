@@ -5,6 +5,7 @@ import type { InstanceStatus } from "../schema";
 import type { AgentFacts } from "./hosts/agent-report";
 import type { FleetMember } from "./routing/fleet-policy";
 import type { RepinReason } from "./routing/session-policy";
+import type { RequestCost } from "./routing/token-load";
 import type { UsageEvent } from "./usage/event";
 
 /** Whose hosts for which model: one FleetObject each. */
@@ -71,6 +72,8 @@ export interface AcquireOptions {
   session?: { pinnedId: string | null };
   /** Only this host may serve it (it holds the request's state: routing/holder-policy.ts). */
   only?: string;
+  /** What the request will cost in tokens; without it, an empty prompt and the default output. */
+  cost?: RequestCost;
 }
 
 /** `repin` is null when a session kept its host, and for requests without a session. */
@@ -98,6 +101,7 @@ export interface SessionAcquire {
   exclude: string[];
   /** False for a failover attempt of a request already counted. */
   newRequest: boolean;
+  cost?: RequestCost;
 }
 
 export interface Repin {

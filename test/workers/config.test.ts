@@ -35,8 +35,12 @@ describe("parseConfig", () => {
   });
 
   it("reads set values as integers", () => {
-    const config = parseConfig({ STALE_AFTER_SECONDS: "2", SESSION_REPIN_MARGIN: "0", UPSTREAM_BUDGET_MS: "30000" });
-    expect([config.STALE_AFTER_SECONDS, config.SESSION_REPIN_MARGIN, config.UPSTREAM_BUDGET_MS]).toEqual([
+    const config = parseConfig({
+      STALE_AFTER_SECONDS: "2",
+      SESSION_AFFINITY_BOUND_MS: "0",
+      UPSTREAM_BUDGET_MS: "30000",
+    });
+    expect([config.STALE_AFTER_SECONDS, config.SESSION_AFFINITY_BOUND_MS, config.UPSTREAM_BUDGET_MS]).toEqual([
       2, 0, 30_000,
     ]);
   });

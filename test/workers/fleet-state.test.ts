@@ -5,6 +5,7 @@ import type { AcquireResult, HostObservation } from "../../worker/contracts";
 import { FleetState, PERSIST_EVERY_MS } from "../../worker/fleet/fleet-state";
 import { LEASE_MAX_AGE_MS } from "../../worker/fleet/leases";
 import { defaultPolicy } from "../../worker/routing/fleet-policy";
+import { defaultTokenPolicy } from "../../worker/routing/token-load";
 
 const START = 1_000_000_000;
 
@@ -12,7 +13,7 @@ function fleet(policy = {}) {
   const clock = { t: START };
   let leases = 0;
   const state = new FleetState(
-    { policy: { ...defaultPolicy, ...policy }, session: { repinMargin: 4 } },
+    { policy: { ...defaultPolicy, ...policy }, tokens: defaultTokenPolicy },
     () => clock.t,
     () => 0,
     () => `lease-${++leases}`,
@@ -116,6 +117,59 @@ describe("FleetState leases", () => {
     state.observe(seen("a"));
     clock.t += 10_001;
     expect(state.acquire()).toEqual({ ok: false, reason: "every ready worker has missed its heartbeats" });
+  });
+});
+
+describe("FleetState routing in tokens", () => {
+  const cost = (outputTokens: number) => ({ promptTokens: 0, outputTokens });
+
+  it("sends a request where the least work is open in tokens, not where the fewest requests are", () => {
+    const { state } = fleet();
+    state.observe(seen("a"));
+    state.observe(seen("b"));
+    expect(leaseOf(state.acquire({ cost: cost(4_000) })).instanceId).toBe("a");
+    // Counted in requests, the second short one would tie with a (1 vs 1) and go there.
+    expect(leaseOf(state.acquire({ cost: cost(50) })).instanceId).toBe("b");
+    expect(leaseOf(state.acquire({ cost: cost(50) })).instanceId).toBe("b");
+  });
+
+  it("counts a host's reported queue beyond our leases until the reading is too old", () => {
+    const { state, clock } = fleet();
+    state.observe(seen("a", { queueDepth: 6 }));
+    state.observe(seen("b"));
+    expect(leaseOf(state.acquire({ cost: cost(10) })).instanceId).toBe("b");
+    expect(leaseOf(state.acquire({ cost: cost(10) })).instanceId).toBe("b");
+    clock.t += defaultTokenPolicy.readingMaxAgeMs + 1;
+    expect(leaseOf(state.acquire({ cost: cost(10) })).instanceId).toBe("a");
+  });
+
+  it("frees a lease's tokens on release", () => {
+    const { state } = fleet();
+    state.observe(seen("a"));
+    state.observe(seen("b"));
+    const big = leaseOf(state.acquire({ cost: cost(4_000) }));
+    expect(leaseOf(state.acquire({ cost: cost(10) })).instanceId).toBe("b");
+    state.release(big.leaseId, "ok");
+    expect(leaseOf(state.acquire({ cost: cost(10) })).instanceId).toBe("a");
+  });
+
+  it("keeps a session on its host under load within the bound, and moves it off a saturated host", () => {
+    const { state } = fleet();
+    state.observe(seen("a"));
+    state.observe(seen("b"));
+    const first = state.acquire({ session: { pinnedId: null }, cost: cost(100) });
+    expect(first).toMatchObject({ ok: true, lease: { instanceId: "a" }, repin: "first_request" });
+    for (let i = 0; i < 10; i++) state.acquire({ only: "a", cost: cost(100) });
+    // Ten requests busier than b (the old policy moved it past 4): below every slot, so no wait to avoid.
+    expect(state.acquire({ session: { pinnedId: "a" }, cost: cost(100) })).toMatchObject({
+      lease: { instanceId: "a" },
+      repin: null,
+    });
+    state.observe(seen("a", { queueDepth: 6, waiting: 6 }));
+    expect(state.acquire({ session: { pinnedId: "a" }, cost: cost(100) })).toMatchObject({
+      lease: { instanceId: "b" },
+      repin: "overloaded",
+    });
   });
 });
 

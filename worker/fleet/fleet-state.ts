@@ -22,11 +22,13 @@ import {
   type FleetPolicy,
   isIdle,
   isRoutable,
+  isUp,
   liveLoad,
-  selectLeastLoaded,
 } from "../routing/fleet-policy";
 import { routeToHolder } from "../routing/holder-policy";
-import { type RepinReason, routeSession, type SessionPolicy, unroutableReason } from "../routing/session-policy";
+import { type HostView, routeSessionByLatency, selectFastest } from "../routing/latency-policy";
+import { type RepinReason, unroutableReason } from "../routing/session-policy";
+import { costOf, type RequestCost, type TokenPolicy } from "../routing/token-load";
 import { Leases } from "./leases";
 import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
 import { type FleetProbeTarget, probeTargets } from "./probe-targets";
@@ -34,7 +36,8 @@ import { restoredMember, type StoredMember } from "./stored-member";
 
 export interface FleetSettings {
   policy: FleetPolicy;
-  session: SessionPolicy;
+  /** Load in tokens, expected latency and the session bound (routing/token-load.ts). */
+  tokens: TokenPolicy;
   /** Probe thresholds (default: out after 3 failures, back after 2 good probes). */
   probes?: ProbeThresholds;
 }
@@ -61,6 +64,8 @@ export class FleetState {
   private readonly persistedAt = new Map<string, number>();
   /** When the admin API last set each member's status, so a sync read before it cannot undo it. */
   private readonly statusSetAt = new Map<string, number>();
+  /** Per member, its latest reading's time and how many of our leases were open then (token-load.ts). */
+  private readonly atReading = new Map<string, { at: number; open: number }>();
 
   private get thresholds(): ProbeThresholds {
     return this.settings.probes ?? defaultThresholds;
@@ -117,6 +122,7 @@ export class FleetState {
       const waiting = Math.min(report.waiting ?? 0, report.queueDepth);
       const sample = { waiting, running: report.queueDepth - waiting, kvUsage: null };
       adoptLoad(member, sample, now, "heartbeat", (at) => this.leases.issuedAfter(member.instanceId, at));
+      this.markReading(member);
     }
     // A host that boots and says it is ready becomes routable; operator states are kept. Its agent's
     // word stands for a first probe verdict: the router's probes may still take it out.
@@ -160,6 +166,7 @@ export class FleetState {
     const member = this.members.get(instanceId);
     if (!member) return { changed: false, failedReason: null, promoted: false, save: null };
     const effect = applyProbeOutcome(member, outcome, this.thresholds, (at) => this.leases.issuedAfter(instanceId, at));
+    this.markReading(member);
     if (effect.changed) this.persistedAt.set(instanceId, this.now());
     return { ...effect, save: effect.changed ? member : null };
   }
@@ -168,34 +175,93 @@ export class FleetState {
   acquire(options: AcquireOptions = {}): AcquireResult {
     const now = this.now();
     for (const id of this.leases.expired(now)) this.release(id, "expired");
-    const { policy, session } = this.settings;
+    const { policy, tokens } = this.settings;
+    const request = options.cost ?? { promptTokens: 0, outputTokens: tokens.defaultOutputTokens };
     const exclude = new Set(options.exclude ?? []);
     if (options.only !== undefined) {
       const held = routeToHolder(this.members.get(options.only), now, policy);
-      return held.ok ? this.lease(held.member, now, null) : { ok: false, reason: held.reason, held: held.held };
+      return held.ok
+        ? this.lease(held.member, now, null, request)
+        : { ok: false, reason: held.reason, held: held.held };
     }
-    const route = options.session
-      ? routeSession(
-          {
-            members: this.roster,
-            find: (id) => this.members.get(id),
-            pinnedId: options.session.pinnedId,
-            exclude,
-            now,
-          },
-          policy,
-          session,
-          this.random,
-        )
-      : { chosen: selectLeastLoaded(this.roster, now, policy, exclude, this.random), repin: null };
+    const best = () => this.fastest(request, exclude, now);
+    const pinnedId = options.session?.pinnedId;
+    const route =
+      pinnedId === undefined
+        ? { chosen: best(), repin: null }
+        : this.routeSession(pinnedId, request, exclude, best, now);
     const chosen = route.chosen;
     if (!chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
-    return this.lease(chosen, now, route.repin);
+    return this.lease(chosen, now, route.repin, request);
   }
 
-  private lease(chosen: FleetMember, now: number, repin: RepinReason | null): AcquireResult {
+  /**
+   * Where the request should finish soonest among routable hosts it has not tried. Panic: when the
+   * breaker has every up host cooling down, refusing all would turn a blip into an outage, so (as
+   * Envoy does) the breaker is then ignored.
+   */
+  private fastest(request: RequestCost, exclude: ReadonlySet<string>, now: number): FleetMember | undefined {
+    const { policy, tokens } = this.settings;
+    const view = (m: FleetMember) => this.hostView(m);
+    const untried = (m: FleetMember) => !exclude.has(m.instanceId);
+    const pick = (eligible: (m: FleetMember) => boolean) =>
+      selectFastest(this.roster, view, eligible, request, now, tokens, this.random);
+    return pick((m) => untried(m) && isRoutable(m, now, policy)) ?? pick((m) => untried(m) && isUp(m, now, policy));
+  }
+
+  private routeSession(
+    pinnedId: string | null,
+    request: RequestCost,
+    exclude: ReadonlySet<string>,
+    best: () => FleetMember | undefined,
+    now: number,
+  ): { chosen: FleetMember | undefined; repin: RepinReason | null } {
+    const pinned = pinnedId === null ? null : this.members.get(pinnedId);
+    return routeSessionByLatency(
+      {
+        pinned,
+        pinnedFailed: pinnedId !== null && exclude.has(pinnedId),
+        unroutable: pinned ? unroutableReason(pinned, now, this.settings.policy) : null,
+        best,
+        view: (m) => this.hostView(m),
+        request,
+        // The pinned host's KV cache holds the conversation so far: nearly all of this prompt.
+        cachedPromptTokens: request.promptTokens,
+        now,
+      },
+      this.settings.tokens,
+    );
+  }
+
+  /** What the latency policy reads of a member: its capacity, our leases on it, its last reading. */
+  private hostView(m: FleetMember): HostView {
+    const reading = m.load ?? null;
+    const mark = this.atReading.get(m.instanceId);
+    // Of the leases open when the reading was taken, those no longer open have closed since.
+    const openFromBefore = m.inflight - m.inflightSinceReport;
+    const closedSinceReading = reading && mark?.at === reading.at ? Math.max(0, mark.open - openFromBefore) : 0;
+    return {
+      capacity: null,
+      leases: {
+        count: m.inflight,
+        tokens: this.leases.tokensOn(m.instanceId),
+        openedSinceReading: m.inflightSinceReport,
+        closedSinceReading,
+      },
+      reading,
+    };
+  }
+
+  /** After a reading may have been adopted: remember how many of our leases it could include. */
+  private markReading(m: FleetMember): void {
+    const at = m.load?.at;
+    if (at !== undefined && this.atReading.get(m.instanceId)?.at !== at)
+      this.atReading.set(m.instanceId, { at, open: m.inflight - m.inflightSinceReport });
+  }
+
+  private lease(chosen: FleetMember, now: number, repin: RepinReason | null, request: RequestCost): AcquireResult {
     const leaseId = this.newLeaseId();
-    this.leases.issue(leaseId, chosen.instanceId, now);
+    this.leases.issue(leaseId, chosen.instanceId, now, costOf(request, this.settings.tokens));
     chosen.inflight += 1;
     chosen.inflightSinceReport += 1;
     return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin };
@@ -263,6 +329,7 @@ export class FleetState {
       // A host that registered while the read was in flight may be missing from it.
       if ((this.members.get(instanceId)?.lastHeartbeatAt ?? 0) >= readAt) continue;
       this.members.delete(instanceId);
+      this.atReading.delete(instanceId);
       this.persistedAt.delete(instanceId);
       this.statusSetAt.delete(instanceId);
       forget.push(instanceId);

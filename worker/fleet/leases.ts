@@ -7,20 +7,35 @@ export const LEASE_MAX_AGE_MS = 15 * 60_000;
 export interface OpenLease {
   instanceId: string;
   issuedAt: number;
+  /** The request's token cost (routing/token-load.ts `costOf`). */
+  tokens: number;
 }
 
 export class Leases {
   private readonly open = new Map<string, OpenLease>();
+  /** Open token cost per host, kept as leases open and close so a decision never sums them. */
+  private readonly tokens = new Map<string, number>();
 
-  issue(leaseId: string, instanceId: string, issuedAt: number): void {
-    this.open.set(leaseId, { instanceId, issuedAt });
+  issue(leaseId: string, instanceId: string, issuedAt: number, tokens: number): void {
+    this.open.set(leaseId, { instanceId, issuedAt, tokens });
+    this.tokens.set(instanceId, (this.tokens.get(instanceId) ?? 0) + tokens);
   }
 
   /** Removes and returns the lease; undefined when it was closed already (or expired). */
   close(leaseId: string): OpenLease | undefined {
     const lease = this.open.get(leaseId);
-    if (lease) this.open.delete(leaseId);
+    if (!lease) return undefined;
+    this.open.delete(leaseId);
+    const left = (this.tokens.get(lease.instanceId) ?? 0) - lease.tokens;
+    // Float sums drift; a host with nothing open must read exactly zero.
+    if (left <= 1e-6) this.tokens.delete(lease.instanceId);
+    else this.tokens.set(lease.instanceId, left);
     return lease;
+  }
+
+  /** The token cost of the leases open on a host. */
+  tokensOn(instanceId: string): number {
+    return this.tokens.get(instanceId) ?? 0;
   }
 
   /** Open leases on a member issued after `at` (a load sample taken then cannot include them). */

@@ -6,6 +6,7 @@ import { configOf, type RouterConfig } from "../config";
 import type { Lease, LeaseOutcome } from "../contracts";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
+import { defaultTokenPolicy, estimateRequestCost } from "../routing/token-load";
 import { fleetFor } from "../stubs";
 import type { UsageEvent } from "../usage/event";
 import { type MeteredRequest, usageEventFor } from "../usage/from-request";
@@ -29,6 +30,8 @@ export interface ForwardPlan extends MeteredRequest {
   holder?: { instanceId: string; what: string };
   /** False for lookups that generate nothing (no ledger row). Default true. */
   metered?: boolean;
+  /** The client's output limit, when it set one: the upper bound routing counts the request's cost with. */
+  maxTokens?: number;
 }
 
 /** What the access log and metering learn once the response has ended. */
@@ -124,7 +127,8 @@ export async function forward(
   // setting is for streams: a non-streamed answer always gets twice its generation timeout.
   const budgetMs = plan.stream ? config.UPSTREAM_BUDGET_MS : 2 * timeoutMs;
   const fleet = fleetFor(env, { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id });
-  const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey, plan.holder?.instanceId);
+  const cost = estimateRequestCost(plan.promptChars, plan.maxTokens, defaultTokenPolicy);
+  const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey, plan.holder?.instanceId, cost);
   const record = (event: UsageEvent) => (plan.metered === false ? Promise.resolve() : recordUsage(env, event));
   const tried: string[] = [];
   let lastFailure: RouterError | null = null;

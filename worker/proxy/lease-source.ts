@@ -5,6 +5,7 @@
 import type { Caller } from "../app-env";
 import type { AcquireResult } from "../contracts";
 import type { Env } from "../env";
+import type { RequestCost } from "../routing/token-load";
 import { fleetFor, sessionFor } from "../stubs";
 
 /** Leases a host for attempt `attempt` (1-based), avoiding those in `tried`. */
@@ -21,8 +22,9 @@ export function leaseSource(
   caller: Caller,
   sessionKey: string | null,
   only?: string,
+  cost?: RequestCost,
 ): LeaseSource {
-  let source = directSource(env, modelUuid, caller, sessionKey, only);
+  let source = directSource(env, modelUuid, caller, sessionKey, only, cost);
   return async (tried, attempt) => {
     for (let call = 1; ; call++) {
       try {
@@ -32,7 +34,7 @@ export function leaseSource(
           JSON.stringify({ msg: "lease_source_failed", call, session: sessionKey !== null, error: String(err) }),
         );
         if (call >= 2) return { ok: false, reason: "routing state is unavailable for a moment" };
-        source = directSource(env, modelUuid, caller, sessionKey, only);
+        source = directSource(env, modelUuid, caller, sessionKey, only, cost);
       }
     }
   };
@@ -44,15 +46,16 @@ function directSource(
   caller: Caller,
   sessionKey: string | null,
   only: string | undefined,
+  cost: RequestCost | undefined,
 ): LeaseSource {
   // The host holding the request's state is the only choice; a session cannot move it.
   if (only !== undefined) {
     const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
-    return () => fleet.acquire({ only });
+    return () => fleet.acquire({ only, cost });
   }
   if (sessionKey === null) {
     const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
-    return (tried) => fleet.acquire({ exclude: tried });
+    return (tried) => fleet.acquire({ exclude: tried, cost });
   }
   const session = sessionFor(env, caller.organizationId, sessionKey);
   return (tried, attempt) =>
@@ -62,5 +65,6 @@ function directSource(
       modelUuid,
       exclude: tried,
       newRequest: attempt === 1,
+      cost,
     });
 }

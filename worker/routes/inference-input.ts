@@ -70,3 +70,12 @@ export function promptChars(body: Record<string, unknown>, spec: EndpointSpec): 
   };
   return count(body[spec.input]);
 }
+
+/** The output the client allows (`max_tokens`, `max_completion_tokens` or the Responses API's `max_output_tokens`). */
+export function maxOutputTokens(body: Record<string, unknown>): number | undefined {
+  for (const field of ["max_tokens", "max_completion_tokens", "max_output_tokens"]) {
+    const value = body[field];
+    if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  }
+  return undefined;
+}

@@ -12,7 +12,7 @@ import { type ForwardPlan, forward, type Settled } from "../proxy/forward";
 import { type ResolvedModel, resolveModel } from "../routing/resolve-model";
 import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
 import { admitMetered } from "../usage/admission";
-import { type EndpointSpec, promptChars, validateInput } from "./inference-input";
+import { type EndpointSpec, maxOutputTokens, promptChars, validateInput } from "./inference-input";
 
 export const inferenceEndpoints: Record<string, EndpointSpec> = {
   "/v1/chat/completions": { input: "messages", streams: true },
@@ -88,6 +88,7 @@ export async function handleInference(
     stream,
     clientWantsUsage,
     promptChars: promptChars(body, spec),
+    maxTokens: maxOutputTokens(body),
     resolved,
     caller,
     sessionKey,
