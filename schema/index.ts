@@ -21,6 +21,7 @@ import {
   apiKeyRoles,
   instanceProviders,
   instanceStatuses,
+  type Limits,
   latencyHistograms,
   usageKinds,
   usageStatuses,
@@ -37,6 +38,8 @@ export const organizations = pgTable("organizations", {
   name: text("name").notNull(),
   /** The platform's own organization: its admin keys create organizations and manage global models. */
   isPlatform: boolean("is_platform").notNull().default(false),
+  /** Limits of the organization as a whole (every key's requests count); null: none. */
+  limits: jsonb("limits").$type<Limits>(),
   createdAt: createdAt(),
 });
 
@@ -63,6 +66,8 @@ export const apiKeys = pgTable(
     /** After a rotation: the old secret's hash, accepted until `previous_key_expires_at`. */
     previousKeyHash: text("previous_key_hash").unique(),
     previousKeyExpiresAt: timestamp("previous_key_expires_at", { withTimezone: true }),
+    /** This key's own limits (worker/limits/policy.ts); null: none beyond its organization's. */
+    limits: jsonb("limits").$type<Limits>(),
   },
   // GET /api-keys pages by (created_at, id) within an organization.
   (t) => [index("api_keys_org_created").on(t.organizationId, t.createdAt, t.id)],

@@ -22,7 +22,8 @@ export type InstanceProvider = (typeof instanceProviders)[number];
 export const hostStatuses = ["starting", "ready", "draining"] as const;
 export type HostStatus = (typeof hostStatuses)[number];
 
-export const usageStatuses = ["succeeded", "failed", "aborted"] as const;
+/** `refused`: turned away by the key's or organization's limits before reaching a host (429, no charge). */
+export const usageStatuses = ["succeeded", "failed", "aborted", "refused"] as const;
 export type UsageStatus = (typeof usageStatuses)[number];
 /** What a ledger row meters: generation (priced per token) or a utility call (tokenize, score, rerank: not charged). */
 export const usageKinds = ["generation", "utility"] as const;
@@ -30,3 +31,18 @@ export type UsageKind = (typeof usageKinds)[number];
 
 export const latencyHistograms = ["duration", "ttft"] as const;
 export type LatencyHistogram = (typeof latencyHistograms)[number];
+
+export const budgetPeriods = ["day", "month"] as const;
+export type BudgetPeriod = (typeof budgetPeriods)[number];
+
+/** An API key's or organization's limits (`api_keys.limits`, `organizations.limits`); absent field: no such limit. */
+export interface Limits {
+  /** Requests per minute (sliding). */
+  rpm?: number;
+  /** Tokens per minute, input + output (sliding). */
+  tpm?: number;
+  /** Requests in flight, streams until they end. */
+  maxConcurrent?: number;
+  /** A spend cap per UTC day or month, a decimal string in the ledger's currency. */
+  budget?: { amount: string; period: BudgetPeriod };
+}

@@ -1,4 +1,4 @@
-import type { ApiKeyRole } from "../schema";
+import type { ApiKeyRole, Limits } from "../schema";
 import type { Env } from "./env";
 import type { AccessLog } from "./middleware/access-log";
 
@@ -14,6 +14,9 @@ export interface Caller {
   models: ReadonlySet<string> | null;
   /** Epoch ms after which the key is refused (401 key_expired); null: never. */
   expiresAt: number | null;
+  /** The key's own limits and its organization's (memoised with the key: admission reads no Postgres); null: none. */
+  keyLimits: Limits | null;
+  orgLimits: Limits | null;
 }
 
 /** Hono's typing for this app: bindings plus what middlewares put on the context. */

@@ -100,6 +100,11 @@ export class StaleIfErrorMemo<V> {
     this.entries.delete(key);
   }
 
+  /** Drops every entry whose value matches. */
+  deleteWhere(matches: (value: V) => boolean): void {
+    for (const [key, entry] of this.entries) if (matches(entry.value)) this.entries.delete(key);
+  }
+
   private loadOnce(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
     let pending = this.loading.get(key);
     if (!pending) {

@@ -29,6 +29,8 @@ const req: MeteredRequest = {
     platform: false,
     models: null,
     expiresAt: null,
+    keyLimits: null,
+    orgLimits: null,
   },
   sessionKey: "s",
 };

@@ -6,7 +6,7 @@ import type { Db } from "../db";
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type NewApiKey = Pick<
   typeof apiKeys.$inferInsert,
-  "organizationId" | "name" | "role" | "keyHash" | "keyPrefix" | "expiresAt" | "models"
+  "organizationId" | "name" | "role" | "keyHash" | "keyPrefix" | "expiresAt" | "models" | "limits"
 >;
 
 export async function insertApiKey(db: Db, values: NewApiKey): Promise<ApiKeyRow> {
@@ -44,7 +44,7 @@ export async function updateApiKey(
   set: Partial<
     Pick<
       ApiKeyRow,
-      "name" | "models" | "expiresAt" | "keyHash" | "keyPrefix" | "previousKeyHash" | "previousKeyExpiresAt"
+      "name" | "models" | "expiresAt" | "limits" | "keyHash" | "keyPrefix" | "previousKeyHash" | "previousKeyExpiresAt"
     >
   >,
 ): Promise<ApiKeyRow | undefined> {

@@ -4,16 +4,12 @@
 // Windows are sliding logs, not fixed windows: a fixed minute lets 2 × rpm through across its
 // boundary (30 at 0:59, 30 more at 1:00), and a user who set 30 means 30 in any minute. The log is
 // bounded by the limit itself (at most rpm admissions are kept), so its cost stays flat.
+import type { Limits } from "../../schema/values";
 import { fromE8, toE8 } from "../usage/amount";
 
-export const WINDOW_MS = 60_000;
+export type { Limits };
 
-export interface Limits {
-  rpm?: number;
-  tpm?: number;
-  maxConcurrent?: number;
-  budget?: { amount: string; period: "day" | "month" };
-}
+export const WINDOW_MS = 60_000;
 
 /** What a request asks for at admission: its worst case. */
 export interface Ask {

@@ -3,7 +3,8 @@
 // round trip. Expiry, a rotated-out secret's grace and the model allow-list travel in the memoised
 // entry, so checking them costs no query. A revocation takes effect at once in the isolate that
 // made it (forgetApiKeys) and within AUTH_CACHE_TTL_MS plus one request elsewhere, once Postgres
-// is reachable (known keys outlive an outage: stale-if-error).
+// is reachable (known keys outlive an outage: stale-if-error). The key's and its organization's
+// limits travel in the entry too, so admission (routes/admission.ts) reads no Postgres.
 import { eq, or } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -41,6 +42,7 @@ async function lookUp(env: Env, hash: string): Promise<KeyRecord | undefined> {
         key: apiKeys,
         organizationSlug: organizations.slug,
         platform: organizations.isPlatform,
+        orgLimits: organizations.limits,
       })
       .from(apiKeys)
       .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
@@ -57,6 +59,8 @@ async function lookUp(env: Env, hash: string): Promise<KeyRecord | undefined> {
     platform: row.platform,
     models: k.models ? new Set(k.models) : null,
     expiresAt: epochMs(k.expiresAt),
+    keyLimits: k.limits,
+    orgLimits: row.orgLimits,
     graceEndsAt: k.keyHash === hash ? null : (epochMs(k.previousKeyExpiresAt) ?? 0),
   };
 }
@@ -64,6 +68,11 @@ async function lookUp(env: Env, hash: string): Promise<KeyRecord | undefined> {
 /** Drops these secrets' memoised entries: a revocation or rotation holds at once in this isolate. */
 export function forgetApiKeys(hashes: readonly (string | null)[]): void {
   for (const hash of hashes) if (hash) records.delete(hash);
+}
+
+/** Drops the entries of an organization's keys (its limits changed): at once in this isolate. */
+export function forgetOrganizationKeys(organizationId: string): void {
+  records.deleteWhere((r) => r.organizationId === organizationId);
 }
 
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {

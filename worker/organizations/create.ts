@@ -11,6 +11,8 @@ export interface NewOrganization {
   name: string;
   isPlatform: boolean;
   keyName: string;
+  /** The organization's limits; null or absent: none. */
+  limits?: schema.Limits | null;
 }
 
 export interface CreatedOrganization {
@@ -27,7 +29,7 @@ export async function createOrganization(db: AnyPg, input: NewOrganization): Pro
   return db.transaction(async (tx) => {
     const [organization] = await tx
       .insert(schema.organizations)
-      .values({ slug: input.slug, name: input.name, isPlatform: input.isPlatform })
+      .values({ slug: input.slug, name: input.name, isPlatform: input.isPlatform, limits: input.limits ?? null })
       .onConflictDoNothing({ target: schema.organizations.slug })
       .returning();
     if (!organization) return undefined;

@@ -3,6 +3,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { apiKeyRoles } from "../../schema";
 import type { ApiKeyRow } from "../api-keys/store";
+import { LimitsSchema, limitsField, presentLimits } from "./limits-spec";
 import { adminErrors, bearer, jsonBody, jsonResponse, pageOf, pageQuery, unixSeconds } from "./openapi-app";
 
 const MAX_GRACE_SECONDS = 30 * 86_400;
@@ -16,6 +17,9 @@ const ApiKeySchema = z
     role: z.enum(apiKeyRoles),
     prefix: z.string().openapi({ description: "First characters of the secret, for humans" }),
     models: z.array(z.string()).nullable().openapi({ description: "Allow-list; null: every model" }),
+    limits: LimitsSchema.nullable().openapi({
+      description: "The key's own limits; null: none beyond its organization's",
+    }),
     created_at: unixSeconds,
     expires_at: unixSeconds.nullable(),
     last_used_at: unixSeconds.nullable().openapi({ description: "Written in batches, up to a minute late" }),
@@ -44,6 +48,7 @@ const CreateBody = z
     role: z.enum(apiKeyRoles).default("member"),
     expires_at: expiresField.optional(),
     models: modelsField.optional(),
+    limits: limitsField,
   })
   .openapi("CreateApiKey");
 
@@ -52,6 +57,7 @@ const PatchBody = z
     name: z.string().min(1).max(200).optional(),
     expires_at: expiresField.optional(),
     models: modelsField.optional(),
+    limits: limitsField,
   })
   .openapi("UpdateApiKey");
 
@@ -69,6 +75,7 @@ export function presentApiKey(row: ApiKeyRow) {
     role: row.role,
     prefix: row.keyPrefix,
     models: row.models,
+    limits: presentLimits(row.limits),
     created_at: seconds(row.createdAt) ?? 0,
     expires_at: seconds(row.expiresAt),
     last_used_at: seconds(row.lastUsedAt),
@@ -118,7 +125,7 @@ export const patchKey = createRoute({
   method: "patch",
   path: "/api-keys/{id}",
   tags,
-  summary: "Change a key's name, models or expiry",
+  summary: "Change a key's name, models, expiry or limits",
   security: bearer,
   request: { params: IdParam, body: jsonBody(PatchBody) },
   responses: { 200: jsonResponse(ApiKeySchema, "The changed key"), ...adminErrors },

@@ -13,6 +13,7 @@ import { badRequest, RouterError } from "../errors";
 import { forgetApiKeys } from "../middleware/auth";
 import { createKey, deleteKey, getKey, listKeys, patchKey, presentApiKey, rotateKey } from "./api-keys-spec";
 import { parseLimit } from "./limit-param";
+import { limitsToStore } from "./limits-spec";
 import { openApiRoutes, UUID } from "./openapi-app";
 
 const callerPower = (c: Caller): KeyPower => ({
@@ -70,6 +71,7 @@ export const apiKeyRoutes = openApiRoutes()
         role: body.role,
         models,
         expiresAt,
+        limits: limitsToStore(body.limits, null),
         ...(await storedForm(secret)),
       }),
     );
@@ -120,7 +122,12 @@ export const apiKeyRoutes = openApiRoutes()
     const expiresAt = body.expires_at === undefined ? row.expiresAt : (futureDate(body.expires_at) ?? null);
     assertWithinPower({ role: row.role, models, expiresAt: epochMs(expiresAt) }, caller, "The changed key");
     const updated = await withDb(c.env, (db) =>
-      updateApiKey(db, caller.organizationId, row.id, { name: body.name ?? row.name, models, expiresAt }),
+      updateApiKey(db, caller.organizationId, row.id, {
+        name: body.name ?? row.name,
+        models,
+        expiresAt,
+        limits: limitsToStore(body.limits, row.limits),
+      }),
     );
     if (!updated)
       throw new RouterError(409, { message: `API key \`${id}\` is revoked.`, code: "key_revoked", param: "id" });
