@@ -24,7 +24,8 @@ beforeAll(async () => {
     startStack({ hosts: 2, vars: { AUTH_CACHE_TTL_MS: "300" } }),
     launchChromium(),
   ]);
-  context = await browser.newContext();
+  // An operator's desktop screen; the screenshots are full pages at this width.
+  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   tab = await watchedPage(context);
 });
 afterAll(async () => {
@@ -63,6 +64,11 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
       await expect.poll(() => row.locator('[data-field="routable"]').textContent(), SLOW).toBe("yes");
       expect(await row.locator('[data-field="status"]').textContent()).toBe("ready");
       expect(await row.locator("code").textContent()).toBe(host.gpu.url);
+      // The probes' /metrics reading: an idle simulated host's KV cache is empty.
+      await expect.poll(() => row.locator('[data-field="kv"]').textContent(), SLOW).toBe("0 %");
+      expect(await row.locator('[data-field="queue"]').textContent()).toBe("0 / 0");
+      expect(await row.locator('[data-field="probe"]').textContent()).toMatch(/^\d+ s ago, ok$/);
+      expect(await row.locator('[data-field="heartbeat"]').textContent()).toMatch(/^\d+ s ago$/);
     }
     expect(await tab.page.getByRole("heading", { level: 2 }).allTextContents()).toEqual([stack.model]);
     const [cookie] = await context.cookies();
@@ -102,17 +108,29 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
     expect(await tab.page.locator("tbody tr").count()).toBe(0);
   });
 
-  it("drains a host from its button and shows it draining and unroutable", async () => {
+  it("drains a host from its button, shows it draining and unroutable, then undrains it back", async () => {
     await tab.page.goto(url("/dashboard/fleet"));
     const [first, second] = stack.hosts;
-    await hostRow(first!.instance.id).getByRole("button", { name: "Drain" }).click();
+    const row = hostRow(first!.instance.id);
+    const statusInDb = async () =>
+      (await stack.database.db.select().from(instances).where(eq(instances.id, first!.instance.id)))[0]?.status;
+    expect(await row.getByRole("button", { name: "Undrain", exact: true }).count()).toBe(0);
+    await row.getByRole("button", { name: "Drain", exact: true }).click();
     await tab.page.waitForURL(url("/dashboard/fleet"));
-    expect(await hostRow(first!.instance.id).locator('[data-field="status"]').textContent()).toBe("draining");
-    expect(await hostRow(first!.instance.id).locator('[data-field="routable"]').textContent()).toBe("no (draining)");
+    expect(await row.locator('[data-field="status"]').textContent()).toBe("draining");
+    expect(await row.locator('[data-field="routable"]').textContent()).toBe("no (draining)");
+    expect(await row.getByRole("button", { name: "Drain", exact: true }).count()).toBe(0);
     expect(await hostRow(second!.instance.id).locator('[data-field="status"]').textContent()).toBe("ready");
-    const [row] = await stack.database.db.select().from(instances).where(eq(instances.id, first!.instance.id));
-    expect(row?.status).toBe("draining");
+    expect(await statusInDb()).toBe("draining");
     await screenshot(tab.page, "04-fleet-drained");
+
+    await row.getByRole("button", { name: "Undrain", exact: true }).click();
+    await tab.page.waitForURL(url("/dashboard/fleet"));
+    expect(await row.locator('[data-field="status"]').textContent()).toBe("ready");
+    expect(await row.locator('[data-field="routable"]').textContent()).toBe("yes");
+    expect(await row.getByRole("button", { name: "Undrain", exact: true }).count()).toBe(0);
+    expect(await statusInDb()).toBe("ready");
+    await screenshot(tab.page, "05-fleet-undrained");
   });
 
   it("refuses a cross-site post carrying the session cookie, and the admin API ignores the cookie", async () => {
@@ -146,10 +164,10 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
   it("shows the sessions and models pages, and a member neither fleet nor its actions", async () => {
     await tab.page.goto(url("/dashboard/sessions"));
     expect(await tab.page.getByRole("heading", { level: 1 }).textContent()).toBe("Sessions");
-    await screenshot(tab.page, "05-sessions");
+    await screenshot(tab.page, "06-sessions");
     await tab.page.goto(url("/dashboard/models"));
     expect(await tab.page.getByRole("cell", { name: stack.model, exact: true }).count()).toBe(1);
-    await screenshot(tab.page, "06-models");
+    await screenshot(tab.page, "07-models");
 
     const member = await browser.newContext();
     const memberTab = await watchedPage(member);

@@ -1,6 +1,6 @@
-// An operator's status change (drain, delete): written to Postgres first (the truth), then pushed
-// to the model's FleetObject so it takes effect at once; if that push fails, the fleet's periodic
-// sync applies it anyway. The dashboard's; routes/admin.ts has the same rules inline.
+// An operator's status change (drain, undrain, delete): written to Postgres first (the truth), then
+// pushed to the model's FleetObject so it takes effect at once; if that push fails, the fleet's
+// periodic sync applies it anyway. The one implementation: the admin API and the dashboard call it.
 import { type InstanceStatus, instanceStatuses } from "../../schema";
 import { withDb } from "../db";
 import type { Env } from "../env";
@@ -21,6 +21,8 @@ export const instanceNotFound = (id: string) =>
 export const statusChanges = {
   // Draining: no new sessions or unpinned requests; pinned sessions move on their next request.
   drain: { status: "draining", conflicts: ["terminating", "terminated", "failed"], settled: [] },
+  // Back into routing after a drain; from any other status → 409.
+  undrain: { status: "ready", conflicts: instanceStatuses.filter((s) => s !== "draining"), settled: [] },
   // Out of routing at once; requests already running finish. A terminated one stays so.
   delete: { status: "terminating", conflicts: [], settled: ["terminated"] },
 } as const satisfies Record<
@@ -29,7 +31,10 @@ export const statusChanges = {
 >;
 export type StatusChange = keyof typeof statusChanges;
 
-/** Applies `change` to the organization's instance `id`: 404 unknown, 409 from a conflicting status. */
+/**
+ * Applies `change` to the organization's instance `id`: 404 unknown, 409 from a conflicting status;
+ * from a `settled` one (a delete of a terminated instance) nothing changes.
+ */
 export async function changeInstanceStatus(
   env: Env,
   organizationId: string,

@@ -34,12 +34,12 @@ const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
 header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;border-bottom:1px solid var(--line);flex-wrap:wrap}
 header nav{display:flex;gap:.8rem;flex:1}header a{color:var(--accent);text-decoration:none}header a[aria-current=page]{font-weight:700;text-decoration:underline}
-main{padding:1rem;max-width:1200px}h1{font-size:1.3rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.2rem 0 .5rem}
-table{border-collapse:collapse;width:100%;margin-bottom:1rem}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
-th{color:var(--muted);font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+main{padding:1rem;max-width:1400px}h1{font-size:1.3rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.2rem 0 .5rem}
+table{border-collapse:collapse;width:100%;margin-bottom:1rem}.table-wrap{overflow-x:auto}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.nowrap{white-space:nowrap}
 button,input,select{font:inherit}button{cursor:pointer;border:1px solid var(--line);background:transparent;color:var(--fg);border-radius:4px;padding:.15rem .5rem}
 button.danger{color:var(--bad);border-color:var(--bad)}form.inline{display:inline}
-.ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}.muted{color:var(--muted)}
+.small{font-size:.85em}.ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}.muted{color:var(--muted)}
 .notice{border:1px solid var(--line);border-left:4px solid var(--accent);padding:.5rem .8rem;margin:.5rem 0 1rem}.notice.error{border-left-color:var(--bad)}
 code.secret{font-size:1rem;user-select:all;word-break:break-all}
 .filters{display:flex;gap:.8rem;flex-wrap:wrap;align-items:end;margin-bottom:1rem}.filters label{display:flex;flex-direction:column;gap:.1rem;color:var(--muted)}

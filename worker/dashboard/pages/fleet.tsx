@@ -1,15 +1,19 @@
-// Fleet: the organization's hosts per model, with the live state routing uses, and for each an
-// operator's drain and delete. The data comes from the admin modules, as GET /instances's does.
+// Fleet: the organization's hosts per model, with the live state routing uses (load, KV cache,
+// breaker, probes, heartbeats), and for each an operator's drain or undrain and delete. The data
+// comes from the admin modules, as GET /instances's does; the actions are admin/status-change.ts's.
 import type { Context } from "hono";
 import type { InstanceRow } from "../../admin/instance-store";
 import { listInstances, metricsOf } from "../../admin/instance-store";
 import { liveViews } from "../../admin/instance-view";
+import type { StatusChange } from "../../admin/status-change";
 import type { AppEnv } from "../../app-env";
 import type { MemberView } from "../../contracts";
 import { withDb } from "../../db";
+import type { ProbeState } from "../../probes/probe-state";
 import { ago } from "../format";
 import { CsrfField, Layout } from "../layout";
 import type { DashboardSession } from "../session";
+import { type Column, Table } from "../table";
 
 const REFRESH_SECONDS = 5;
 
@@ -30,56 +34,110 @@ function breaker(live: MemberView, now: number) {
   );
 }
 
-function HostRow(props: { row: InstanceRow; live?: MemberView; counters?: Counters; session: DashboardSession }) {
-  const { row, live, counters, session } = props;
-  const now = Date.now();
-  const heartbeat = live?.lastHeartbeatAt || row.workerLastHeartbeat?.getTime();
-  const done = row.status === "terminating" || row.status === "terminated";
+/** A host as the page shows it: its control-plane row, what routing sees now, and its counters. */
+interface Host {
+  row: InstanceRow;
+  live: MemberView | undefined;
+  counters: Counters | undefined;
+}
+
+/** An action button: a form POST carrying the session's CSRF token. */
+function Action(props: {
+  id: string;
+  change: StatusChange;
+  label: string;
+  danger?: boolean;
+  session: DashboardSession;
+}) {
   return (
-    <tr data-instance={row.id}>
-      <td>
-        <code>{row.baseUrl}</code>
-        <div class="muted">{row.id}</div>
-      </td>
-      <td data-field="status">{live?.status ?? row.status}</td>
-      <td>{live?.hostStatus ?? row.workerStatus ?? "—"}</td>
-      <td data-field="routable">
-        {live ? (
-          live.routable ? (
-            <span class="ok">yes</span>
-          ) : (
-            <span class="bad">no ({reason(live.unroutable)})</span>
-          )
-        ) : (
-          <span class="muted">unknown</span>
-        )}
-      </td>
-      <td class="num">{live ? live.liveLoad : "—"}</td>
-      <td class="num">{live ? `${live.reportedQueueDepth} / ${live.inflight}` : "—"}</td>
-      <td>{live ? breaker(live, now) : "—"}</td>
-      <td>{heartbeat ? ago(heartbeat, now) : "never"}</td>
-      <td class="num">{counters?.requests ?? 0}</td>
-      <td class="num">{counters?.failed ?? 0}</td>
-      <td>
-        {done ? null : (
-          <>
-            {row.status === "draining" ? null : (
-              <form method="post" action={`/dashboard/instances/${row.id}/drain`} class="inline">
-                <CsrfField session={session} />
-                <button type="submit">Drain</button>
-              </form>
-            )}{" "}
-            <form method="post" action={`/dashboard/instances/${row.id}/delete`} class="inline">
-              <CsrfField session={session} />
-              <button type="submit" class="danger">
-                Delete
-              </button>
-            </form>
-          </>
-        )}
-      </td>
-    </tr>
+    <form method="post" action={`/dashboard/instances/${props.id}/${props.change}`} class="inline">
+      <CsrfField session={props.session} />
+      <button type="submit" class={props.danger ? "danger" : undefined}>
+        {props.label}
+      </button>
+    </form>
   );
+}
+
+function actions({ row }: Host, session: DashboardSession) {
+  if (row.status === "terminating" || row.status === "terminated") return null;
+  return (
+    <>
+      {row.status === "draining" ? (
+        <Action id={row.id} change="undrain" label="Undrain" session={session} />
+      ) : (
+        <Action id={row.id} change="drain" label="Drain" session={session} />
+      )}{" "}
+      <Action id={row.id} change="delete" label="Delete" danger session={session} />
+    </>
+  );
+}
+
+function lastProbe(probe: ProbeState | undefined, now: number) {
+  if (!probe?.lastProbeAt) return <span class="muted">none yet</span>;
+  return (
+    <span title={probe.lastError ?? undefined}>
+      {ago(probe.lastProbeAt, now)}, <span class={probe.lastResult === "ok" ? "ok" : "bad"}>{probe.lastResult}</span>
+    </span>
+  );
+}
+
+const percent = (share: number) => `${Math.round(share * 100)} %`;
+
+function columns(session: DashboardSession, now: number): Column<Host>[] {
+  return [
+    {
+      title: "Host",
+      cell: ({ row }) => (
+        <>
+          <code>{row.baseUrl}</code>
+          <div class="muted small">{row.id}</div>
+        </>
+      ),
+    },
+    { title: "Status", field: "status", cell: ({ row, live }) => live?.status ?? row.status },
+    { title: "Host says", cell: ({ row, live }) => live?.hostStatus ?? row.workerStatus ?? "—" },
+    {
+      title: "Routable",
+      field: "routable",
+      cell: ({ live }) =>
+        !live ? (
+          <span class="muted">unknown</span>
+        ) : live.routable ? (
+          <span class="ok">yes</span>
+        ) : (
+          <span class="bad">no ({reason(live.unroutable)})</span>
+        ),
+    },
+    { title: "Live load", num: true, cell: ({ live }) => (live ? live.liveLoad : "—") },
+    {
+      title: "Waiting / running",
+      num: true,
+      field: "queue",
+      cell: ({ live }) => (live?.load ? `${live.load.waiting} / ${live.load.running}` : "—"),
+    },
+    { title: "In flight", num: true, cell: ({ live }) => (live ? live.inflight : "—") },
+    {
+      title: "KV cache",
+      num: true,
+      field: "kv",
+      cell: ({ live }) => (live?.load?.kvUsage == null ? "—" : percent(live.load.kvUsage)),
+    },
+    { title: "Breaker", nowrap: true, cell: ({ live }) => (live ? breaker(live, now) : "—") },
+    { title: "Last probe", nowrap: true, field: "probe", cell: ({ live }) => lastProbe(live?.probe, now) },
+    {
+      title: "Last heartbeat",
+      nowrap: true,
+      field: "heartbeat",
+      cell: ({ row, live }) => {
+        const at = live?.lastHeartbeatAt || row.workerLastHeartbeat?.getTime();
+        return at ? ago(at, now) : "never";
+      },
+    },
+    { title: "Requests", num: true, cell: ({ counters }) => counters?.requests ?? 0 },
+    { title: "Errors", num: true, cell: ({ counters }) => counters?.failed ?? 0 },
+    { title: "Actions", nowrap: true, cell: (host) => actions(host, session) },
+  ];
 }
 
 export async function fleetPage(c: Context<AppEnv>, session: DashboardSession) {
@@ -96,6 +154,7 @@ export async function fleetPage(c: Context<AppEnv>, session: DashboardSession) {
   });
   const live = await liveViews(c.env, orgId, rows);
   const counters = new Map(metrics.map((m) => [m.instanceId, { requests: m.totalRequests, failed: m.failedRequests }]));
+  const cols = columns(session, Date.now());
   const byModel = new Map<string, InstanceRow[]>();
   for (const r of rows) byModel.set(r.model, [...(byModel.get(r.model) ?? []), r]);
   return c.html(
@@ -107,36 +166,11 @@ export async function fleetPage(c: Context<AppEnv>, session: DashboardSession) {
       {[...byModel].map(([model, hosts]) => (
         <section aria-label={model}>
           <h2>{model}</h2>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Host</th>
-                <th scope="col">Status</th>
-                <th scope="col">Host says</th>
-                <th scope="col">Routable</th>
-                <th scope="col" class="num">
-                  Live load
-                </th>
-                <th scope="col" class="num">
-                  Waiting+running / in flight
-                </th>
-                <th scope="col">Breaker</th>
-                <th scope="col">Last heartbeat</th>
-                <th scope="col" class="num">
-                  Requests
-                </th>
-                <th scope="col" class="num">
-                  Errors
-                </th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {hosts.map((r) => (
-                <HostRow row={r} live={live.get(r.id)} counters={counters.get(r.id)} session={session} />
-              ))}
-            </tbody>
-          </table>
+          <Table
+            columns={cols}
+            rows={hosts.map((row) => ({ row, live: live.get(row.id), counters: counters.get(row.id) }))}
+            rowAttributes={({ row }) => ({ "data-instance": row.id })}
+          />
         </section>
       ))}
     </Layout>,

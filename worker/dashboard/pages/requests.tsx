@@ -3,25 +3,55 @@ import type { Context } from "hono";
 import { type UsageStatus, usageStatuses } from "../../../schema";
 import type { AppEnv } from "../../app-env";
 import { withDb } from "../../db";
-import { latestRequests } from "../../usage/ledger-report";
+import { ledgerQuery } from "../../usage/report";
 import { count, isoSecond, money } from "../format";
 import { Layout } from "../layout";
 import { rangeOf, rangeStart } from "../range";
 import type { DashboardSession } from "../session";
-import { RangePicker, scopeOf } from "./usage";
+import { type Column, Table } from "../table";
+import { RangePicker, windowOf } from "./usage";
 
 const LIMIT = 100;
 
 const statusOf = (raw: string | undefined): UsageStatus | undefined =>
   (usageStatuses as readonly string[]).includes(raw ?? "") ? (raw as UsageStatus) : undefined;
 
+type Row = Awaited<ReturnType<typeof ledgerQuery>>[number];
+
+const clientId = (r: Row) => {
+  const id = r.metadata.x_request_id;
+  return typeof id === "string" ? id : r.requestId;
+};
+
+const columns: Column<Row>[] = [
+  { title: "Time (UTC)", cell: (r) => isoSecond(r.occurredAt) },
+  { title: "Request", cell: (r) => <code>{clientId(r)}</code> },
+  { title: "Endpoint", cell: (r) => r.endpoint },
+  { title: "Model", cell: (r) => r.model },
+  { title: "Key", cell: (r) => r.keyName ?? "—" },
+  { title: "Host", cell: (r) => r.host ?? "—" },
+  { title: "Outcome", field: "outcome", tone: (r) => (r.status === "succeeded" ? "ok" : "bad"), cell: (r) => r.status },
+  {
+    title: "In / out tokens",
+    num: true,
+    cell: (r) => (
+      <>
+        {count(r.inputTokens)} / {count(r.outputTokens)}
+        {r.estimated ? <span title="estimated: the host reported no usage"> ≈</span> : null}
+      </>
+    ),
+  },
+  { title: "Cost", num: true, cell: (r) => money(r.cost) },
+];
+
 export async function requestsPage(c: Context<AppEnv>, session: DashboardSession) {
   const range = rangeOf(c.req.query("range"));
   const status = statusOf(c.req.query("status"));
   const model = c.req.query("model")?.trim() || undefined;
   const rows = await withDb(c.env, (db) =>
-    latestRequests(db, scopeOf(session, rangeStart(range)), { status, model, limit: LIMIT }),
+    ledgerQuery(db, { ...windowOf(session, rangeStart(range)), status, model, limit: LIMIT }),
   );
+  const shown = rows.slice(0, LIMIT);
   return c.html(
     <Layout title="Requests" session={session} current="requests">
       <RangePicker current={range} action="/dashboard/requests">
@@ -42,47 +72,9 @@ export async function requestsPage(c: Context<AppEnv>, session: DashboardSession
         </label>
       </RangePicker>
       <p class="muted">
-        The latest {LIMIT} at most; {rows.length} shown.
+        The latest {LIMIT} at most; {shown.length} shown.
       </p>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Time (UTC)</th>
-            <th scope="col">Request</th>
-            <th scope="col">Endpoint</th>
-            <th scope="col">Model</th>
-            <th scope="col">Key</th>
-            <th scope="col">Host</th>
-            <th scope="col">Outcome</th>
-            <th scope="col" class="num">
-              In / out tokens
-            </th>
-            <th scope="col" class="num">
-              Cost
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr>
-              <td>{isoSecond(r.occurredAt)}</td>
-              <td>
-                <code>{r.clientRequestId ?? r.requestId}</code>
-              </td>
-              <td>{r.endpoint}</td>
-              <td>{r.model}</td>
-              <td>{r.key ?? "—"}</td>
-              <td>{r.host ?? "—"}</td>
-              <td class={r.status === "succeeded" ? "ok" : "bad"}>{r.status}</td>
-              <td class="num">
-                {count(r.inputTokens)} / {count(r.outputTokens)}
-                {r.estimated ? <span title="estimated: the host reported no usage"> ≈</span> : null}
-              </td>
-              <td class="num">{money(r.cost)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table columns={columns} rows={shown} />
     </Layout>,
   );
 }

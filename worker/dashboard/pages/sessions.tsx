@@ -2,12 +2,23 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
 import { withDb } from "../../db";
-import { listSessions } from "../../sessions/store";
+import { listSessions, type SessionRow } from "../../sessions/store";
 import { count, isoMinute } from "../format";
 import { Layout } from "../layout";
 import type { DashboardSession } from "../session";
+import { type Column, Table } from "../table";
 
 const LIMIT = 100;
+
+const columns: Column<SessionRow>[] = [
+  { title: "Session", cell: (s) => <code>{s.sessionKey}</code> },
+  { title: "Model", cell: (s) => s.model ?? "—" },
+  { title: "Pinned host", cell: (s) => <code>{s.instanceId ?? "—"}</code> },
+  { title: "Requests", num: true, cell: (s) => count(s.requestCount) },
+  { title: "Tokens", num: true, cell: (s) => count(s.totalTokens) },
+  { title: "Started (UTC)", cell: (s) => isoMinute(s.createdAt) },
+  { title: "Last used (UTC)", cell: (s) => isoMinute(s.lastUsedAt) },
+];
 
 export async function sessionsPage(c: Context<AppEnv>, session: DashboardSession) {
   const rows = await withDb(c.env, (db) => listSessions(db, session.caller.organizationId, LIMIT, null));
@@ -16,40 +27,7 @@ export async function sessionsPage(c: Context<AppEnv>, session: DashboardSession
       <p class="muted">
         The newest {LIMIT} at most. A session's re-pin history: <code>GET /v1/sessions/&#123;id&#125;</code>.
       </p>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Session</th>
-            <th scope="col">Model</th>
-            <th scope="col">Pinned host</th>
-            <th scope="col" class="num">
-              Requests
-            </th>
-            <th scope="col" class="num">
-              Tokens
-            </th>
-            <th scope="col">Started (UTC)</th>
-            <th scope="col">Last used (UTC)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.slice(0, LIMIT).map((s) => (
-            <tr>
-              <td>
-                <code>{s.sessionKey}</code>
-              </td>
-              <td>{s.model ?? "—"}</td>
-              <td>
-                <code>{s.instanceId ?? "—"}</code>
-              </td>
-              <td class="num">{count(s.requestCount)}</td>
-              <td class="num">{count(s.totalTokens)}</td>
-              <td>{isoMinute(s.createdAt)}</td>
-              <td>{isoMinute(s.lastUsedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table columns={columns} rows={rows.slice(0, LIMIT)} empty="No sessions yet." />
     </Layout>,
   );
 }

@@ -3,21 +3,32 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../app-env";
 import { withDb } from "../../db";
-import { type Breakdown, type LedgerScope, type Totals, usageBy, usageSeries } from "../../usage/ledger-report";
+import {
+  type UsageGroup,
+  type UsageTotals,
+  type UsageWindow,
+  usageSeriesQuery,
+  usageTotalsQuery,
+} from "../../usage/report";
 import { BarChart } from "../chart";
 import { count, money } from "../format";
 import { Layout } from "../layout";
 import { bucketStarts, type RangeName, rangeOf, rangeStart, ranges } from "../range";
 import type { DashboardSession } from "../session";
+import { type Column, Table } from "../table";
 
-export function scopeOf(session: DashboardSession, since: Date): LedgerScope {
+/** The ledger window a page shows: from the range's start to now, a member's own key only. */
+export function windowOf(session: DashboardSession, since: Date): UsageWindow {
   const { caller } = session;
   return {
     organizationId: caller.organizationId,
+    from: since,
+    to: new Date(),
     apiKeyId: caller.role === "admin" ? undefined : caller.apiKeyId,
-    since,
   };
 }
+
+const tokens = (t: UsageTotals) => Number(t.inputTokens) + Number(t.outputTokens);
 
 export function RangePicker(props: { current: RangeName; action: string; children?: unknown }) {
   return (
@@ -38,49 +49,18 @@ export function RangePicker(props: { current: RangeName; action: string; childre
   );
 }
 
-function BreakdownTable(props: { title: string; rows: (Totals & { label: string })[] }) {
-  return (
-    <section aria-label={`Usage by ${props.title}`}>
-      <h2>By {props.title}</h2>
-      {props.rows.length === 0 ? (
-        <p class="muted">No requests in this range.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{props.title}</th>
-              <th scope="col" class="num">
-                Requests
-              </th>
-              <th scope="col" class="num">
-                Failed
-              </th>
-              <th scope="col" class="num">
-                Tokens
-              </th>
-              <th scope="col" class="num">
-                Cost
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((r) => (
-              <tr>
-                <td>{r.label}</td>
-                <td class="num">{count(r.requests)}</td>
-                <td class="num">{count(r.failed)}</td>
-                <td class="num">{count(r.tokens)}</td>
-                <td class="num">{money(r.cost)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
-  );
-}
+const breakdownColumns = (title: string): Column<UsageTotals & { label: string | null }>[] => [
+  { title: title[0]?.toUpperCase() + title.slice(1), cell: (r) => r.label ?? "—" },
+  { title: "Requests", num: true, cell: (r) => count(r.requests) },
+  { title: "Failed or aborted", num: true, cell: (r) => count(r.requests - r.succeeded) },
+  { title: "Tokens", num: true, cell: (r) => count(tokens(r)) },
+  { title: "Cost", num: true, cell: (r) => money(r.cost) },
+];
 
-const BREAKDOWNS: [Breakdown, string][] = [
+/** The biggest spenders first, at most this many per breakdown. */
+const BREAKDOWN_ROWS = 50;
+
+const BREAKDOWNS: [UsageGroup, string][] = [
   ["model", "model"],
   ["key", "key"],
   ["instance", "host"],
@@ -89,15 +69,15 @@ const BREAKDOWNS: [Breakdown, string][] = [
 export async function usagePage(c: Context<AppEnv>, session: DashboardSession) {
   const range = rangeOf(c.req.query("range"));
   const since = rangeStart(range);
-  const scope = scopeOf(session, since);
+  const window = windowOf(session, since);
   const { series, breakdowns } = await withDb(c.env, async (db) => ({
-    series: await usageSeries(db, scope, ranges[range].bucket),
-    breakdowns: await Promise.all(BREAKDOWNS.map(([by]) => usageBy(db, scope, by))),
+    series: await usageSeriesQuery(db, window, ranges[range].bucket),
+    breakdowns: await Promise.all(BREAKDOWNS.map(([by]) => usageTotalsQuery(db, window, by))),
   }));
   const byBucket = new Map(series.map((s) => [s.bucket, s]));
   const starts = bucketStarts(range, since);
-  const bars = (pick: (t: Totals) => number) =>
-    starts.map((at) => ({ at, value: byBucket.has(at) ? pick(byBucket.get(at) as Totals) : 0 }));
+  const bars = (pick: (t: UsageTotals) => number) =>
+    starts.map((at) => ({ at, value: byBucket.has(at) ? pick(byBucket.get(at) as UsageTotals) : 0 }));
   const label = (at: number) =>
     new Date(at)
       .toISOString()
@@ -108,10 +88,19 @@ export async function usagePage(c: Context<AppEnv>, session: DashboardSession) {
       <RangePicker current={range} action="/dashboard/usage" />
       {session.caller.role === "admin" ? null : <p class="muted">Your key's own usage.</p>}
       <BarChart title="Requests" bars={bars((t) => t.requests)} format={count} label={label} />
-      <BarChart title="Tokens" bars={bars((t) => t.tokens)} format={count} label={label} />
+      <BarChart title="Tokens" bars={bars(tokens)} format={count} label={label} />
       <BarChart title="Cost" bars={bars((t) => Number(t.cost))} format={money} label={label} />
       {BREAKDOWNS.map(([, title], i) => (
-        <BreakdownTable title={title} rows={breakdowns[i] ?? []} />
+        <section aria-label={`Usage by ${title}`}>
+          <h2>By {title}</h2>
+          <Table
+            columns={breakdownColumns(title)}
+            rows={[...(breakdowns[i] ?? [])]
+              .sort((a, b) => Number(b.cost) - Number(a.cost) || b.requests - a.requests)
+              .slice(0, BREAKDOWN_ROWS)}
+            empty="No requests in this range."
+          />
+        </section>
       ))}
     </Layout>,
   );
