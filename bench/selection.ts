@@ -70,7 +70,7 @@ for (const n of SIZES) {
     members.map((m, i) => [
       m,
       {
-        capacity: i % 3 === 0 ? null : { slots: 8 << (i % 3), tokensPerSecond: 30 + (i % 4) * 10 },
+        capacity: i % 3 === 0 ? {} : { slots: 8 << (i % 3), tokensPerSecond: 30 + (i % 4) * 10 },
         leases: { count: i % 5, tokens: (i % 5) * 300, openedSinceReading: i % 2, closedSinceReading: 0 },
         reading: { waiting: i % 3, running: i % 7, kvUsage: (i % 10) / 10, at: NOW - 500, source: "probe" },
       },

@@ -15,6 +15,7 @@ import type {
   HostAdmission,
   LeaseOutcome,
   MemberView,
+  ServedSample,
 } from "../worker/contracts";
 import type { Env } from "../worker/env";
 import { readInstanceStatuses, writeFailures, writePromotions, writeRetirements } from "../worker/fleet/control-plane";
@@ -95,8 +96,8 @@ export class FleetObject extends DurableObject<Env> {
     return result;
   }
 
-  release(leaseId: string, outcome: LeaseOutcome): void {
-    this.state.release(leaseId, outcome);
+  release(leaseId: string, outcome: LeaseOutcome, served?: ServedSample): void {
+    this.state.release(leaseId, outcome, served);
   }
 
   /** Control-plane status change (admin API); takes effect for the next selection. */

@@ -84,6 +84,7 @@ export type AcquireResult =
 
 /** How a leased request ended, as far as the host's health is concerned ("expired": unknown). */
 export type LeaseOutcome = "ok" | "host_failed" | "expired";
+export type { ServedSample } from "./routing/capacity";
 
 /** A member as the admin API shows it. */
 export interface MemberView extends FleetMember {

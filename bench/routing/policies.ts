@@ -1,10 +1,12 @@
-// The policies compared, each seeing only what it would see in production. `least_loaded_v1` and `router` drive
-// the very functions the fleet state calls; the oracle reads every host's true queue at the instant of choice.
+// The policies compared, each seeing only what it would see in production. `router` is the FleetState the
+// FleetObject runs; `least_loaded_v1` drives the policy it replaced; the oracle reads every host's true queue at
+// the instant of choice.
+import { FleetState } from "../../worker/fleet/fleet-state";
+import type { ServedSample } from "../../worker/routing/capacity";
 import { defaultPolicy, type FleetMember, selectLeastLoaded } from "../../worker/routing/fleet-policy";
-import { type HostView, routeSessionByLatency, selectFastest } from "../../worker/routing/latency-policy";
 import type { LoadReading } from "../../worker/routing/load-reading";
 import { defaultSessionPolicy, routeSession } from "../../worker/routing/session-policy";
-import { costOf, defaultTokenPolicy, type RequestCost, type TokenPolicy } from "../../worker/routing/token-load";
+import { defaultTokenPolicy, type RequestCost, type TokenPolicy } from "../../worker/routing/token-load";
 import type { SimHost } from "./host-sim";
 import type { Random } from "./rng";
 import type { TraceRequest } from "./trace";
@@ -28,7 +30,8 @@ export interface Truth {
 export interface SimPolicy {
   choose(r: TraceRequest, now: number): Choice;
   sent(r: TraceRequest, host: number, now: number): void;
-  done(r: TraceRequest, host: number, now: number): void;
+  /** The request ended; `served` is how fast its tokens came (what a completed stream tells the router). */
+  done(r: TraceRequest, host: number, now: number, served: ServedSample): void;
   /** A load sample taken at `reading.at` reaches the router at `now`. */
   sample(host: number, reading: LoadReading, now: number): void;
 }
@@ -109,74 +112,55 @@ function leastLoadedV1(n: number, random: Random): SimPolicy {
   };
 }
 
-interface OpenLease {
-  host: number;
-  at: number;
-  cost: number;
-}
-
-/** The new policy: expected latency from token load over declared capacity, aged readings plus leases. */
-function latencyRouter(hosts: readonly SimHost[], random: Random, p: TokenPolicy): SimPolicy {
-  const views: HostView[] = hosts.map((h) => ({
-    capacity: { slots: h.spec.slots, tokensPerSecond: h.spec.tokensPerSecond },
-    leases: { count: 0, tokens: 0, openedSinceReading: 0, closedSinceReading: 0 },
-    reading: null,
-  }));
-  const index = new Map(views.map((v, i) => [v, i]));
-  const open = new Map<number, OpenLease>();
-  const pins = new Map<number, { host: number; promptTokens: number }>();
-  const all = () => true;
-  const costOfTrace = (r: TraceRequest): RequestCost => ({ promptTokens: r.promptTokens, outputTokens: r.maxTokens });
+/**
+ * The router itself: a FleetState, the class the FleetObject runs, on the simulation's clock. Hosts are
+ * registered as the admin API does and known only by their probes; capacity is learned, never declared.
+ */
+function fleetRouter(n: number, random: Random, tokens: TokenPolicy): SimPolicy {
+  let clock = 0;
+  let leaseIds = 0;
+  const state = new FleetState(
+    { policy: defaultPolicy, tokens },
+    () => clock,
+    random,
+    () => `lease-${++leaseIds}`,
+  );
+  // The first good probe, with /v1/models listing the model, admits a registered host.
+  const admitted = { result: { alive: true as const, models: { ok: true as const } }, load: null, startedAt: 0 };
+  for (let i = 0; i < n; i++) {
+    const scope = { organizationId: "org", modelUuid: "model" };
+    state.admit({
+      instanceId: String(i),
+      baseUrl: `http://host-${i}`,
+      model: "m",
+      sealedApiKey: null,
+      knownStatus: "ready",
+      scope,
+    });
+    state.probed(String(i), admitted);
+  }
+  const leases = new Map<number, string>();
+  const pins = new Map<number, string>();
   return {
     choose(r, now) {
-      const request = costOfTrace(r);
-      const best = () => selectFastest(views, (v) => v, all, request, now, p, random);
-      const pin = r.sessionId === null ? undefined : pins.get(r.sessionId);
-      const route =
-        r.sessionId === null
-          ? { chosen: best(), repin: null }
-          : routeSessionByLatency(
-              {
-                pinned: pin ? views[pin.host] : null,
-                pinnedFailed: false,
-                unroutable: null,
-                best,
-                view: (v) => v,
-                request,
-                cachedPromptTokens: pin?.promptTokens ?? 0,
-                now,
-              },
-              p,
-            );
-      const host = index.get(route.chosen!)!;
-      if (r.sessionId !== null) pins.set(r.sessionId, { host, promptTokens: r.promptTokens });
-      return { host, repin: route.repin };
+      clock = now;
+      const cost: RequestCost = { promptTokens: r.promptTokens, outputTokens: r.maxTokens };
+      const session = r.sessionId === null ? undefined : { pinnedId: pins.get(r.sessionId) ?? null };
+      const result = state.acquire({ cost, session });
+      if (!result.ok) throw new Error(`the router chose no host: ${result.reason}`);
+      leases.set(r.index, result.lease.leaseId);
+      if (r.sessionId !== null) pins.set(r.sessionId, result.lease.instanceId);
+      return { host: Number(result.lease.instanceId), repin: session ? result.repin : null };
     },
-    sent(r, host, now) {
-      const cost = costOf(costOfTrace(r), p);
-      open.set(r.index, { host, at: now, cost });
-      const l = views[host]!.leases;
-      l.count += 1;
-      l.tokens += cost;
-      l.openedSinceReading += 1;
+    sent: ignore,
+    done(r, _host, now, served) {
+      clock = now;
+      state.release(leases.get(r.index)!, "ok", served);
+      leases.delete(r.index);
     },
-    done(r, host) {
-      const lease = open.get(r.index)!;
-      open.delete(r.index);
-      const v = views[host]!;
-      v.leases.count -= 1;
-      v.leases.tokens -= lease.cost;
-      if (lease.at > (v.reading?.at ?? -1)) v.leases.openedSinceReading -= 1;
-      else v.leases.closedSinceReading += 1;
-    },
-    sample(host, reading) {
-      const v = views[host]!;
-      v.reading = reading;
-      // Leases opened after the sample was taken are the ones it cannot include.
-      v.leases.openedSinceReading = 0;
-      v.leases.closedSinceReading = 0;
-      for (const lease of open.values())
-        if (lease.host === host && lease.at > reading.at) v.leases.openedSinceReading += 1;
+    sample(host, reading, now) {
+      clock = now;
+      state.probed(String(host), { result: { alive: true }, load: reading, startedAt: reading.at });
     },
   };
 }
@@ -210,7 +194,7 @@ export function makePolicy(name: PolicyName, truth: Truth, random: Random): SimP
     case "least_loaded_v1":
       return leastLoadedV1(n, random);
     case "router":
-      return latencyRouter(truth.hosts, random, defaultTokenPolicy);
+      return fleetRouter(n, random, defaultTokenPolicy);
     case "oracle":
       return oracle(truth, random);
   }

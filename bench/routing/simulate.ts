@@ -23,7 +23,7 @@ export interface Run {
 }
 
 type Event =
-  | { at: number; order: 0; kind: "done"; request: TraceRequest; host: number }
+  | { at: number; order: 0; kind: "done"; request: TraceRequest; host: number; decodeMs: number }
   | { at: number; order: 3; kind: "burst_end"; burstId: number }
   | { at: number; order: 1; kind: "sample"; host: number; takenAt: number }
   | { at: number; order: 2; kind: "arrival"; request: TraceRequest };
@@ -100,7 +100,7 @@ export function simulate(scenario: Scenario, trace: readonly TraceRequest[], nam
   while (queue.size > 0 && pending > 0) {
     const e = queue.pop();
     if (e.kind === "done") {
-      policy.done(e.request, e.host, e.at);
+      policy.done(e.request, e.host, e.at, { outputTokens: e.request.outputTokens, decodeMs: e.decodeMs });
       pending -= 1;
     } else if (e.kind === "burst_end") {
       burstBacklogs[e.burstId] = hosts.map((h) => h.backlogAt(e.at));
@@ -113,7 +113,8 @@ export function simulate(scenario: Scenario, trace: readonly TraceRequest[], nam
       const cached = truth.cachedTokens(host, r);
       const served = hosts[host]!.admit(e.at, r.promptTokens, r.promptTokens - cached, r.outputTokens);
       policy.sent(r, host, e.at);
-      queue.push({ at: served.endMs, order: 0, kind: "done", request: r, host });
+      const decodeMs = served.endMs - served.firstTokenMs;
+      queue.push({ at: served.endMs, order: 0, kind: "done", request: r, host, decodeMs });
       const previous = r.sessionId === null ? undefined : context.get(r.sessionId);
       if (r.sessionId !== null) context.set(r.sessionId, { host, promptTokens: r.promptTokens + r.outputTokens });
       outcomes.push({

@@ -153,6 +153,36 @@ describe("FleetState routing in tokens", () => {
     expect(leaseOf(state.acquire({ cost: cost(10) })).instanceId).toBe("a");
   });
 
+  it("learns a host's decode rate from completed streams and sends work where it ends first", () => {
+    const { state } = fleet();
+    state.observe(seen("fast"));
+    state.observe(seen("slow"));
+    const one = leaseOf(state.acquire({ cost: cost(100) }));
+    const two = leaseOf(state.acquire({ cost: cost(100) }));
+    expect([one.instanceId, two.instanceId]).toEqual(["fast", "slow"]);
+    state.release(one.leaseId, "ok", { outputTokens: 100, decodeMs: 1_000 });
+    state.release(two.leaseId, "ok", { outputTokens: 100, decodeMs: 10_000 });
+    // Slow is idle and fast busy, but 100 tokens take 1 s on fast, 10 s on slow.
+    state.acquire({ only: "fast", cost: cost(100) });
+    state.acquire({ only: "fast", cost: cost(100) });
+    expect(leaseOf(state.acquire({ cost: cost(100) })).instanceId).toBe("fast");
+  });
+
+  it("learns a host's slots from a queue it reports, and then counts the wait for one", () => {
+    const { state, clock } = fleet();
+    state.observe(seen("a"));
+    state.observe(seen("b"));
+    for (const id of ["a", "b"]) {
+      const lease = leaseOf(state.acquire({ only: id, cost: cost(100) }));
+      state.release(lease.leaseId, "ok", { outputTokens: 100, decodeMs: 1_000 });
+    }
+    // a runs 2 while 1 waits: two slots, all taken; b, as fast, has room.
+    clock.t += 1;
+    state.observe(seen("a", { queueDepth: 3, waiting: 1 }));
+    for (let i = 0; i < 3; i++) state.acquire({ only: "b", cost: cost(100) });
+    expect(leaseOf(state.acquire({ cost: cost(100) })).instanceId).toBe("b");
+  });
+
   it("keeps a session on its host under load within the bound, and moves it off a saturated host", () => {
     const { state } = fleet();
     state.observe(seen("a"));

@@ -96,7 +96,9 @@ describe("isHostSaturated", () => {
       false,
     );
     expect(isHostSaturated(host(8, 50, 0, 0, probe({ waiting: 9 })), NOW, p)).toBe(false);
-    expect(isHostSaturated({ ...host(8, 50, 0, 0, probe({ waiting: 5 })), capacity: null }, NOW, p)).toBe(true);
+    expect(
+      isHostSaturated({ ...host(8, 50, 0, 0, probe({ waiting: 5 })), capacity: { tokensPerSecond: 50 } }, NOW, p),
+    ).toBe(true);
     expect(isHostSaturated(host(8, 50), NOW, p)).toBe(false);
   });
 });

@@ -78,6 +78,10 @@ export function presentInstance(row: InstanceRow, live: MemberView | undefined) 
           queue_depth: live.reportedQueueDepth,
           inflight: live.inflight,
           live_load: live.liveLoad,
+          // Learned by routing (routing/capacity.ts): null until the host has queued / finished a stream.
+          learned_slots: live.capacity?.slots ?? null,
+          learned_tokens_per_second:
+            live.capacity?.tokensPerSecond == null ? null : Math.round(live.capacity.tokensPerSecond * 10) / 10,
           consecutive_failures: live.consecutiveFailures,
           ejected_until: live.ejectedUntil > Date.now() ? seconds(live.ejectedUntil) : null,
           last_heartbeat_at: seconds(live.lastHeartbeatAt),

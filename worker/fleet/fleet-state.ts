@@ -14,6 +14,7 @@ import type {
 } from "../contracts";
 import type { ProbeOutcome } from "../probes/probe-host";
 import { defaultThresholds, initialProbeState, type ProbeThresholds } from "../probes/probe-state";
+import { learnRate, type ServedSample, unknownCapacity } from "../routing/capacity";
 import { type ControlPlaneRow, reconcile } from "../routing/control-plane-sync";
 import {
   ejectAfterFailure,
@@ -26,9 +27,10 @@ import {
   liveLoad,
 } from "../routing/fleet-policy";
 import { routeToHolder } from "../routing/holder-policy";
-import { type HostView, routeSessionByLatency, selectFastest } from "../routing/latency-policy";
+import { routeSessionByLatency, selectFastest } from "../routing/latency-policy";
 import { type RepinReason, unroutableReason } from "../routing/session-policy";
 import { costOf, type RequestCost, type TokenPolicy } from "../routing/token-load";
+import { HostViews } from "./host-views";
 import { Leases } from "./leases";
 import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
 import { type FleetProbeTarget, probeTargets } from "./probe-targets";
@@ -65,7 +67,7 @@ export class FleetState {
   /** When the admin API last set each member's status, so a sync read before it cannot undo it. */
   private readonly statusSetAt = new Map<string, number>();
   /** Per member, its latest reading's time and how many of our leases were open then (token-load.ts). */
-  private readonly atReading = new Map<string, { at: number; open: number }>();
+  private readonly views = new HostViews(this.leases);
 
   private get thresholds(): ProbeThresholds {
     return this.settings.probes ?? defaultThresholds;
@@ -122,7 +124,7 @@ export class FleetState {
       const waiting = Math.min(report.waiting ?? 0, report.queueDepth);
       const sample = { waiting, running: report.queueDepth - waiting, kvUsage: null };
       adoptLoad(member, sample, now, "heartbeat", (at) => this.leases.issuedAfter(member.instanceId, at));
-      this.markReading(member);
+      this.views.readingAdopted(member);
     }
     // A host that boots and says it is ready becomes routable; operator states are kept. Its agent's
     // word stands for a first probe verdict: the router's probes may still take it out.
@@ -166,9 +168,12 @@ export class FleetState {
     const member = this.members.get(instanceId);
     if (!member) return { changed: false, failedReason: null, promoted: false, save: null };
     const effect = applyProbeOutcome(member, outcome, this.thresholds, (at) => this.leases.issuedAfter(instanceId, at));
-    this.markReading(member);
-    if (effect.changed) this.persistedAt.set(instanceId, this.now());
-    return { ...effect, save: effect.changed ? member : null };
+    this.views.readingAdopted(member);
+    // A host known only by its probes is still written now and then, for what routing learned of it.
+    const now = this.now();
+    const persist = effect.changed || now - (this.persistedAt.get(instanceId) ?? 0) > PERSIST_EVERY_MS;
+    if (persist) this.persistedAt.set(instanceId, now);
+    return { ...effect, save: persist ? member : null };
   }
 
   /** Chooses a host (the session's pinned one if it still qualifies) and opens a lease on it. */
@@ -202,7 +207,7 @@ export class FleetState {
    */
   private fastest(request: RequestCost, exclude: ReadonlySet<string>, now: number): FleetMember | undefined {
     const { policy, tokens } = this.settings;
-    const view = (m: FleetMember) => this.hostView(m);
+    const view = (m: FleetMember) => this.views.view(m);
     const untried = (m: FleetMember) => !exclude.has(m.instanceId);
     const pick = (eligible: (m: FleetMember) => boolean) =>
       selectFastest(this.roster, view, eligible, request, now, tokens, this.random);
@@ -223,7 +228,7 @@ export class FleetState {
         pinnedFailed: pinnedId !== null && exclude.has(pinnedId),
         unroutable: pinned ? unroutableReason(pinned, now, this.settings.policy) : null,
         best,
-        view: (m) => this.hostView(m),
+        view: (m) => this.views.view(m),
         request,
         // The pinned host's KV cache holds the conversation so far: nearly all of this prompt.
         cachedPromptTokens: request.promptTokens,
@@ -231,32 +236,6 @@ export class FleetState {
       },
       this.settings.tokens,
     );
-  }
-
-  /** What the latency policy reads of a member: its capacity, our leases on it, its last reading. */
-  private hostView(m: FleetMember): HostView {
-    const reading = m.load ?? null;
-    const mark = this.atReading.get(m.instanceId);
-    // Of the leases open when the reading was taken, those no longer open have closed since.
-    const openFromBefore = m.inflight - m.inflightSinceReport;
-    const closedSinceReading = reading && mark?.at === reading.at ? Math.max(0, mark.open - openFromBefore) : 0;
-    return {
-      capacity: null,
-      leases: {
-        count: m.inflight,
-        tokens: this.leases.tokensOn(m.instanceId),
-        openedSinceReading: m.inflightSinceReport,
-        closedSinceReading,
-      },
-      reading,
-    };
-  }
-
-  /** After a reading may have been adopted: remember how many of our leases it could include. */
-  private markReading(m: FleetMember): void {
-    const at = m.load?.at;
-    if (at !== undefined && this.atReading.get(m.instanceId)?.at !== at)
-      this.atReading.set(m.instanceId, { at, open: m.inflight - m.inflightSinceReport });
   }
 
   private lease(chosen: FleetMember, now: number, repin: RepinReason | null, request: RequestCost): AcquireResult {
@@ -267,12 +246,19 @@ export class FleetState {
     return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin };
   }
 
-  /** Closes a lease however its request ended; a host failure trips the circuit breaker. */
-  release(leaseId: string, outcome: LeaseOutcome): void {
+  /**
+   * Closes a lease however its request ended; a host failure trips the circuit breaker. `served`: how fast
+   * a stream that completed was generated, which teaches the host's decode rate.
+   */
+  release(leaseId: string, outcome: LeaseOutcome, served?: ServedSample): void {
     const lease = this.leases.close(leaseId);
     if (!lease) return;
     const member = this.members.get(lease.instanceId);
     if (!member) return;
+    if (served && outcome === "ok") {
+      member.capacity ??= unknownCapacity();
+      learnRate(member.capacity, served);
+    }
     member.inflight = Math.max(0, member.inflight - 1);
     if (lease.issuedAt > (member.load?.at ?? member.lastHeartbeatAt))
       member.inflightSinceReport = Math.max(0, member.inflightSinceReport - 1);
@@ -329,7 +315,7 @@ export class FleetState {
       // A host that registered while the read was in flight may be missing from it.
       if ((this.members.get(instanceId)?.lastHeartbeatAt ?? 0) >= readAt) continue;
       this.members.delete(instanceId);
-      this.atReading.delete(instanceId);
+      this.views.forget(instanceId);
       this.persistedAt.delete(instanceId);
       this.statusSetAt.delete(instanceId);
       forget.push(instanceId);

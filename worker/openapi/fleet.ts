@@ -34,6 +34,11 @@ const Instance = z
         routable: z.boolean(),
         queue_depth: z.number(),
         inflight: z.number(),
+        learned_slots: z.number().nullable().openapi({ description: "Requests it runs at once, seen while it queued" }),
+        learned_tokens_per_second: z
+          .number()
+          .nullable()
+          .openapi({ description: "One sequence's decode rate, from the router's completed streams" }),
       })
       .nullable()
       .openapi({ description: "What routing sees now (the model's FleetObject); null when it does not know it" }),

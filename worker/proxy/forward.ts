@@ -159,8 +159,13 @@ export async function forward(
     health: LeaseOutcome,
     firstChunkAt: number | null = null,
   ): Promise<Settled> => {
-    const released = Promise.resolve(fleet.release(lease.leaseId, health)).catch(logReleaseFailure(plan));
     const event = usage(lease.instanceId, status, attempt, end, firstChunkAt);
+    // A stream that ran to its end shows the host's decode rate, which routing learns (routing/capacity.ts).
+    const served =
+      firstChunkAt !== null && end.outcome === "completed"
+        ? { outputTokens: event.outputTokens, decodeMs: Date.now() - firstChunkAt }
+        : undefined;
+    const released = Promise.resolve(fleet.release(lease.leaseId, health, served)).catch(logReleaseFailure(plan));
     await Promise.all([released, record(event)]);
     return {
       instanceId: lease.instanceId,

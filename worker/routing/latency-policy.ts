@@ -19,7 +19,8 @@ import {
 
 /** What the policy reads of a member. */
 export interface HostView {
-  capacity: HostCapacity | null;
+  /** What is known of the host's capacity (declared or learned); the policy's default fills the rest. */
+  capacity: Partial<HostCapacity>;
   leases: LeaseLoad;
   reading: LoadReading | null;
 }
@@ -44,7 +45,10 @@ interface Score {
 
 /** `cost` prices the host's unexplained load; `uncached` is what this request costs there. */
 function hostScore(h: HostView, cost: number, uncached: number, now: number, p: TokenPolicy): Score {
-  const capacity = h.capacity ?? p.defaultCapacity;
+  const capacity = {
+    slots: h.capacity.slots ?? p.defaultCapacity.slots,
+    tokensPerSecond: h.capacity.tokensPerSecond ?? p.defaultCapacity.tokensPerSecond,
+  };
   const load = estimateLoad(h.leases, h.reading, now, p, cost);
   return { latencyMs: expectedLatencyMs(load, capacity, uncached), drainMs: drainTimeMs(load, capacity, uncached) };
 }
@@ -58,7 +62,7 @@ export function isHostSaturated(h: HostView, now: number, p: TokenPolicy): boole
   const r = h.reading;
   if (r === null || now - r.at > p.readingHalfLifeMs) return false;
   if (r.kvUsage !== null && r.kvUsage >= p.saturation.maxKvUsage) return true;
-  return h.capacity === null && r.waiting >= p.saturation.maxWaiting;
+  return h.capacity.slots === undefined && r.waiting >= p.saturation.maxWaiting;
 }
 
 const MAX_DRAWS = 4 * SAMPLED_CHOICES;
