@@ -6,7 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeys, inferenceUsage, instances } from "../../schema";
-import { launchChromium, screenshot, type WatchedPage, watchedPage } from "../support/browser";
+import { cookieHeader, launchChromium, screenshot, signIn, type WatchedPage, watchedPage } from "../support/browser";
 import { sha256Hex } from "../support/fixtures";
 import { chat, type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
@@ -33,14 +33,6 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
-async function signIn(key: string) {
-  await tab.page.goto(url("/dashboard"));
-  expect(new URL(tab.page.url()).pathname).toBe("/dashboard/sign-in");
-  await tab.page.getByLabel("API key").fill(key);
-  await tab.page.getByRole("button", { name: "Sign in" }).click();
-  await tab.page.waitForLoadState();
-}
-
 const hostRow = (id: string) => tab.page.locator(`tr[data-instance="${id}"]`);
 
 // Generous: the machine running this may be busy; every wait is on a condition, never a sleep.
@@ -48,7 +40,9 @@ const SLOW = { timeout: 20_000, interval: 250 };
 
 describe("dashboard in Chromium", { timeout: 60_000 }, () => {
   it("refuses a wrong key with a message, then signs in to a fleet page listing both hosts", async () => {
-    await signIn("sk-inv-not-a-real-key");
+    await tab.page.goto(url("/dashboard"));
+    expect(new URL(tab.page.url()).pathname).toBe("/dashboard/sign-in");
+    await signIn(tab.page, stack.router.url, "sk-inv-not-a-real-key");
     await tab.page.getByRole("alert").waitFor();
     expect(await tab.page.getByRole("alert").textContent()).toBe("That API key is not valid, or it was revoked.");
     expect(await tab.page.content()).not.toMatch(/Error|\.ts:\d+/);
@@ -104,6 +98,8 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
 
     await tab.page.goto(url("/dashboard/requests?range=1h&status=succeeded"));
     expect(await tab.page.locator("tbody tr").count()).toBe(sent);
+    expect(await tab.page.locator('[data-field="outcome"]').allTextContents()).toEqual(Array(sent).fill("succeeded"));
+    await screenshot(tab.page, "04-requests");
     await tab.page.goto(url("/dashboard/requests?range=1h&status=failed"));
     expect(await tab.page.locator("tbody tr").count()).toBe(0);
   });
@@ -122,7 +118,7 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
     expect(await row.getByRole("button", { name: "Drain", exact: true }).count()).toBe(0);
     expect(await hostRow(second!.instance.id).locator('[data-field="status"]').textContent()).toBe("ready");
     expect(await statusInDb()).toBe("draining");
-    await screenshot(tab.page, "04-fleet-drained");
+    await screenshot(tab.page, "05-fleet-drained");
 
     await row.getByRole("button", { name: "Undrain", exact: true }).click();
     await tab.page.waitForURL(url("/dashboard/fleet"));
@@ -130,11 +126,11 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
     expect(await row.locator('[data-field="routable"]').textContent()).toBe("yes");
     expect(await row.getByRole("button", { name: "Undrain", exact: true }).count()).toBe(0);
     expect(await statusInDb()).toBe("ready");
-    await screenshot(tab.page, "05-fleet-undrained");
+    await screenshot(tab.page, "06-fleet-undrained");
   });
 
   it("refuses a cross-site post carrying the session cookie, and the admin API ignores the cookie", async () => {
-    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    const cookie = await cookieHeader(context);
     const token = await tab.page.locator('input[name="_csrf"]').first().inputValue();
     const target = stack.hosts[1]!.instance.id;
     const post = (headers: Record<string, string>, body: string) =>
@@ -164,17 +160,15 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
   it("shows the sessions and models pages, and a member neither fleet nor its actions", async () => {
     await tab.page.goto(url("/dashboard/sessions"));
     expect(await tab.page.getByRole("heading", { level: 1 }).textContent()).toBe("Sessions");
-    await screenshot(tab.page, "06-sessions");
+    await screenshot(tab.page, "08-sessions");
     await tab.page.goto(url("/dashboard/models"));
     expect(await tab.page.getByRole("cell", { name: stack.model, exact: true }).count()).toBe(1);
-    await screenshot(tab.page, "07-models");
+    await screenshot(tab.page, "09-models");
 
     const member = await browser.newContext();
     const memberTab = await watchedPage(member);
-    await memberTab.page.goto(url("/dashboard/sign-in"));
-    await memberTab.page.getByLabel("API key").fill(stack.tenant.memberKey);
-    await memberTab.page.getByRole("button", { name: "Sign in" }).click();
-    await memberTab.page.waitForURL(url("/dashboard/usage"));
+    await signIn(memberTab.page, stack.router.url, stack.tenant.memberKey);
+    expect(memberTab.page.url()).toBe(url("/dashboard/usage"));
     expect(await memberTab.page.getByRole("navigation").getByRole("link").allTextContents()).toEqual([
       "Usage",
       "Requests",
@@ -183,7 +177,8 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
     ]);
     // The member's key sent no traffic: its own usage is empty.
     expect(await memberTab.page.locator('svg[data-chart="Requests"]').getAttribute("data-total")).toBe("0");
-    const cookie = (await member.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    await screenshot(memberTab.page, "10-member-usage");
+    const cookie = await cookieHeader(member);
     expect((await fetch(url("/dashboard/fleet"), { headers: { cookie } })).status).toBe(403);
     expect(memberTab.errors).toEqual([]);
     await member.close();
@@ -192,11 +187,9 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
   it("ends the session when its key is revoked, and on sign-out", async () => {
     const other = await browser.newContext();
     const otherTab = await watchedPage(other);
-    await otherTab.page.goto(url("/dashboard/sign-in"));
-    await otherTab.page.getByLabel("API key").fill(stack.tenant.memberKey);
-    await otherTab.page.getByRole("button", { name: "Sign in" }).click();
-    await otherTab.page.waitForURL(url("/dashboard/usage"));
-    const cookie = (await other.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    await signIn(otherTab.page, stack.router.url, stack.tenant.memberKey);
+    expect(otherTab.page.url()).toBe(url("/dashboard/usage"));
+    const cookie = await cookieHeader(other);
     await stack.database.db
       .update(apiKeys)
       .set({ revokedAt: new Date() })
@@ -213,6 +206,7 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
     await tab.page.getByRole("button", { name: "Sign out" }).click();
     await tab.page.waitForLoadState();
     expect(await tab.page.getByText("Signed out.").count()).toBe(1);
+    await screenshot(tab.page, "11-signed-out");
     await tab.page.goto(url("/dashboard/fleet"));
     expect(new URL(tab.page.url()).pathname).toBe("/dashboard/sign-in");
     expect(tab.errors).toEqual([]);

@@ -42,3 +42,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Signs in on the dashboard's form with `key` and waits for the page it lands on. */
+export async function signIn(page: Page, routerUrl: string, key: string): Promise<void> {
+  await page.goto(`${routerUrl}/dashboard/sign-in`);
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForLoadState();
+}
+
+/** The context's cookies as a Cookie header, for requests sent outside the browser. */
+export async function cookieHeader(context: BrowserContext): Promise<string> {
+  return (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+}

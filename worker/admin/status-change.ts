@@ -6,9 +6,8 @@ import { withDb } from "../db";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
 import { fleetFor } from "../stubs";
+import { UUID } from "../uuid";
 import { findInstance, updateStatus } from "./instance-store";
-
-export const INSTANCE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const instanceNotFound = (id: string) =>
   new RouterError(404, {
@@ -42,7 +41,7 @@ export async function changeInstanceStatus(
   change: StatusChange,
 ): Promise<void> {
   const { status, conflicts, settled } = statusChanges[change];
-  if (!INSTANCE_ID.test(id)) throw instanceNotFound(id);
+  if (!UUID.test(id)) throw instanceNotFound(id);
   const { changed, row } = await withDb(env, async (db) => ({
     changed: await updateStatus(db, organizationId, id, status, [...conflicts, ...settled]),
     row: await findInstance(db, organizationId, id),

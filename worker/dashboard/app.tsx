@@ -13,6 +13,7 @@ import { callerForKeyHash } from "../middleware/auth";
 import { ErrorPage } from "./error-page";
 import { mayOpen, type PageName, pages } from "./layout";
 import { fleetPage } from "./pages/fleet";
+import { createKeyAction, keysPage, revokeKeyAction, rotateKeyAction } from "./pages/keys";
 import { modelsPage } from "./pages/models";
 import { requestsPage } from "./pages/requests";
 import { sessionsPage } from "./pages/sessions";
@@ -100,6 +101,10 @@ export const dashboardRoutes = new Hono<AppEnv>()
       return c.redirect(pages.fleet.path, 303);
     }, "fleet"),
   )
+  .get("/keys", signedIn(keysPage, "keys"))
+  .post("/keys", signedIn(createKeyAction, "keys"))
+  .post("/keys/:id/rotate", signedIn(rotateKeyAction, "keys"))
+  .post("/keys/:id/revoke", signedIn(revokeKeyAction, "keys"))
   .get("/usage", signedIn(usagePage, "usage"))
   .get("/requests", signedIn(requestsPage, "requests"))
   .get("/sessions", signedIn(sessionsPage, "sessions"))

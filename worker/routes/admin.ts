@@ -6,14 +6,15 @@ import { instanceProviders } from "../../schema";
 import { findInstance, instanceMetrics, listInstances } from "../admin/instance-store";
 import { liveViews, presentInstance } from "../admin/instance-view";
 import { parseDeployment, registerHost } from "../admin/register-host";
-import { changeInstanceStatus, INSTANCE_ID, instanceNotFound, type StatusChange } from "../admin/status-change";
+import { changeInstanceStatus, instanceNotFound, type StatusChange } from "../admin/status-change";
 import type { AppEnv } from "../app-env";
 import { configOf } from "../config";
 import { withDb } from "../db";
 import { readJson } from "../http/body";
+import { UUID } from "../uuid";
 
 async function showInstance(c: Context<AppEnv>, id: string): Promise<Response> {
-  const row = INSTANCE_ID.test(id)
+  const row = UUID.test(id)
     ? await withDb(c.env, (db) => findInstance(db, c.get("caller").organizationId, id))
     : undefined;
   if (!row) throw instanceNotFound(id);
@@ -44,7 +45,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/instances/:id/metrics", async (c) => {
     const id = c.req.param("id");
     const orgId = c.get("caller").organizationId;
-    if (!INSTANCE_ID.test(id)) throw instanceNotFound(id);
+    if (!UUID.test(id)) throw instanceNotFound(id);
     const found = await withDb(c.env, async (db) =>
       (await findInstance(db, orgId, id)) ? { metrics: await instanceMetrics(db, id) } : null,
     );

@@ -42,7 +42,8 @@ const modelsField = z
   .openapi({ description: "Model uuids, Hugging Face ids or offerings (`org/code`) the key may call; null: all" });
 const expiresField = z.number().int().positive().nullable().openapi({ description: "Unix seconds; null: never" });
 
-const CreateBody = z
+/** Also what the dashboard's create form is checked against (dashboard/key-form.ts). */
+export const CreateBody = z
   .object({
     name: z.string().min(1).max(200),
     role: z.enum(apiKeyRoles).default("member"),
@@ -61,7 +62,7 @@ const PatchBody = z
   })
   .openapi("UpdateApiKey");
 
-const RotateBody = z
+export const RotateBody = z
   .object({ grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(0) })
   .openapi("RotateApiKey");
 

@@ -56,6 +56,10 @@ export function presentLimits(l: Limits | null): LimitsWire | null {
   };
 }
 
+/** A body's `limits` in the policy's form: absent stays absent (keep), null clears. */
+export const limitsOfBody = (field: LimitsWire | null | undefined): Limits | null | undefined =>
+  field === undefined || field === null ? field : limitsFromWire(field);
+
 /** What a body's `limits` makes of the stored value. */
 export const limitsToStore = (field: LimitsWire | null | undefined, stored: Limits | null): Limits | null =>
-  field === undefined ? stored : field === null ? null : limitsFromWire(field);
+  field === undefined ? stored : (limitsOfBody(field) ?? null);

@@ -3,17 +3,21 @@
 // with `param` naming the first offending field.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { badRequest } from "../errors";
+import { badRequest, type RouterError } from "../errors";
 
 export function openApiRoutes(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (result.success) return;
-      const issue = result.error.issues[0];
-      const param = issue?.path.length ? issue.path.join(".") : null;
-      throw badRequest(param ? `\`${param}\`: ${issue?.message}` : (issue?.message ?? "Invalid request."), param);
+      if (!result.success) throw invalidInput(result.error);
     },
   });
+}
+
+/** A zod failure as the 400 every route answers: the first issue, `param` naming its field. */
+export function invalidInput(error: z.ZodError): RouterError {
+  const issue = error.issues[0];
+  const param = issue?.path.length ? issue.path.join(".") : null;
+  return badRequest(param ? `\`${param}\`: ${issue?.message}` : (issue?.message ?? "Invalid request."), param);
 }
 
 export const ErrorSchema = z
@@ -53,7 +57,7 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 export const unixSeconds = z.number().int().openapi({ description: "Unix time, seconds" });
 /** Either header carries the key: `Authorization: Bearer sk-…` or `X-API-Key` (worker/openapi/document.ts). */
 export const bearer: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export { UUID } from "../uuid";
 
 /** The keyset page query every list route takes. */
 export const pageQuery = z.object({

@@ -1,6 +1,7 @@
 // Model resolution as a pure function over a catalog snapshot: UUID, Hugging Face id, or an
 // organization's offering `org_slug/code`. The seed plan's six cases live here.
 import { RouterError } from "../errors";
+import { UUID } from "../uuid";
 
 export interface CatalogModel {
   id: string;
@@ -32,8 +33,6 @@ export interface ResolvedModel {
   priceInputPer1k: string;
   priceOutputPer1k: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const notFound = (requested: string) =>
   new RouterError(404, {

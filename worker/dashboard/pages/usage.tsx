@@ -52,7 +52,7 @@ export function RangePicker(props: { current: RangeName; action: string; childre
 const breakdownColumns = (title: string): Column<UsageTotals & { label: string | null }>[] => [
   { title: title[0]?.toUpperCase() + title.slice(1), cell: (r) => r.label ?? "—" },
   { title: "Requests", num: true, cell: (r) => count(r.requests) },
-  { title: "Failed or aborted", num: true, cell: (r) => count(r.requests - r.succeeded) },
+  { title: "Not succeeded", num: true, cell: (r) => count(r.requests - r.succeeded) },
   { title: "Tokens", num: true, cell: (r) => count(tokens(r)) },
   { title: "Cost", num: true, cell: (r) => money(r.cost) },
 ];
