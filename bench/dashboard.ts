@@ -1,28 +1,37 @@
-// Dashboard pages' server time with 10,000 ledger rows: a real stack (Postgres, router in workerd,
-// two simulated hosts), rows written straight into finops.inference_usage, then each page fetched
-// over loopback. `npm run bench:dashboard` — prints p50/p95/max per page; the target is < 300 ms.
+// Dashboard pages' server time with 10,000 ledger rows: a real stack (Postgres — DATABASE_URL's server, else
+// embedded PGlite —, router in workerd, two simulated hosts), rows written straight into
+// finops.inference_usage, then each page fetched over loopback, so a figure is the whole round trip (the
+// server's time and a little more). `npm run bench:dashboard` — prints p50/p95/max per page and exits 1
+// when a page's p95 misses the target (< 300 ms).
 import pg from "pg";
 import { freePort } from "../dev/ports";
 import { startLocalStack } from "../dev/stack";
 
 const ROWS = Number(process.env.BENCH_LEDGER_ROWS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const TARGET_MS = 300;
 const PAGES = [
   "/dashboard/fleet",
   "/dashboard/usage?range=24h",
   "/dashboard/usage?range=30d",
   "/dashboard/requests?range=30d",
   "/dashboard/requests?range=30d&status=failed",
+  "/dashboard/keys",
   "/dashboard/sessions",
   "/dashboard/models",
 ];
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function fillLedger(url: string, orgId: string, modelUuid: string, apiKey: string): Promise<void> {
+/** Writes ROWS ledger rows for the demo organization (replacing an earlier run's) and returns its row count. */
+async function fillLedger(url: string, orgId: string, modelUuid: string, apiKey: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    await client.query(
+      "delete from finops.inference_usage where consumer_organization_id = $1 and request_id like 'bench-%'",
+      [orgId],
+    );
     // Spread over the last 30 days, one in ten failed, across the org's hosts.
     await client.query(
       `insert into finops.inference_usage (request_id, occurred_at, api_key_id, consumer_organization_id, model_id,
@@ -35,6 +44,11 @@ async function fillLedger(url: string, orgId: string, modelUuid: string, apiKey:
        from generate_series(1, $4) as i, api_keys k where k.key_hash = encode(sha256($3::bytea), 'hex')`,
       [orgId, modelUuid, apiKey, ROWS],
     );
+    const { rows } = await client.query<{ n: number }>(
+      "select count(*)::int as n from finops.inference_usage where consumer_organization_id = $1",
+      [orgId],
+    );
+    return rows[0]?.n ?? 0;
   } finally {
     await client.end();
   }
@@ -56,8 +70,10 @@ async function main(): Promise<void> {
   try {
     const { router, seed, database } = stack;
     if (!router || !seed || !database) throw new Error("the stack started without router, seed or database");
-    await fillLedger(database.url, seed.orgId, seed.modelUuid, seed.apiKey);
-    log(`bench:dashboard: ${ROWS} ledger rows written`);
+    const total = await fillLedger(database.url, seed.orgId, seed.modelUuid, seed.apiKey);
+    log(
+      `bench:dashboard: ${ROWS} ledger rows written (${total} in the organization), ${database.embedded ? "embedded PGlite" : "PostgreSQL server (DATABASE_URL)"}`,
+    );
     const signIn = await fetch(`${router.url}/dashboard/sign-in`, {
       method: "POST",
       redirect: "manual",
@@ -71,7 +87,9 @@ async function main(): Promise<void> {
       "p50 ms".padStart(8),
       "p95 ms".padStart(8),
       "max ms".padStart(8),
+      `  target p95 < ${TARGET_MS} ms`,
     );
+    let missed = 0;
     for (const page of PAGES) {
       const times: number[] = [];
       for (let i = 0; i < RUNS + 2; i++) {
@@ -83,8 +101,17 @@ async function main(): Promise<void> {
       }
       times.sort((a, b) => a - b);
       const f = (n: number) => n.toFixed(1).padStart(8);
-      console.log(page.padEnd(48), f(quantile(times, 0.5)), f(quantile(times, 0.95)), f(times.at(-1) ?? 0));
+      const p95 = quantile(times, 0.95);
+      if (p95 >= TARGET_MS) missed++;
+      console.log(
+        page.padEnd(48),
+        f(quantile(times, 0.5)),
+        f(p95),
+        f(times.at(-1) ?? 0),
+        p95 < TARGET_MS ? "  met" : "  MISSED",
+      );
     }
+    if (missed > 0) process.exitCode = 1;
   } finally {
     await stack.stop();
   }
