@@ -1,7 +1,7 @@
 // CLI for the simulated GPU host. Prints one line (its URL) once listening; errors are one line, exit 1.
 //   tsx dev/mock-gpu/cli.ts --port 9001 --model Qwen/Qwen2.5-0.5B-Instruct \
 //     [--router http://127.0.0.1:8787 --instance-id <uuid> --token <t>] [--host H] [--ttft-ms N]
-//     [--token-delay-ms N] [--heartbeat-ms N] [--max-tokens-default N] [--max-model-len N]
+//     [--token-delay-ms N] [--heartbeat-ms N] [--max-tokens-default N] [--max-model-len N] [--max-num-seqs N]
 //     [--status starting|ready|draining] [--queue-depth N] [--public-url URL]
 //     [--no-agent] [--api-key KEY] [--load-ms N] [--engines N]
 import { parseArgs } from "node:util";
@@ -36,6 +36,7 @@ function readArgs() {
         "heartbeat-ms": { type: "string" },
         "max-tokens-default": { type: "string" },
         "max-model-len": { type: "string" },
+        "max-num-seqs": { type: "string" },
         status: { type: "string" },
         "queue-depth": { type: "string" },
         "public-url": { type: "string" },
@@ -73,6 +74,7 @@ function parseOptions(): MockGpuOptions {
     heartbeatMs: int("heartbeat-ms", values["heartbeat-ms"]),
     maxTokensDefault: int("max-tokens-default", values["max-tokens-default"]),
     maxModelLen: int("max-model-len", values["max-model-len"]),
+    maxNumSeqs: int("max-num-seqs", values["max-num-seqs"]),
     workerStatus: status as WorkerStatus | undefined,
     reportedQueueDepth: int("queue-depth", values["queue-depth"]),
     publicUrl: values["public-url"],

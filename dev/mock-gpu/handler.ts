@@ -100,6 +100,7 @@ async function inference(
   if (await answeredByFault(state, res, admitted)) return;
   const { tracker, headers } = admitted;
   const faults = state.faults;
+  if (!invalid && !(await state.takeSlot(res))) return;
   try {
     if (invalid || !body) throw invalid ?? new RequestError(400, vllmError(400, "empty body"));
     if (kind === "embeddings") {

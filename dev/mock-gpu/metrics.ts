@@ -14,13 +14,14 @@ export function perEngine(total: number, engines: number): number[] {
 
 /**
  * Prometheus text as vLLM's /metrics names it, one series per engine (`engine` label, as vLLM ≥ 0.10 with
- * data parallelism): running = in flight, waiting = the reported depth beyond it; counters on engine 0.
+ * data parallelism): running = in the batch (in flight, up to maxNumSeqs), waiting = the depth beyond it;
+ * counters on engine 0.
  */
 export function metricsText(state: HostState, model: string, engines: number): string {
   const name = model.replaceAll("\\", "\\\\").replaceAll('"', '\\"');
   const label = (engine: number) => `{engine="${engine}",model_name="${name}"}`;
-  const running = perEngine(state.inflight, engines);
-  const waiting = perEngine(Math.max(0, state.queueDepth - state.inflight), engines);
+  const running = perEngine(state.running, engines);
+  const waiting = perEngine(Math.max(0, state.queueDepth - state.running), engines);
   const s = state.snapshot();
   // completed includes error answers; errors also counts cuts, which never complete.
   const successes = s.completed - (s.errors - s.cut);

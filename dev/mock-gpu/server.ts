@@ -14,7 +14,7 @@ const DEFAULT_MAX_MODEL_LEN = 32768;
 
 export async function startMockGpu(o: MockGpuOptions): Promise<MockGpu> {
   const host = o.host ?? "127.0.0.1";
-  const state = new HostState(o.workerStatus ?? "ready", o.reportedQueueDepth);
+  const state = new HostState(o.workerStatus ?? "ready", o.reportedQueueDepth, o.maxNumSeqs);
   const loadMs = o.loadMs ?? 0;
   let loading = loadMs > 0;
   const loaded = loading

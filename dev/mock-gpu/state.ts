@@ -28,10 +28,54 @@ export class HostState {
   private requestIds: string[] = [];
   private models: string[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** Requests generating now, when sequences are limited (maxNumSeqs); the others wait, first come first served. */
+  private slotsTaken = 0;
+  private slotWaiters: { grant: () => void; alive: boolean }[] = [];
 
-  constructor(workerStatus: WorkerStatus, reportedQueueDepth: number | undefined) {
+  constructor(
+    workerStatus: WorkerStatus,
+    reportedQueueDepth: number | undefined,
+    /** vLLM's `--max-num-seqs`: requests beyond it wait for a slot; undefined = no limit. */
+    readonly maxNumSeqs?: number,
+  ) {
     this.workerStatus = workerStatus;
     this.reportedQueueDepth = reportedQueueDepth;
+  }
+
+  /** Requests in the running batch (vLLM's num_requests_running). */
+  get running(): number {
+    return this.maxNumSeqs === undefined ? this.counters.inflight : this.slotsTaken;
+  }
+
+  /**
+   * Waits for a sequence slot (at once without a limit); false when the client left while waiting.
+   * The slot is freed when `res` closes.
+   */
+  async takeSlot(res: ServerResponse): Promise<boolean> {
+    const limit = this.maxNumSeqs;
+    if (limit === undefined) return true;
+    if (this.slotsTaken < limit) this.slotsTaken++;
+    else {
+      const granted = await new Promise<boolean>((resolve) => {
+        const waiter = { grant: () => resolve(true), alive: true };
+        this.slotWaiters.push(waiter);
+        res.once("close", () => {
+          waiter.alive = false;
+          resolve(false);
+        });
+      });
+      if (!granted) return false;
+    }
+    res.once("close", () => this.freeSlot());
+    return true;
+  }
+
+  /** The slot goes to the longest-waiting request still there, else back to the pool. */
+  private freeSlot(): void {
+    for (let w = this.slotWaiters.shift(); w; w = this.slotWaiters.shift()) {
+      if (w.alive) return w.grant();
+    }
+    this.slotsTaken--;
   }
 
   get inflight(): number {

@@ -17,6 +17,8 @@ export interface MockGpuOptions {
   tokenDelayMs?: number;
   /** Output cap when the request sets no max_tokens (default: only max_model_len limits). */
   maxTokensDefault?: number;
+  /** As vLLM's `--max-num-seqs`: requests generated at once; more wait in the queue (default: no limit). */
+  maxNumSeqs?: number;
   /** Context window reported in /v1/models and enforced like vLLM (default 32768). */
   maxModelLen?: number;
   /** URL announced to the router as base_url (default: the listening URL). */

@@ -90,6 +90,44 @@ describe("/metrics with data-parallel engines", () => {
   });
 });
 
+describe("--max-num-seqs", () => {
+  const total = (text: string, name: string) =>
+    [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, "gm"))].reduce((a, m) => a + Number(m[1]), 0);
+  const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
+  const ask = (gpu: MockGpu, maxTokens: number, signal?: AbortSignal) =>
+    fetch(`${gpu.url}/v1/chat/completions`, {
+      method: "POST",
+      // The mock echoes the last message: long enough for every token asked.
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: words }], max_tokens: maxTokens }),
+      headers: { "content-type": "application/json" },
+      signal,
+    });
+
+  it("generates that many at once; the rest wait in /metrics, and one that leaves while waiting frees its place", async () => {
+    const gpu = await start({ maxNumSeqs: 2, tokenDelayMs: 20 });
+    const long = [ask(gpu, 150), ask(gpu, 150)];
+    await waitFor(() => gpu.stats().inflight === 2, { what: "two running" });
+    const abort = new AbortController();
+    const leaving = ask(gpu, 5, abort.signal).catch(() => "left");
+    const queued = ask(gpu, 5);
+    await waitFor(() => gpu.stats().inflight === 4, { what: "two waiting" });
+    const metrics = async () => {
+      const text = await (await fetch(`${gpu.url}/metrics`)).text();
+      return [total(text, "vllm:num_requests_running"), total(text, "vllm:num_requests_waiting")];
+    };
+    expect(await metrics()).toEqual([2, 2]);
+    abort.abort();
+    expect(await leaving).toBe("left");
+    await waitFor(() => gpu.stats().inflight === 3, { what: "the waiting client gone" });
+    expect(await metrics()).toEqual([2, 1]);
+    const answers = await Promise.all([...long, queued]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    const last = (await answers[2]!.json()) as { usage: { completion_tokens: number } };
+    expect(last.usage.completion_tokens).toBe(5);
+    expect(await metrics()).toEqual([0, 0]);
+  });
+});
+
 describe("a dead engine", () => {
   it("answers /health 503 and inference 500 while the port stays open", async () => {
     const gpu = await start();
