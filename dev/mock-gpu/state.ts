@@ -73,7 +73,10 @@ export class HostState {
   /** The slot goes to the longest-waiting request still there, else back to the pool. */
   private freeSlot(): void {
     for (let w = this.slotWaiters.shift(); w; w = this.slotWaiters.shift()) {
-      if (w.alive) return w.grant();
+      if (w.alive) {
+        w.grant();
+        return;
+      }
     }
     this.slotsTaken--;
   }
