@@ -3,6 +3,7 @@
 // - integration: test/integration/**, in Node, driving a real router over HTTP.
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { COVERED_FOLDERS } from "./dev/coverage-bundle";
 
 export default defineConfig({
   test: {
@@ -13,7 +14,7 @@ export default defineConfig({
     // and merged with this report by scripts/coverage-report.ts.
     coverage: {
       provider: "istanbul",
-      include: ["worker/**/*.ts", "durable-objects/**/*.ts"],
+      include: COVERED_FOLDERS.flatMap((folder) => [`${folder}/**/*.ts`, `${folder}/**/*.tsx`]),
       reporter: ["json"],
       reportsDirectory: "coverage/vitest",
     },

@@ -1,24 +1,31 @@
-// Merges the two halves of `npm run test:coverage` — vitest's istanbul report (coverage/vitest:
+// Merges the two halves of a coverage run (`npm test`) — vitest's istanbul report (coverage/vitest:
 // the workers project in workerd, plus Node-side imports) and the integration routers' own
 // counters (coverage/integration, raw bundle coverage: dev/coverage-bundle.ts) mapped back to the
 // sources — prints lines and branches per folder, writes coverage/index.html, and fails below
-// COVERAGE_MIN_LINES (percent of lines, default 80).
+// COVERAGE_MIN_LINES (percent of lines, default 80) unless COVERAGE_PARTIAL=1 (a filtered run).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import libCoverage, { type CoverageMap, type CoverageSummary, type FileCoverageData } from "istanbul-lib-coverage";
 import libReport from "istanbul-lib-report";
 import libSourceMaps from "istanbul-lib-source-maps";
 import reports from "istanbul-reports";
-import { SHAPE } from "../dev/coverage-bundle";
+import { COVERED_FOLDERS, SHAPE } from "../dev/coverage-bundle";
 import { REPO } from "../dev/wrangler-bin";
 
 type Counters = Pick<FileCoverageData, "s" | "f" | "b">;
 
-const FOLDERS = ["worker", "durable-objects"];
 const OUT = join(REPO, "coverage");
 const minLines = Number(process.env.COVERAGE_MIN_LINES ?? "80");
+const partial = process.env.COVERAGE_PARTIAL === "1";
 
-const ours = (file: string) => FOLDERS.some((f) => file.startsWith(join(REPO, f) + sep));
+const ours = (file: string) => COVERED_FOLDERS.some((f) => file.startsWith(join(REPO, f) + sep));
+
+/**
+ * istanbul merges two reports of one file by statement location. The source-mapped half ends
+ * unmapped columns at Infinity where vitest's JSON has null (JSON's Infinity): unnormalised, each
+ * statement counted twice, once covered and once not, which halves statement and branch figures.
+ */
+const normalised = (map: CoverageMap): CoverageMap => libCoverage.createCoverageMap(JSON.parse(JSON.stringify(map)));
 
 async function integrationCoverage(): Promise<CoverageMap> {
   const raw = libCoverage.createCoverageMap({});
@@ -37,13 +44,12 @@ async function integrationCoverage(): Promise<CoverageMap> {
     }
   }
   console.log(`coverage: ${dumps.length} integration router dump(s)`);
-  const mapped = await libSourceMaps.createSourceMapStore().transformCoverage(raw);
-  return mapped;
+  return normalised(await libSourceMaps.createSourceMapStore().transformCoverage(raw));
 }
 
 function pct(s: CoverageSummary, key: "lines" | "branches"): string {
   const m = s.data[key];
-  return `${Number(m.pct).toFixed(1)} % (${m.covered}/${m.total})`;
+  return `${Number(m.pct).toFixed(1).padStart(5)} % ${`(${m.covered}/${m.total})`.padEnd(11)}`;
 }
 
 const merged = libCoverage.createCoverageMap({});
@@ -54,19 +60,29 @@ merged.merge(await integrationCoverage());
 merged.filter(ours);
 
 const context = libReport.createContext({ dir: OUT, coverageMap: merged, defaultSummarizer: "nested" });
-for (const name of ["html", "json-summary", "text"] as const) reports.create(name).execute(context);
+for (const name of ["html", "json-summary"] as const) reports.create(name).execute(context);
 
+// Every folder that holds measured files, with what is below it; then the total.
+const folders = new Map<string, CoverageSummary>();
 const total = libCoverage.createCoverageSummary();
-for (const folder of FOLDERS) {
-  const summary = libCoverage.createCoverageSummary();
-  for (const file of merged.files())
-    if (relative(REPO, file).startsWith(folder + sep)) summary.merge(merged.fileCoverageFor(file).toSummary());
+for (const file of merged.files()) {
+  const summary = merged.fileCoverageFor(file).toSummary();
   total.merge(summary);
-  console.log(`coverage ${folder}/: lines ${pct(summary, "lines")}, branches ${pct(summary, "branches")}`);
+  const parts = relative(REPO, file).split(sep).slice(0, -1);
+  for (let depth = 1; depth <= parts.length; depth++) {
+    const folder = `${parts.slice(0, depth).join("/")}/`;
+    const into = folders.get(folder) ?? libCoverage.createCoverageSummary();
+    into.merge(summary);
+    folders.set(folder, into);
+  }
 }
-console.log(`coverage total: lines ${pct(total, "lines")}, branches ${pct(total, "branches")}`);
-console.log(`coverage: HTML report at ${relative(process.cwd(), join(OUT, "index.html"))}`);
-if (Number(total.data.lines.pct) < minLines) {
+const width = Math.max(...[...folders.keys()].map((f) => f.length));
+for (const [folder, summary] of [...folders].sort(([a], [b]) => a.localeCompare(b)))
+  console.log(`coverage ${folder.padEnd(width)}  lines ${pct(summary, "lines")}  branches ${pct(summary, "branches")}`);
+console.log(`coverage ${"total".padEnd(width)}  lines ${pct(total, "lines")}  branches ${pct(total, "branches")}`);
+console.log(`coverage: HTML report (per file and line) at ${relative(process.cwd(), join(OUT, "index.html"))}`);
+if (partial) console.log(`coverage: a partial run (files or filters given): the ${minLines} % floor is not checked`);
+else if (Number(total.data.lines.pct) < minLines) {
   console.error(`coverage: lines ${pct(total, "lines")} is below the ${minLines} % floor`);
   process.exit(1);
-}
+} else console.log(`coverage: lines at or above the ${minLines} % floor`);
