@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { POLICY_NAMES } from "./policies";
+import { runReal } from "./real";
 import { renderRoutingReport } from "./report";
 import { runScenario, type ScenarioResult } from "./run";
 import { SCENARIOS } from "./scenario";
@@ -20,6 +21,11 @@ function printScenario(r: ScenarioResult): void {
     );
   }
   for (const t of r.targets) console.log(`  ${t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.actual} (${t.limit})`);
+}
+
+if (process.argv.includes("--real")) {
+  await runReal();
+  process.exit(0);
 }
 
 const started = new Date();
