@@ -35,6 +35,8 @@ afterAll(async () => {
 
 const hostRow = (id: string) => tab.page.locator(`tr[data-instance="${id}"]`);
 
+const SESSION = "browser-session-1";
+
 // Generous: the machine running this may be busy; every wait is on a condition, never a sleep.
 const SLOW = { timeout: 20_000, interval: 250 };
 
@@ -73,8 +75,11 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
 
   it("shows traffic on the usage chart and in the requests list", async () => {
     const sent = 3;
-    for (let i = 0; i < sent; i++)
-      expect((await stack.post("/v1/chat/completions", chat(stack, `hi ${i}`))).status).toBe(200);
+    // The first one in a session, for the sessions page.
+    for (let i = 0; i < sent; i++) {
+      const headers: Record<string, string> = i === 0 ? { "x-inventiv-session": SESSION } : {};
+      expect((await stack.post("/v1/chat/completions", chat(stack, `hi ${i}`), headers)).status).toBe(200);
+    }
     await waitFor(
       async () => {
         const [row] = await stack.database.db
@@ -160,6 +165,12 @@ describe("dashboard in Chromium", { timeout: 60_000 }, () => {
   it("shows the sessions and models pages, and a member neither fleet nor its actions", async () => {
     await tab.page.goto(url("/dashboard/sessions"));
     expect(await tab.page.getByRole("heading", { level: 1 }).textContent()).toBe("Sessions");
+    const session = tab.page.locator("tbody tr");
+    expect(await session.count()).toBe(1);
+    expect(await session.locator("code").allTextContents()).toEqual([
+      SESSION,
+      expect.stringMatching(new RegExp(`^(${stack.hosts.map((h) => h.instance.id).join("|")})$`)),
+    ]);
     await screenshot(tab.page, "08-sessions");
     await tab.page.goto(url("/dashboard/models"));
     expect(await tab.page.getByRole("cell", { name: stack.model, exact: true }).count()).toBe(1);
