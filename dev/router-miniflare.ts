@@ -28,6 +28,11 @@ export interface RouterOptions {
    * in memory, gone at dispose.
    */
   persistPath?: string;
+  /**
+   * Durable Object bindings served by another of the Worker's classes than wrangler.toml says (tests:
+   * `{ LIMITER: "FleetObject" }` is a binding whose every call fails in workerd's RPC layer).
+   */
+  classOverrides?: Record<string, string>;
   /** Receives each line the Worker logs (console.log/error); replaces printing them. */
   onLog?: (message: string, level: string) => void;
 }
@@ -52,7 +57,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
       name: "router",
       compatibilityDate: config.compatibility_date,
       compatibilityFlags: config.compatibility_flags,
-      durableObjects: durableObjects(config),
+      durableObjects: durableObjects(config, options.classOverrides ?? {}),
       ...(instrumented
         ? { modules: instrumented.modules.map((path) => ({ type: "ESModule" as const, path })) }
         : { modules: true, scriptPath }),
@@ -85,13 +90,16 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
 }
 
 /** The config's Durable Object bindings; classes created by a new_sqlite_classes migration use SQLite. */
-function durableObjects(config: Unstable_Config): Record<string, { className: string; useSQLite: boolean }> {
+function durableObjects(
+  config: Unstable_Config,
+  overrides: Record<string, string>,
+): Record<string, { className: string; useSQLite: boolean }> {
   const sqlite = new Set(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []));
   return Object.fromEntries(
-    config.durable_objects.bindings.map((b) => [
-      b.name,
-      { className: b.class_name, useSQLite: sqlite.has(b.class_name) },
-    ]),
+    config.durable_objects.bindings.map((b) => {
+      const className = overrides[b.name] ?? b.class_name;
+      return [b.name, { className, useSQLite: sqlite.has(className) }];
+    }),
   );
 }
 

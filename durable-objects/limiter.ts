@@ -3,38 +3,61 @@
 // plain code in worker/limits/policy.ts; this object is storage and RPC around them. Windows live in
 // memory (a minute long: an eviction forgets at most the last minute); the budget's spend is stored on
 // every settlement, and on a period's first admission it starts from the ledger's spend for the period.
+// A limited key of a limited organization is one call from the Worker: the key's object asks the
+// organization's (see LimiterAdmit).
 import { DurableObject } from "cloudflare:workers";
-import type { LimiterScope } from "../worker/contracts";
+import type { LimitedScope, LimiterAdmit, LimiterAnswer, LimiterScope } from "../worker/contracts";
 import type { Env } from "../worker/env";
 import { ledgerSpendSince } from "../worker/limits/ledger-spend";
-import {
-  type Admission,
-  type Ask,
-  LimiterState,
-  type Limits,
-  periodStart,
-  type StoredBudget,
-} from "../worker/limits/policy";
+import { combineQuotas, LimiterState, periodStart, type Quota, type StoredBudget } from "../worker/limits/policy";
+import { limiterFor } from "../worker/stubs";
 
 export class LimiterObject extends DurableObject<Env> {
   private readonly state = new LimiterState({}, Date.now);
   private restored = false;
+  /** The ledger read in progress, shared by admissions that arrive meanwhile. */
+  private basing: Promise<void> | null = null;
 
   /** Admits or refuses one request; `limits` are the key's or organization's as the caller read them. */
-  async admit(scope: LimiterScope, limits: Limits, ask: Ask): Promise<Admission> {
-    this.state.limits = limits;
-    await this.ensureBudgetBase(scope);
-    return this.state.admit(ask);
+  async admit(call: LimiterAdmit): Promise<LimiterAnswer> {
+    const { scope, parent, ask } = call;
+    await this.use(scope);
+    const own = this.state.admit(ask);
+    if (!own.ok || parent === null) return { ...own, by: scope.kind };
+    let next: LimiterAnswer;
+    try {
+      next = await limiterFor(this.env, parent).admit({ scope: parent, parent: null, ask });
+    } catch (err) {
+      this.state.cancel(ask.id);
+      throw err;
+    }
+    if (!next.ok) this.state.cancel(ask.id);
+    return { ...next, quota: combineQuotas(this.state.quota(), next.quota) };
   }
 
-  /** The request has ended (however it ended): counted tokens and actual cost replace its reservation. */
-  async settle(id: string, usedTokens: number, cost: string): Promise<void> {
+  /**
+   * The request has ended (however it ended): counted tokens and actual cost replace its reservation,
+   * here and in `parent`'s limiter.
+   */
+  async settle(id: string, usedTokens: number, cost: string, parent: LimiterScope | null): Promise<void> {
     this.state.settle(id, usedTokens, cost);
-    if (this.state.limits.budget) await this.ctx.storage.put("budget", this.state.storedBudget());
+    const stored = this.state.limits.budget ? this.ctx.storage.put("budget", this.state.storedBudget()) : undefined;
+    await Promise.all([stored, parent ? limiterFor(this.env, parent).settle(id, usedTokens, cost, null) : undefined]);
   }
 
-  quota(): ReturnType<LimiterState["quota"]> {
+  /** What is left under `scope`'s limits now (the /metrics gauges); reads the ledger on a period's first use. */
+  async quota(scope?: LimitedScope): Promise<Quota> {
+    if (scope) await this.use(scope);
     return this.state.quota();
+  }
+
+  private async use(scope: LimitedScope): Promise<void> {
+    this.state.limits = scope.limits;
+    if (!scope.limits.budget) return;
+    this.basing ??= this.ensureBudgetBase(scope).finally(() => {
+      this.basing = null;
+    });
+    await this.basing;
   }
 
   private async ensureBudgetBase(scope: LimiterScope): Promise<void> {

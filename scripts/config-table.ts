@@ -2,18 +2,21 @@
 // it in place; test/integration/config-docs.test.ts fails when README and the table disagree.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { CONFIG_VARS, type VarSpec } from "../worker/config";
+import { CONFIG_VARS, isChoice, type SettingSpec } from "../worker/config";
 
 export const START = "<!-- config-table: generated from worker/config.ts by `npm run docs:config` -->";
 export const END = "<!-- /config-table -->";
 
-const row = (name: string, spec: VarSpec) =>
-  `| \`${name}\` | ${spec.default ?? "derived"} | ${spec.min}–${spec.max} ${spec.unit} | ${spec.meaning} |`;
+const range = (spec: SettingSpec) =>
+  isChoice(spec) ? spec.choices.map((c) => `\`${c}\``).join(", ") : `${spec.min}–${spec.max} ${spec.unit}`;
+
+const row = (name: string, spec: SettingSpec) =>
+  `| \`${name}\` | ${spec.default ?? "derived"} | ${range(spec)} | ${spec.meaning} |`;
 
 /** The markdown table, markers included. */
 export function configTable(): string {
   const rows = Object.entries(CONFIG_VARS).map(([name, spec]) => row(name, spec));
-  return [START, "| Var | Default | Integer range | Meaning |", "| --- | --- | --- | --- |", ...rows, END].join("\n");
+  return [START, "| Var | Default | Range | Meaning |", "| --- | --- | --- | --- |", ...rows, END].join("\n");
 }
 
 /** A table without its column padding (the formatter pads README's tables). */

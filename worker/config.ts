@@ -14,6 +14,17 @@ export interface VarSpec {
   meaning: string;
 }
 
+/** A setting that is one of a few words. */
+export interface ChoiceSpec {
+  default: string;
+  choices: readonly string[];
+  meaning: string;
+}
+
+export type SettingSpec = VarSpec | ChoiceSpec;
+
+export const isChoice = (spec: SettingSpec): spec is ChoiceSpec => "choices" in spec;
+
 const HOUR_MS = 3_600_000;
 
 export const CONFIG_VARS = {
@@ -189,15 +200,31 @@ export const CONFIG_VARS = {
     unit: "seconds",
     meaning: "How long a dashboard sign-in lasts; a revoked key ends it sooner, on the next page.",
   },
-} as const satisfies Record<string, VarSpec>;
+  RATE_LIMIT_FAIL_MODE: {
+    default: "open",
+    choices: ["open", "closed"],
+    meaning:
+      "When a key's or organization's limiter cannot be reached: `open` serves without its rate limits, `closed` answers 503. Budgets always fail closed.",
+  },
+  LIMITS_DEFAULT_MAX_TOKENS: {
+    default: 4_096,
+    min: 1,
+    max: 10_000_000,
+    unit: "tokens",
+    meaning:
+      "Output reserved against `tpm` and a budget for a request without `max_tokens`; under a budget such a request is sent with this `max_tokens`.",
+  },
+} as const satisfies Record<string, SettingSpec>;
 
 export type ConfigVarName = keyof typeof CONFIG_VARS;
 
 /** The vars as they arrive: strings (a JSON var from wrangler.toml may be a number). */
 export type ConfigSource = { readonly [K in ConfigVarName]?: string };
 
+type Value<S> = S extends { choices: readonly (infer C)[] } ? C : number;
+
 /** The parsed settings, every one present. */
-export type RouterConfig = { readonly [K in ConfigVarName]: number };
+export type RouterConfig = { readonly [K in ConfigVarName]: Value<(typeof CONFIG_VARS)[K]> };
 
 const INTEGER = /^(0|[1-9]\d*)$/;
 
@@ -206,8 +233,13 @@ const expected = (spec: VarSpec) => `an integer number of ${spec.unit} from ${sp
 const invalid = (name: string, problem: string) =>
   new RouterError(500, { message: `Router misconfigured: ${name} ${problem}.`, code: "config_invalid", param: name });
 
-function parseVar(name: ConfigVarName, raw: unknown): number | null {
-  const spec: VarSpec = CONFIG_VARS[name];
+function parseVar(name: ConfigVarName, raw: unknown): number | string | null {
+  const spec: SettingSpec = CONFIG_VARS[name];
+  if (isChoice(spec)) {
+    if (raw === undefined) return spec.default;
+    if (typeof raw === "string" && spec.choices.includes(raw)) return raw;
+    throw invalid(name, `is ${JSON.stringify(raw)}; expected one of ${spec.choices.join(", ")}`);
+  }
   if (raw === undefined) return spec.default;
   const text = typeof raw === "number" ? String(raw) : raw;
   const n = typeof text === "string" && INTEGER.test(text) ? Number(text) : Number.NaN;
@@ -217,9 +249,10 @@ function parseVar(name: ConfigVarName, raw: unknown): number | null {
 
 /** Parses and checks every var; throws the RouterError (500, config_invalid) for the first bad one. */
 export function parseConfig(source: ConfigSource): RouterConfig {
-  const config = {} as Record<ConfigVarName, number>;
+  const parsed = {} as Record<ConfigVarName, number | string>;
   for (const name of Object.keys(CONFIG_VARS) as ConfigVarName[])
-    config[name] = parseVar(name, source[name]) ?? Number.NaN;
+    parsed[name] = parseVar(name, source[name]) ?? Number.NaN;
+  const config = parsed as { -readonly [K in ConfigVarName]: RouterConfig[K] };
   // The one derived default.
   if (source.UPSTREAM_BUDGET_MS === undefined) config.UPSTREAM_BUDGET_MS = 2 * config.UPSTREAM_TIMEOUT_MS;
   atLeast(config, "UPSTREAM_BUDGET_MS", "UPSTREAM_TIMEOUT_MS");
@@ -227,7 +260,9 @@ export function parseConfig(source: ConfigSource): RouterConfig {
   return Object.freeze(config);
 }
 
-function atLeast(config: Record<ConfigVarName, number>, name: ConfigVarName, floor: ConfigVarName): void {
+type NumberVar = { [K in ConfigVarName]: RouterConfig[K] extends number ? K : never }[ConfigVarName];
+
+function atLeast(config: RouterConfig, name: NumberVar, floor: NumberVar): void {
   if (config[name] < config[floor])
     throw invalid(name, `(${config[name]}) is shorter than ${floor} (${config[floor]}); expected at least ${floor}`);
 }

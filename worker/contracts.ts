@@ -1,8 +1,9 @@
 // What the Worker and the Durable Objects say to each other: the shapes of their RPC calls and
 // answers, in one place. Worker code imports these, never a Durable Object file (only env.ts names
 // the object classes, for the bindings' types).
-import type { InstanceStatus } from "../schema";
+import type { InstanceStatus, Limits } from "../schema";
 import type { AgentFacts } from "./hosts/agent-report";
+import type { Admission, Ask } from "./limits/policy";
 import type { FleetMember } from "./routing/fleet-policy";
 import type { RepinReason } from "./routing/session-policy";
 import type { RequestCost } from "./routing/token-load";
@@ -160,6 +161,25 @@ export interface LimiterScope {
   kind: "key" | "org";
   id: string;
 }
+
+/** A scope with its limits as the caller's memoised key lookup read them. */
+export interface LimitedScope extends LimiterScope {
+  limits: Limits;
+}
+
+/**
+ * One admission, one call from the Worker: `scope`'s limiter admits, then asks `parent`'s (the
+ * organization's, when a limited key belongs to a limited organization) and undoes its own admission
+ * if that one refuses.
+ */
+export interface LimiterAdmit {
+  scope: LimitedScope;
+  parent: LimitedScope | null;
+  ask: Ask;
+}
+
+/** The admission, and on a refusal which of the two scopes refused. */
+export type LimiterAnswer = Admission & { by: LimiterScope["kind"] };
 
 /** Which host holds a stored Responses API response, and for which model (its fleet). */
 export interface HeldResponse {

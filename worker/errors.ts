@@ -62,6 +62,8 @@ export interface RouterErrorOptions {
   code?: string | null;
   /** The request field at fault. */
   param?: string | null;
+  /** OpenAI's `type` when it is not the status's (e.g. `insufficient_quota`, `requests`, `tokens` on a 429). */
+  type?: string;
   headers?: Record<string, string>;
   cause?: unknown;
 }
@@ -69,6 +71,7 @@ export interface RouterErrorOptions {
 export class RouterError extends Error {
   readonly code: string | null;
   readonly param: string | null;
+  readonly type: string | undefined;
   readonly headers: Record<string, string>;
 
   constructor(
@@ -78,6 +81,7 @@ export class RouterError extends Error {
     super(options.message, { cause: options.cause });
     this.code = options.code ?? null;
     this.param = options.param ?? null;
+    this.type = options.type;
     this.headers = options.headers ?? {};
   }
 

@@ -20,6 +20,7 @@ interface Totals {
   succeeded: number;
   failed: number;
   aborted: number;
+  refused: number;
   input_tokens: number;
   output_tokens: number;
   cost: string;
@@ -88,6 +89,7 @@ describe("GET /usage", () => {
       succeeded: rows.length,
       failed: 0,
       aborted: 0,
+      refused: 0,
       input_tokens: rows.reduce((n, r) => n + r.inputTokens, 0),
       output_tokens: rows.reduce((n, r) => n + r.outputTokens, 0),
       cost: expect.any(String),

@@ -21,6 +21,8 @@ export interface StackOptions {
   priceOutputPer1k?: string;
   /** The local stack's mock provider: mock deployments without base_url get a simulated host. */
   mockProvider?: boolean;
+  /** Durable Object bindings served by another class (dev/router-miniflare.ts `classOverrides`). */
+  classOverrides?: Record<string, string>;
 }
 
 /** A JSON line the Worker logged. */
@@ -73,6 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const local = await startLocalStack({
     router: {
       runner: "miniflare",
+      classOverrides: options.classOverrides,
       onLog: (message) => {
         try {
           logs.push(JSON.parse(message) as LogLine);

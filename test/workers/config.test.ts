@@ -34,6 +34,11 @@ describe("parseConfig", () => {
     expect(parseConfig({ UPSTREAM_TIMEOUT_MS: "700" }).UPSTREAM_BUDGET_MS).toBe(1_400);
   });
 
+  it("reads a word from its list", () => {
+    expect(parseConfig({}).RATE_LIMIT_FAIL_MODE).toBe("open");
+    expect(parseConfig({ RATE_LIMIT_FAIL_MODE: "closed" }).RATE_LIMIT_FAIL_MODE).toBe("closed");
+  });
+
   it("reads set values as integers", () => {
     const config = parseConfig({
       STALE_AFTER_SECONDS: "2",
@@ -74,6 +79,11 @@ describe("parseConfig", () => {
       "padding",
       { FLEET_SYNC_SECONDS: " 5" },
       'FLEET_SYNC_SECONDS is " 5"; expected an integer number of seconds from 1 to 3600.',
+    ],
+    [
+      "a word not in its list",
+      { RATE_LIMIT_FAIL_MODE: "half-open" },
+      'RATE_LIMIT_FAIL_MODE is "half-open"; expected one of open, closed.',
     ],
     [
       "a budget shorter than the attempt timeout",

@@ -1,7 +1,16 @@
 // The limiter's rules on an injected clock: sliding windows with no off-by-one at the boundary,
 // token reservation and settlement, concurrency, and budgets that reserve the worst case.
 import { describe, expect, it } from "vitest";
-import { type Ask, LimiterState, type Limits, periodEnd, periodStart, WINDOW_MS } from "../../worker/limits/policy";
+import {
+  type Ask,
+  combineQuotas,
+  HOLD_MAX_MS,
+  LimiterState,
+  type Limits,
+  periodEnd,
+  periodStart,
+  WINDOW_MS,
+} from "../../worker/limits/policy";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 
@@ -118,5 +127,50 @@ describe("budgets", () => {
     expect(again.quota().remainingBudget).toBe("0.75000000");
     expect(periodStart("month", T0)).toBe(Date.UTC(2026, 11, 1));
     expect(periodEnd("month", T0)).toBe(Date.UTC(2027, 0, 1));
+  });
+});
+
+describe("admissions undone, repeated and abandoned", () => {
+  it("cancel takes a request out of every count, as if it had never been admitted", () => {
+    const { state } = limiter({ rpm: 2, tpm: 100, maxConcurrent: 2 });
+    const a = ask({ tokens: 60 });
+    expect(state.admit(a).ok).toBe(true);
+    state.cancel(a.id);
+    expect(state.quota()).toMatchObject({ remainingRequests: 2, remainingTokens: 100, inflight: 0 });
+    state.cancel(a.id); // twice: nothing more
+    expect(state.quota().remainingRequests).toBe(2);
+  });
+
+  it("counts a request admitted twice (a retried call whose answer was lost) once", () => {
+    const { state } = limiter({ rpm: 2 });
+    const a = ask();
+    expect([state.admit(a).ok, state.admit(a).ok]).toEqual([true, true]);
+    expect(state.quota()).toMatchObject({ remainingRequests: 1, inflight: 1 });
+  });
+
+  it("drops a reservation never settled after HOLD_MAX_MS, freeing its concurrency slot", () => {
+    const { state, clock } = limiter({ maxConcurrent: 1 });
+    expect(state.admit(ask()).ok).toBe(true);
+    clock.now = T0 + HOLD_MAX_MS - 1;
+    expect(state.admit(ask()).ok).toBe(false);
+    clock.now = T0 + HOLD_MAX_MS;
+    expect(state.admit(ask()).ok).toBe(true);
+  });
+});
+
+describe("combineQuotas", () => {
+  it("takes each dimension from the scope with less left", () => {
+    const key = limiter({ rpm: 10, tpm: 1_000, budget: { amount: "5", period: "day" } }).state.quota();
+    const org = limiter({ rpm: 3, budget: { amount: "2", period: "month" } }).state.quota();
+    expect(combineQuotas(key, org)).toEqual({
+      limitRequests: 3,
+      remainingRequests: 3,
+      resetRequestsMs: 0,
+      limitTokens: 1_000,
+      remainingTokens: 1_000,
+      resetTokensMs: 0,
+      inflight: 0,
+      remainingBudget: "2.00000000",
+    });
   });
 });

@@ -10,6 +10,13 @@ import { fromE8, toE8 } from "../usage/amount";
 export type { Limits };
 
 export const WINDOW_MS = 60_000;
+/**
+ * A reservation never settled this long after admission is dropped (as a fleet's leases are, later:
+ * streams may run long): the safety net for an isolate that died between admission and settlement, so
+ * a concurrency slot cannot leak for good. A request still running then no longer holds its slot, and
+ * its cost reaches the budget only through the ledger (the next period's base).
+ */
+export const HOLD_MAX_MS = 60 * 60_000;
 
 /** What a request asks for at admission: its worst case. */
 export interface Ask {
@@ -30,6 +37,8 @@ export interface Quota {
   limitTokens: number | null;
   remainingTokens: number | null;
   resetTokensMs: number | null;
+  /** Admitted and not yet settled. */
+  inflight: number;
   /** The budget left in its period (null without a budget). */
   remainingBudget: string | null;
 }
@@ -38,14 +47,17 @@ export type Admission =
   | { ok: true; quota: Quota }
   | { ok: false; reason: RefusalReason; retryAfterMs: number; quota: Quota };
 
-interface TokenEntry {
+interface Entry {
   at: number;
   id: string;
+}
+
+interface TokenEntry extends Entry {
   tokens: number;
 }
 
 interface Held {
-  tokens: number;
+  at: number;
   costE8: bigint;
 }
 
@@ -69,7 +81,7 @@ export function periodEnd(period: "day" | "month", now: number): number {
 }
 
 export class LimiterState {
-  private requests: number[] = [];
+  private requests: Entry[] = [];
   private tokens: TokenEntry[] = [];
   private readonly held = new Map<string, Held>();
   private spentE8 = 0n;
@@ -103,6 +115,8 @@ export class LimiterState {
   admit(ask: Ask): Admission {
     const now = this.now();
     this.expire(now);
+    // A retried call for a request already admitted (its answer was lost) is not counted twice.
+    if (this.held.has(ask.id)) return { ok: true, quota: this.quota(now) };
     const { rpm, tpm, maxConcurrent, budget } = this.limits;
     const refuse = (reason: RefusalReason, retryAfterMs: number): Admission => ({
       ok: false,
@@ -112,7 +126,7 @@ export class LimiterState {
     });
     // The 30th of 30 passes (fewer than 30 counted before it); the 31st finds 30 and is refused.
     if (rpm !== undefined && this.requests.length >= rpm)
-      return refuse("requests", (this.requests[this.requests.length - rpm] ?? now) + WINDOW_MS - now);
+      return refuse("requests", (this.requests[this.requests.length - rpm]?.at ?? now) + WINDOW_MS - now);
     if (tpm !== undefined) {
       const used = this.tokensUsed();
       // A request larger than the whole limit is admitted into an empty window, or it never could be.
@@ -126,9 +140,9 @@ export class LimiterState {
       if (this.spentE8 + this.reservedE8() >= toE8(budget.amount))
         return refuse("budget", periodEnd(budget.period, now) - now);
     }
-    if (rpm !== undefined) this.requests.push(now);
+    if (rpm !== undefined) this.requests.push({ at: now, id: ask.id });
     if (tpm !== undefined) this.tokens.push({ at: now, id: ask.id, tokens: ask.tokens });
-    this.held.set(ask.id, { tokens: ask.tokens, costE8: toE8(ask.cost) });
+    this.held.set(ask.id, { at: now, costE8: toE8(ask.cost) });
     return { ok: true, quota: this.quota(now) };
   }
 
@@ -146,6 +160,13 @@ export class LimiterState {
     }
   }
 
+  /** Undoes an admission as if it never happened (the organization's limiter refused what the key's admitted). */
+  cancel(id: string): void {
+    if (!this.held.delete(id)) return;
+    this.requests = this.requests.filter((r) => r.id !== id);
+    this.tokens = this.tokens.filter((t) => t.id !== id);
+  }
+
   quota(now = this.now()): Quota {
     this.expire(now);
     const { rpm, tpm, budget } = this.limits;
@@ -154,11 +175,12 @@ export class LimiterState {
       limitRequests: rpm ?? null,
       remainingRequests: rpm === undefined ? null : Math.max(0, rpm - this.requests.length),
       resetRequestsMs:
-        rpm === undefined ? null : this.requests.length === 0 ? 0 : (this.requests[0] ?? now) + WINDOW_MS - now,
+        rpm === undefined ? null : this.requests.length === 0 ? 0 : (this.requests[0]?.at ?? now) + WINDOW_MS - now,
       limitTokens: tpm ?? null,
       remainingTokens: tpm === undefined ? null : Math.max(0, tpm - used),
       resetTokensMs:
         tpm === undefined ? null : this.tokens.length === 0 ? 0 : (this.tokens[0]?.at ?? now) + WINDOW_MS - now,
+      inflight: this.held.size,
       remainingBudget:
         budget === undefined ? null : fromE8Signed(toE8(budget.amount) - this.spentE8 - this.reservedE8()),
     };
@@ -186,8 +208,9 @@ export class LimiterState {
 
   private expire(now: number): void {
     // An entry admitted at t counts while now < t + WINDOW_MS.
-    while (this.requests.length > 0 && (this.requests[0] ?? 0) + WINDOW_MS <= now) this.requests.shift();
+    while (this.requests.length > 0 && (this.requests[0]?.at ?? 0) + WINDOW_MS <= now) this.requests.shift();
     while (this.tokens.length > 0 && (this.tokens[0]?.at ?? 0) + WINDOW_MS <= now) this.tokens.shift();
+    for (const [id, h] of this.held) if (h.at + HOLD_MAX_MS <= now) this.held.delete(id);
     this.rollPeriod(now);
   }
 
@@ -203,3 +226,29 @@ export class LimiterState {
 }
 
 const fromE8Signed = (e8: bigint): string => (e8 < 0n ? `-${fromE8(-e8)}` : fromE8(e8));
+
+const tighter = (a: number | null, b: number | null): boolean => a !== null && (b === null || a < b);
+
+/**
+ * What a key with limits of its own inside an organization with limits may still do: each dimension
+ * from whichever of the two has less left (the headers describe the limit that binds first).
+ */
+export function combineQuotas(key: Quota, org: Quota): Quota {
+  const requests = tighter(org.remainingRequests, key.remainingRequests) ? org : key;
+  const tokens = tighter(org.remainingTokens, key.remainingTokens) ? org : key;
+  const budgetOrg =
+    org.remainingBudget !== null &&
+    (key.remainingBudget === null || toSignedE8(org.remainingBudget) < toSignedE8(key.remainingBudget));
+  return {
+    limitRequests: requests.limitRequests,
+    remainingRequests: requests.remainingRequests,
+    resetRequestsMs: requests.resetRequestsMs,
+    limitTokens: tokens.limitTokens,
+    remainingTokens: tokens.remainingTokens,
+    resetTokensMs: tokens.resetTokensMs,
+    inflight: key.inflight,
+    remainingBudget: budgetOrg ? org.remainingBudget : key.remainingBudget,
+  };
+}
+
+const toSignedE8 = (amount: string): bigint => (amount.startsWith("-") ? -toE8(amount.slice(1)) : toE8(amount));

@@ -89,7 +89,7 @@ export async function ledgerFamilies(db: Db, organizationId: string | null): Pro
   return [
     {
       name: `${PREFIX}_requests_total`,
-      help: "Requests metered in the ledger, by HTTP status and outcome (succeeded, failed, aborted).",
+      help: "Requests metered in the ledger, by HTTP status and outcome (succeeded, failed, aborted, refused).",
       type: "counter",
       samples: requests,
     },

@@ -132,7 +132,7 @@ const SessionDetail = Session.extend({
     .nullable(),
 }).openapi("SessionDetail");
 
-const inferenceErrors = errorsFor(400, 401, 403, 404, 413, 500, 502, 503, 504);
+const inferenceErrors = errorsFor(400, 401, 403, 404, 413, 429, 500, 502, 503, 504);
 const readErrors = errorsFor(400, 401, 403, 404);
 const idParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
 

@@ -13,9 +13,12 @@ export const errors = {
   404: errorResponse("Not found"),
   409: errorResponse("Conflicts with the current state"),
   413: errorResponse("Body too large"),
+  429: errorResponse(
+    "Over the key's or organization's limits: rate_limit_exceeded (rpm, tpm, max_concurrent) or insufficient_quota (budget); see Retry-After",
+  ),
   500: errorResponse("Internal error or invalid configuration"),
   502: errorResponse("The GPU host failed or answered badly"),
-  503: errorResponse("No host available, or a dependency is down; see Retry-After"),
+  503: errorResponse("No host available, or a dependency (limits included) is down; see Retry-After"),
   504: errorResponse("The GPU host did not answer in time"),
 } as const;
 

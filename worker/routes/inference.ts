@@ -4,8 +4,10 @@ import type { Context } from "hono";
 import type { UsageKind } from "../../schema";
 import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
+import { configOf } from "../config";
 import { badRequest } from "../errors";
 import { readJson } from "../http/body";
+import { type Admitted, admitLimited, isBudgeted, isLimited } from "../limits/admission";
 import type { LogFields } from "../middleware/access-log";
 import { assertModelAllowed } from "../middleware/auth";
 import { type ForwardPlan, forward, type Settled } from "../proxy/forward";
@@ -50,6 +52,7 @@ export async function handleInference(
   spec: EndpointSpec,
   hooks: InferenceHooks = {},
 ): Promise<Response> {
+  const arrivedAt = Date.now();
   admitMetered(c.env, (p) => c.executionCtx.waitUntil(p));
   const body = hooks.body ?? (await readJsonObject(c));
   if (hooks.validate) hooks.validate(body);
@@ -72,29 +75,43 @@ export async function handleInference(
   ) as Record<string, unknown>;
   const clientWantsUsage = streamOptions.include_usage === true;
   const holder = await hooks.holder?.(resolved);
+  const metered = {
+    requestId: c.get("requestId"),
+    // The client may send any X-Request-Id, even one used before; the ledger's key must be ours.
+    ledgerId: c.req.header("x-request-id") === c.get("requestId") ? crypto.randomUUID() : c.get("requestId"),
+    endpoint,
+    promptChars: promptChars(body, spec),
+    resolved,
+    caller,
+    sessionKey,
+    kind: hooks.kind,
+  };
+  // Streaming endpoints are the generating ones; embeddings and utility calls produce no output tokens.
+  const maxTokens = maxOutputTokens(body);
+  const outputCap = spec.streams ? (maxTokens ?? configOf(c.env).LIMITS_DEFAULT_MAX_TOKENS) : 0;
+  // A key without limits skips this entirely: no call, no await.
+  const admitted: Admitted | null = isLimited(caller)
+    ? await admitLimited(c.env, c.executionCtx, { ...metered, outputCap, arrivedAt })
+    : null;
   const named: Record<string, unknown> = { ...body, model: resolved.model.hfId };
+  // Under a budget the reserved worst case must hold: a request without a cap is sent with the default one.
+  if (admitted && spec.streams && maxTokens === undefined && isBudgeted(caller))
+    named[endpoint === "/v1/responses" ? "max_output_tokens" : "max_tokens"] = outputCap;
   // Always ask the host for usage on streams; the chunk is removed again if the client did not ask.
   const upstreamBody =
     hooks.upstream?.(named) ??
     (stream ? { ...named, stream_options: { ...streamOptions, include_usage: true } } : named);
 
   const forwarded = forward(c.env, c.executionCtx, {
-    requestId: c.get("requestId"),
-    // The client may send any X-Request-Id, even one used before; the ledger's key must be ours.
-    ledgerId: c.req.header("x-request-id") === c.get("requestId") ? crypto.randomUUID() : c.get("requestId"),
-    endpoint,
+    ...metered,
     // Serialised once, here, for every attempt.
     payload: JSON.stringify(upstreamBody),
     stream,
     clientWantsUsage,
-    promptChars: promptChars(body, spec),
-    maxTokens: maxOutputTokens(body),
-    resolved,
-    caller,
-    sessionKey,
+    maxTokens,
     holder,
-    kind: hooks.kind,
   });
+  admitted?.settle(forwarded.then(({ settled }) => settled));
   // Handed to waitUntil (by the access log) before the first await: a client that leaves while its
   // worker is being chosen or called must not take the lease release and the usage event with it.
   // The request's log line waits for the body's end and carries the outcome.
@@ -110,6 +127,7 @@ export async function handleInference(
       ),
   );
   const { response } = await forwarded;
+  if (admitted) for (const [name, value] of Object.entries(admitted.headers)) response.headers.set(name, value);
   await hooks.answered?.(response, resolved);
   return response;
 }

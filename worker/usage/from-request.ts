@@ -70,3 +70,21 @@ export function usageEventFor(req: MeteredRequest, done: RequestEnd): UsageEvent
     error: relay.error === null ? null : storableText(relay.error),
   };
 }
+
+/**
+ * A request the router answered itself before any host saw it (refused by its limits, or its limits
+ * could not be checked): a row with the router's status, nothing counted, nothing charged.
+ */
+export function unservedEvent(
+  req: MeteredRequest,
+  httpStatus: number,
+  status: "refused" | "failed",
+  startedAt: number,
+  error: string,
+): UsageEvent {
+  const relay: RelayEnd = { outcome: "failed", usage: { inputTokens: 0, outputTokens: 0 }, outputChars: 0, error };
+  return {
+    ...usageEventFor(req, { instanceId: null, httpStatus, attempts: 0, startedAt, endedAt: Date.now(), relay }),
+    status,
+  };
+}

@@ -56,6 +56,7 @@ export interface UsageTotals {
   succeeded: number;
   failed: number;
   aborted: number;
+  refused: number;
   inputTokens: string;
   outputTokens: string;
   cost: string;
@@ -66,6 +67,7 @@ const totals: { [K in keyof UsageTotals]: SQL<UsageTotals[K]> } = {
   succeeded: countWhere("succeeded"),
   failed: countWhere("failed"),
   aborted: countWhere("aborted"),
+  refused: countWhere("refused"),
   inputTokens: bigSum(u.inputTokens),
   outputTokens: bigSum(u.outputTokens),
   cost: sql<string>`coalesce(sum(${u.chargedAmount}), 0)::text`,

@@ -87,6 +87,8 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
     const bySession = new Map<string, Totals>();
     const latestInSession = new Map<string, UsageEvent>();
     for (const e of newEvents) {
+      // A refused request reached no host and no session: it is in the ledger and the /metrics counters only.
+      if (e.status === "refused") continue;
       if (e.instanceId) addTo(byInstance, e.instanceId, e);
       addTo(byModel, e.modelHfId, e);
       if (e.sessionKey) {
