@@ -9,6 +9,7 @@ import type { AppEnv } from "../app-env";
 import { withDb } from "../db";
 import { CONTENT_TYPE, render } from "../metrics/exposition";
 import { ledgerFamilies } from "../metrics/ledger-metrics";
+import { limitFamilies } from "../metrics/limit-metrics";
 import { liveFamilies } from "../metrics/live-metrics";
 import { presentedKey, requireAdmin, requireApiKey } from "../middleware/auth";
 
@@ -20,11 +21,12 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
 
 async function scrape(c: Context<AppEnv>, organizationId: string | null): Promise<Response> {
   const families = await withDb(c.env, async (db) => {
-    const [ledger, live] = await Promise.all([
+    const [ledger, live, limits] = await Promise.all([
       ledgerFamilies(db, organizationId),
       liveFamilies(db, c.env, organizationId),
+      limitFamilies(db, c.env, organizationId),
     ]);
-    return [...ledger, ...live];
+    return [...ledger, ...live, ...limits];
   });
   return c.body(render(families), 200, { "content-type": CONTENT_TYPE, "cache-control": "no-store" });
 }
