@@ -11,9 +11,6 @@ import { REPO } from "./wrangler-bin";
 
 export const coverageEnabled = (): boolean => process.env.COVERAGE === "1";
 
-/** The product code coverage measures; dev/, load/, bench/, scripts/ and test/ are tooling. */
-export const COVERED_FOLDERS = ["worker", "durable-objects"] as const;
-
 export const INTEGRATION_COVERAGE_DIR = join(REPO, "coverage", "integration");
 const CACHE = join(REPO, "node_modules", ".cache", "router-coverage");
 export const COVERAGE_PATH = "/__coverage__";

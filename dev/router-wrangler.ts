@@ -12,6 +12,8 @@ export interface WranglerRouterOptions {
   vars: Record<string, string>;
   /** Wrangler's devtools inspector port (wrangler's own default is 9229). */
   inspectorPort?: number;
+  /** Local Durable Object storage (`--persist-to`; wrangler's own default is .wrangler/state). */
+  persistTo?: string;
   /** Called once if wrangler exits before stop() was asked for. */
   onExit?: (code: number | null) => void;
   readyTimeoutMs?: number;
@@ -31,6 +33,7 @@ const GRACE_MS = 5_000;
 export async function startWranglerRouter(o: WranglerRouterOptions): Promise<WranglerRouter> {
   const args = [WRANGLER_SCRIPT, "dev", "--ip", "127.0.0.1", "--port", String(o.port)];
   if (o.inspectorPort !== undefined) args.push("--inspector-port", String(o.inspectorPort));
+  if (o.persistTo !== undefined) args.push("--persist-to", o.persistTo);
   for (const [name, value] of Object.entries(o.vars)) args.push("--var", `${name}:${value}`);
   args.push("--show-interactive-dev-session=false");
   const child = spawn(nodeBinary(), args, {

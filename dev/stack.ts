@@ -17,7 +17,7 @@ import { startWsProxy, type WsProxy, type WsProxyOptions } from "./ws-proxy";
 
 export type RouterPart =
   | ({ runner: "miniflare" } & Partial<Omit<RouterOptions, "vars">> & { vars?: Record<string, string> })
-  | { runner: "wrangler"; port: number; inspectorPort?: number; vars?: Record<string, string> };
+  | { runner: "wrangler"; port: number; inspectorPort?: number; persistTo?: string; vars?: Record<string, string> };
 
 /** A simulated GPU host registered as instanceId with token; heartbeats to the stack's router. */
 export type HostPart = Partial<MockGpuOptions> & { instanceId: string; token: string };
@@ -164,6 +164,7 @@ async function startRouterPart(
     const router = await startWranglerRouter({
       port: part.port,
       inspectorPort: part.inspectorPort,
+      persistTo: part.persistTo,
       vars,
       signal: o.signal,
       onExit: (code) => o.onPartExit?.("wrangler dev", code),

@@ -21,6 +21,8 @@ export interface StartSettings {
   hostPorts: StartPort[];
   databaseUrl?: string;
   embeddedPgDir: string;
+  /** wrangler dev's local Durable Object storage. */
+  wranglerStateDir: string;
   apiKey?: string;
 }
 
@@ -55,6 +57,7 @@ export function readStartSettings(env: NodeJS.ProcessEnv = process.env): StartSe
     hosts: hosts.map((h, i) => ({ port: h.port, token: DEFAULT_HOSTS[i]?.token ?? `dev-worker-token-${i + 1}` })),
     databaseUrl,
     embeddedPgDir: env.EMBEDDED_PG_DIR || ".data/pglite",
+    wranglerStateDir: env.WRANGLER_STATE_DIR || ".wrangler/state",
     apiKey: env.DEV_API_KEY || undefined,
   };
   const all = allPorts(settings);

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     database: { databaseUrl: s.databaseUrl, port: s.embeddedPg?.port, dataDir: s.embeddedPgDir },
     seed: { apiKey: s.apiKey, hosts: s.hosts, startHosts: true },
     wsProxy: { port: s.wsProxy.port },
-    router: { runner: "wrangler", port: s.router.port, inspectorPort: s.inspector.port },
+    router: { runner: "wrangler", port: s.router.port, inspectorPort: s.inspector.port, persistTo: s.wranglerStateDir },
     hostDefaults: { tokenDelayMs: 5 },
     mockProvider: {},
     onPartExit: (part, code) => shutdown(code ?? 1, `${part} exited with code ${code}`),

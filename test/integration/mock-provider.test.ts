@@ -1,45 +1,26 @@
 // The local stack's mock provider: a `mock` deployment without base_url is only recorded by the
 // router; the dev side (dev/mock-provisioner.ts) starts its simulated host, which joins by
 // heartbeat; deleting the instance stops it. The seed's two mock E2E scripts run against it.
-import { execFile } from "node:child_process";
-import { connect } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { listening } from "../support/processes";
+import { runScript as runScriptAs } from "../support/scripts";
 import { chat, type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
-const SCRIPTS = fileURLToPath(new URL("../../scripts/", import.meta.url));
 let stack: Stack;
 
-function runScript(name: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "bash",
-      [`${SCRIPTS}${name}`],
-      {
-        env: {
-          ...process.env,
-          API_BASE_URL: stack.router.url,
-          API_KEY: stack.tenant.adminKey,
-          MODEL: stack.model,
-          DATABASE_URL: inject("databaseUrl"),
-          ...env,
-        },
-        timeout: 300_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout + stderr }),
-    );
-  });
-}
-
-const listening = (url: string) =>
-  new Promise<boolean>((resolve) => {
-    const { hostname, port } = new URL(url);
-    const socket = connect(Number(port), hostname);
-    socket.once("connect", () => resolve(!socket.destroy()));
-    socket.once("error", () => resolve(false));
-  });
+const runScript = (name: string, env: Record<string, string> = {}) =>
+  runScriptAs(
+    name,
+    {
+      API_BASE_URL: stack.router.url,
+      API_KEY: stack.tenant.adminKey,
+      MODEL: stack.model,
+      DATABASE_URL: inject("databaseUrl"),
+      ...env,
+    },
+    300_000,
+  );
 
 async function instance(id: string): Promise<Record<string, unknown>> {
   return (await (await stack.call("GET", `/instances/${id}`)).json()) as Record<string, unknown>;

@@ -1,41 +1,16 @@
 // The seed plan's three shell scripts, run as a user would (bash + curl), against a test router.
 // MODEL points them at this stack's model; everything else is as the seed wrote them.
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceRequestMetrics } from "../../schema";
+import { runScript as runScriptAs } from "../support/scripts";
 import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";
 
-const SCRIPTS = fileURLToPath(new URL("../../scripts/", import.meta.url));
 let stack: Stack;
 
-interface Run {
-  code: number;
-  out: string;
-}
-
-function runScript(name: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      "bash",
-      [`${SCRIPTS}${name}`],
-      {
-        env: {
-          ...process.env,
-          API_BASE_URL: stack.router.url,
-          API_KEY: stack.tenant.memberKey,
-          MODEL: stack.model,
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout + stderr }),
-    );
-  });
-}
+const runScript = (name: string, env: Record<string, string> = {}) =>
+  runScriptAs(name, { API_BASE_URL: stack.router.url, API_KEY: stack.tenant.memberKey, MODEL: stack.model, ...env });
 
 beforeAll(async () => {
   stack = await startStack({ hosts: 2 });

@@ -1,0 +1,196 @@
+// `npm start` as a user runs it on a fresh clone — its own embedded database and wrangler state,
+// every port moved to a free one through its env vars — serves the seed plan's five scripts; a mock
+// instance created through the API serves and is gone after its delete; and a SIGTERM to the npm
+// process alone stops every process it started and frees every port it, or the mock provider, took.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../dev/ports";
+import { DEMO_INSTANCE_IDS, DEMO_MODEL } from "../../dev/seed";
+import { REPO } from "../../dev/wrangler-bin";
+import { descendants, listening, type ProcessInfo, stillRunning } from "../support/processes";
+import { runScript } from "../support/scripts";
+import { waitFor } from "../support/wait";
+
+const BANNER = "Ctrl-C stops everything.";
+const state = mkdtempSync(join(tmpdir(), "npm-start-"));
+let npm: ChildProcess | undefined;
+let exited: Promise<number | null>;
+let output = "";
+let base = "";
+let apiKey = "";
+let databaseUrl = "";
+/** Every URL that something of the stack listened on: its ports, then the mock hosts'. */
+const urls: string[] = [];
+let started: ProcessInfo[] = [];
+
+/** A shell without this run's settings: no test database, no coverage, no vitest. */
+function userEnv(ports: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env))
+    if (name === "DATABASE_URL" || name === "DEV_API_KEY" || name === "COVERAGE" || name.startsWith("VITEST"))
+      delete env[name];
+  delete env.NODE_ENV;
+  return { ...env, ...ports, EMBEDDED_PG_DIR: join(state, "pglite"), WRANGLER_STATE_DIR: join(state, "wrangler") };
+}
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
+};
+
+const scriptEnv = (extra: Record<string, string> = {}) => ({ API_BASE_URL: base, API_KEY: apiKey, ...extra });
+
+beforeAll(async () => {
+  const [router, proxy, pg, inspector, host1, host2] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
+  urls.push(...[router, proxy, pg, inspector, host1, host2].map((p) => `http://127.0.0.1:${p}`));
+  npm = spawn("npm", ["start"], {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: userEnv({
+      PORT: String(router),
+      DB_WS_PROXY_PORT: String(proxy),
+      EMBEDDED_PG_PORT: String(pg),
+      WRANGLER_INSPECTOR_PORT: String(inspector),
+      MOCK_GPU_PORTS: `${host1},${host2}`,
+    }),
+  });
+  exited = new Promise((resolve) => npm?.once("exit", (code) => resolve(code)));
+  npm.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  npm.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  await waitFor(() => gone || output.includes(BANNER), { timeoutMs: 180_000, intervalMs: 250, what: "the banner" });
+  expect(gone, output).toBe(false);
+  base = output.match(/Router {5}(\S+)/)?.[1] ?? "";
+  apiKey = output.match(/API key {4}(\S+)/)?.[1] ?? "";
+  databaseUrl = output.match(/Database {3}psql (\S+)/)?.[1] ?? "";
+  expect(base).toBe(`http://127.0.0.1:${router}`);
+  expect(databaseUrl).toBe(`postgres://postgres@127.0.0.1:${pg}/postgres`);
+}, 240_000);
+
+afterAll(async () => {
+  // Only if a test failed before the stop test: stop it all, then what is left of what it started.
+  if (npm?.exitCode === null && npm.signalCode === null) {
+    npm.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  }
+  for (const p of stillRunning(started)) process.kill(p.pid, "SIGKILL");
+  rmSync(state, { recursive: true, force: true });
+}, 30_000);
+
+describe("npm start", () => {
+  it("serves the seed's three scripts on its two simulated hosts", async () => {
+    const session = await runScript("test_chat_session.sh", scriptEnv());
+    expect(session.code, session.out).toBe(0);
+    const pinned = [...session.out.matchAll(/completed \(instance ([0-9a-f-]+)\)/g)].map((m) => m[1]);
+    expect(pinned).toHaveLength(2);
+    expect(pinned[1]).toBe(pinned[0]);
+    expect(DEMO_INSTANCE_IDS).toContain(pinned[0]);
+
+    const spread = await runScript("test_load_balancing.sh", scriptEnv());
+    expect(spread.code, spread.out).toBe(0);
+    const perInstance = new Map(
+      [...spread.out.matchAll(/instance ([0-9a-f-]+): (\d+)/g)].map((m) => [m[1], Number(m[2])]),
+    );
+    expect([...perInstance.keys()].sort()).toEqual([...DEMO_INSTANCE_IDS].sort());
+    expect([...perInstance.values()].reduce((a, b) => a + b, 0)).toBe(10);
+
+    const tokens = await runScript("test_token_tracking.sh", scriptEnv());
+    expect(tokens.code, tokens.out).toBe(0);
+    const [, input, output, total] = tokens.out.match(/input=(\d+), output=(\d+), total=(\d+)/) ?? [];
+    expect(Number(input)).toBeGreaterThan(0);
+    expect(Number(input) + Number(output)).toBe(Number(total));
+  }, 120_000);
+
+  it("creates a mock instance by API that serves, and is gone after delete", async () => {
+    const created = await call("POST", "/deployments", { provider: "mock", model: DEMO_MODEL });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ provider: "mock", status: "provisioning", base_url: "" });
+    const id = String(created.body.id);
+    const since = Date.now();
+    await waitFor(async () => (await call("GET", `/instances/${id}`)).body.status === "ready", {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: "the mock instance to be ready",
+    });
+    const hostUrl = String((await call("GET", `/instances/${id}`)).body.base_url);
+    expect(hostUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    urls.push(hostUrl);
+    // The two demo hosts serve the model too; the new one, idle, is picked within a few requests.
+    let servedBy = "";
+    for (let i = 0; i < 20 && servedBy !== id; i++) {
+      const answer = await call("POST", "/v1/chat/completions", {
+        model: DEMO_MODEL,
+        messages: [{ role: "user", content: `Hello ${i}` }],
+      });
+      expect(answer.status).toBe(200);
+      servedBy = answer.headers.get("x-inventiv-instance") ?? "";
+    }
+    expect(servedBy).toBe(id);
+    console.log(`figure: npm start, POST /deployments (mock) → served by its host ${Date.now() - since} ms`);
+
+    expect((await call("DELETE", `/instances/${id}`)).status).toBe(200);
+    await waitFor(async () => (await call("GET", `/instances/${id}`)).body.status === "terminated", {
+      timeoutMs: 30_000,
+      what: "the instance to be terminated",
+    });
+    await waitFor(async () => !(await listening(hostUrl)), { timeoutMs: 30_000, what: "the mock host to stop" });
+  }, 90_000);
+
+  it("passes the seed's two mock E2E scripts, which clean up after themselves", async () => {
+    const single = await runScript(
+      "test_worker_observability_mock.sh",
+      scriptEnv({ DATABASE_URL: databaseUrl }),
+      300_000,
+    );
+    expect(single.code, single.out).toBe(0);
+    const [, id] = single.out.match(/mock instance ([0-9a-f-]{36}) created/) ?? [];
+    expect(single.out).toContain(`✅ instance_request_metrics for ${id}: requests=3,`);
+    expect(single.out).toMatch(new RegExp(`finops.inference_usage for ${id}: rows=3, `));
+    expect(single.out).toContain(`🧹 deleted instance ${id} (HTTP 200)`);
+
+    const multi = await runScript(
+      "test_worker_observability_mock_multi.sh",
+      scriptEnv({ DATABASE_URL: databaseUrl }),
+      300_000,
+    );
+    expect(multi.code, multi.out).toBe(0);
+    const ids = [...multi.out.matchAll(/mock instance ([0-9a-f-]{36}) created/g)].map((m) => m[1] ?? "");
+    expect(ids).toHaveLength(3);
+    expect(multi.out).toMatch(/✅ sticky: 4 requests of session [0-9a-f-]+ all on instance [0-9a-f-]{36}/);
+    for (const mockId of ids) expect(multi.out).toContain(`🧹 deleted instance ${mockId} (HTTP 200)`);
+    for (const mockId of [id ?? "", ...ids]) {
+      const row = await call("GET", `/instances/${mockId}`);
+      urls.push(String(row.body.base_url));
+      await waitFor(async () => (await call("GET", `/instances/${mockId}`)).body.status === "terminated", {
+        timeoutMs: 30_000,
+        what: `instance ${mockId} to be terminated`,
+      });
+    }
+  }, 600_000);
+
+  it("stops everything it started on a SIGTERM to the npm process alone", async () => {
+    started = descendants(npm?.pid ?? 0);
+    expect(started.map((p) => p.comm)).toContain("workerd");
+    npm?.kill("SIGTERM");
+    await exited;
+    // tsx's esbuild service exits by itself once its stdin closes, a moment after.
+    await waitFor(() => stillRunning(started).length === 0, { timeoutMs: 10_000 }).catch(() => {});
+    expect(stillRunning(started)).toEqual([]);
+    const open = [];
+    for (const url of urls) if (await listening(url)) open.push(url);
+    expect(open).toEqual([]);
+    expect(output).toContain("stopping (SIGTERM)");
+  }, 60_000);
+});
