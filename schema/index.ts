@@ -144,6 +144,8 @@ export const instances = pgTable(
     hostApiKeySealed: text("host_api_key_sealed"),
     /** Why the router's probes set `failed` (another model listed, the key refused). */
     failureReason: text("failure_reason"),
+    /** As the host runs vLLM (`--max-num-seqs`), when the operator says: routing's slot count for it. */
+    maxNumSeqs: integer("max_num_seqs"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

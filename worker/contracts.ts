@@ -47,6 +47,8 @@ export interface HostAdmission {
   sealedApiKey: string | null;
   knownStatus: InstanceStatus;
   scope: FleetScope;
+  /** The operator's word on its slots (vLLM --max-num-seqs); learned when absent. */
+  maxNumSeqs?: number | null;
 }
 
 export interface HeartbeatReport extends HostObservation {

@@ -11,7 +11,14 @@ import type { SimHost } from "./host-sim";
 import type { Random } from "./rng";
 import type { TraceRequest } from "./trace";
 
-export const POLICY_NAMES = ["round_robin", "random", "least_loaded_v1", "router", "oracle"] as const;
+export const POLICY_NAMES = [
+  "round_robin",
+  "random",
+  "least_loaded_v1",
+  "router",
+  "router_undeclared",
+  "oracle",
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface Choice {
@@ -114,9 +121,11 @@ function leastLoadedV1(n: number, random: Random): SimPolicy {
 
 /**
  * The router itself: a FleetState, the class the FleetObject runs, on the simulation's clock. Hosts are
- * registered as the admin API does and known only by their probes; capacity is learned, never declared.
+ * registered as the admin API does (with their max_num_seqs when `declared`) and known only by their probes;
+ * the rest of their capacity is learned.
  */
-function fleetRouter(n: number, random: Random, tokens: TokenPolicy): SimPolicy {
+function fleetRouter(hosts: readonly SimHost[], random: Random, tokens: TokenPolicy, declared: boolean): SimPolicy {
+  const n = hosts.length;
   let clock = 0;
   let leaseIds = 0;
   const state = new FleetState(
@@ -136,6 +145,7 @@ function fleetRouter(n: number, random: Random, tokens: TokenPolicy): SimPolicy 
       sealedApiKey: null,
       knownStatus: "ready",
       scope,
+      maxNumSeqs: declared ? hosts[i]!.spec.slots : null,
     });
     state.probed(String(i), admitted);
   }
@@ -194,7 +204,9 @@ export function makePolicy(name: PolicyName, truth: Truth, random: Random): SimP
     case "least_loaded_v1":
       return leastLoadedV1(n, random);
     case "router":
-      return fleetRouter(n, random, defaultTokenPolicy);
+      return fleetRouter(truth.hosts, random, defaultTokenPolicy, true);
+    case "router_undeclared":
+      return fleetRouter(truth.hosts, random, defaultTokenPolicy, false);
     case "oracle":
       return oracle(truth, random);
   }

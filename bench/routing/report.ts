@@ -9,6 +9,7 @@ const COLORS: Record<PolicyName, string> = {
   random: "#f59e0b",
   least_loaded_v1: "#dc2626",
   router: "#2563eb",
+  router_undeclared: "#7c3aed",
   oracle: "#16a34a",
 };
 

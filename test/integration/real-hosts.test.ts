@@ -43,6 +43,7 @@ interface InstanceView {
   probe: { phase: string; last_result: string | null; consecutive_failures: number; last_error: string | null } | null;
   load: { waiting: number; running: number; kv_cache_usage: number | null; source: string } | null;
   agent: { version: string | null; gpu_count: number | null } | null;
+  max_num_seqs: number | null;
 }
 
 async function register(body: Record<string, unknown>, key = stack.tenant.adminKey): Promise<Response> {
@@ -222,6 +223,16 @@ describe("keyed hosts and ownership", () => {
 });
 
 describe("saturation", () => {
+  it("takes the host's max_num_seqs at registration: shown, and refused unless an integer from 1 to 65536", async () => {
+    const gpu = await plainHost();
+    for (const bad of [0, 1.5, "8", 65_537])
+      expect(await (await register({ base_url: gpu.url, max_num_seqs: bad })).json()).toMatchObject({
+        error: { type: "invalid_request_error", param: "max_num_seqs" },
+      });
+    const id = await deploy(gpu, { max_num_seqs: 8 });
+    expect(await show(id)).toMatchObject({ max_num_seqs: 8 });
+  });
+
   it("a host with a long waiting queue is avoided while another has room", async () => {
     const busy = await plainHost();
     const free = await plainHost();

@@ -30,4 +30,10 @@ describe("learned capacity", () => {
     learnRate(c, { outputTokens: 100, decodeMs: 1_000 });
     expect(c.tokensPerSecond).toBeCloseTo(60, 9);
   });
+
+  it("counts the operator's max_num_seqs over the slots it saw", () => {
+    const c = { ...unknownCapacity(), declaredSlots: 32 };
+    learnSlots(c, { waiting: 2, running: 16 });
+    expect(capacityOf(c)).toEqual({ slots: 32 });
+  });
 });

@@ -183,6 +183,44 @@ describe("FleetState routing in tokens", () => {
     expect(leaseOf(state.acquire({ cost: cost(100) })).instanceId).toBe("b");
   });
 
+  it("counts a declared max_num_seqs from the first request, and takes a changed one from the control plane", () => {
+    const { state, clock } = fleet();
+    const scope = { organizationId: "o", modelUuid: "m" };
+    const admitted = {
+      result: { alive: true as const, models: { ok: true as const } },
+      load: null,
+      startedAt: clock.t,
+    };
+    for (const [id, maxNumSeqs] of [
+      ["one-slot", 1],
+      ["roomy", null],
+    ] as const) {
+      state.admit({
+        instanceId: id,
+        baseUrl: `http://${id}`,
+        model: "m",
+        sealedApiKey: null,
+        knownStatus: "ready",
+        scope,
+        maxNumSeqs,
+      });
+      state.probed(id, admitted);
+    }
+    state.acquire({ only: "one-slot", cost: cost(100) });
+    state.acquire({ only: "roomy", cost: cost(100) });
+    state.acquire({ only: "roomy", cost: cost(100) });
+    // Counted in tokens alone one-slot has less open (100 vs 200); its only slot is taken, so the request would wait.
+    expect(leaseOf(state.acquire({ cost: cost(100) })).instanceId).toBe("roomy");
+    state.sync(
+      [
+        { id: "one-slot", status: "ready", maxNumSeqs: 256 },
+        { id: "roomy", status: "ready", maxNumSeqs: null },
+      ],
+      clock.t,
+    );
+    expect(leaseOf(state.acquire({ cost: cost(100) })).instanceId).toBe("one-slot");
+  });
+
   it("keeps a session on its host under load within the bound, and moves it off a saturated host", () => {
     const { state } = fleet();
     state.observe(seen("a"));
@@ -269,8 +307,8 @@ describe("FleetState control-plane sync", () => {
     state.setStatus("b", "ready");
     const changes = state.sync(
       [
-        { id: "a", status: "draining" },
-        { id: "b", status: "failed" },
+        { id: "a", status: "draining", maxNumSeqs: null },
+        { id: "b", status: "failed", maxNumSeqs: null },
       ],
       readAt,
     );
@@ -299,7 +337,7 @@ describe("FleetState control-plane sync", () => {
   it("writes back a promotion Postgres has not seen", () => {
     const { state, clock } = fleet();
     state.observe(seen("a"));
-    expect(state.sync([{ id: "a", status: "booting" }], clock.t)).toEqual({
+    expect(state.sync([{ id: "a", status: "booting", maxNumSeqs: null }], clock.t)).toEqual({
       save: [],
       forget: [],
       promote: ["a"],
@@ -313,7 +351,7 @@ describe("FleetState control-plane sync", () => {
     state.setStatus("a", "ready");
     const lease = leaseOf(state.acquire());
     state.setStatus("a", "terminating");
-    const rows = [{ id: "a", status: "terminating" as const }];
+    const rows = [{ id: "a", status: "terminating" as const, maxNumSeqs: null }];
     expect(state.sync(rows, clock.t + 1).retire).toEqual([]);
     state.release(lease.leaseId, "ok");
     expect(state.sync(rows, clock.t + 1).retire).toEqual([]);

@@ -18,6 +18,7 @@ function selectInstances(db: Db, where: SQL | undefined) {
       workerQueueDepth: instances.workerQueueDepth,
       workerLastHeartbeat: instances.workerLastHeartbeat,
       failureReason: instances.failureReason,
+      maxNumSeqs: instances.maxNumSeqs,
       hasApiKey: sql<boolean>`${instances.hostApiKeySealed} is not null`,
       createdAt: instances.createdAt,
       updatedAt: instances.updatedAt,
@@ -47,6 +48,7 @@ export interface NewInstance {
   hostApiKeySealed: string | null;
   /** booting by default: the host exists and is starting. */
   status?: "booting" | "provisioning";
+  maxNumSeqs: number | null;
 }
 
 /** Who else holds this base URL: the organizations of its registrations that are not terminated. */

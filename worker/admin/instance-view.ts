@@ -38,6 +38,7 @@ export function presentInstance(row: InstanceRow, live: MemberView | undefined) 
     last_heartbeat_at: dateSeconds(row.workerLastHeartbeat),
     has_api_key: row.hasApiKey,
     failure_reason: row.failureReason ?? live?.probe?.failedReason ?? null,
+    max_num_seqs: row.maxNumSeqs,
     routable: live?.routable ?? false,
     probe: live?.probe
       ? {

@@ -22,7 +22,12 @@ export interface DeploymentRequest {
   provider: InstanceProvider;
   /** A mock instance without a host yet: the local stack's mock provider starts one. */
   provisioning: boolean;
+  /** Its vLLM `--max-num-seqs`, when the operator says (else routing learns it). */
+  maxNumSeqs: number | null;
 }
+
+/** vLLM's own bound on --max-num-seqs is the hardware; this one keeps a typo from meaning "infinite". */
+const MAX_NUM_SEQS_LIMIT = 65_536;
 
 /** What base_url holds for a mock instance until the local stack's mock provider records its host. */
 const UNPROVISIONED = "";
@@ -79,6 +84,7 @@ export async function registerHost(
       workerTokenHash: await sha256Hex(token),
       hostApiKeySealed: sealed,
       status: input.provisioning ? "provisioning" : "booting",
+      maxNumSeqs: input.maxNumSeqs,
     });
     return findInstance(db, orgId, id);
   });
@@ -94,11 +100,21 @@ export async function registerHost(
       sealedApiKey: sealed,
       knownStatus: row.status,
       scope,
+      maxNumSeqs: input.maxNumSeqs,
     })
     .catch((err: unknown) =>
       console.error(JSON.stringify({ msg: "fleet_admit_failed", instance: id, error: String(err) })),
     );
   return { row, token };
+}
+
+function parseMaxNumSeqs(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= MAX_NUM_SEQS_LIMIT) return value;
+  throw badRequest(
+    `\`max_num_seqs\` must be the host's vLLM --max-num-seqs, an integer from 1 to ${MAX_NUM_SEQS_LIMIT}.`,
+    "max_num_seqs",
+  );
 }
 
 export function parseDeployment(
@@ -107,6 +123,7 @@ export function parseDeployment(
   mockProvisioning: boolean,
 ): DeploymentRequest {
   const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const maxNumSeqs = parseMaxNumSeqs(b.max_num_seqs);
   if (typeof b.model !== "string" || b.model === "" || hasControlChars(b.model))
     throw badRequest("`model` is required (uuid, Hugging Face id or offering).", "model");
   // The Worker never starts a host: it records the instance; the local stack's mock provider
@@ -117,7 +134,14 @@ export function parseDeployment(
         "A `mock` deployment needs `base_url` here: this router has no mock provider to start a host (MOCK_PROVISIONING is 0).",
         "base_url",
       );
-    return { model: b.model, baseUrl: UNPROVISIONED, apiKey: null, provider: "mock", provisioning: true };
+    return {
+      model: b.model,
+      baseUrl: UNPROVISIONED,
+      apiKey: null,
+      provider: "mock",
+      provisioning: true,
+      maxNumSeqs,
+    };
   }
   const baseUrl = typeof b.base_url === "string" && isHttpUrl(b.base_url) ? normalizeBaseUrl(b.base_url) : null;
   if (!baseUrl) throw badRequest("`base_url` must be an http(s) URL (no credentials, query or fragment).", "base_url");
@@ -136,5 +160,6 @@ export function parseDeployment(
     apiKey: (b.api_key as string | undefined) ?? null,
     provider: provider as InstanceProvider,
     provisioning: false,
+    maxNumSeqs,
   };
 }

@@ -9,7 +9,7 @@ import type { ControlPlaneRow } from "../routing/control-plane-sync";
 export function readInstanceStatuses(config: DbConfig, scope: FleetScope): Promise<ControlPlaneRow[]> {
   return withDb(config, (db) =>
     db
-      .select({ id: instances.id, status: instances.status })
+      .select({ id: instances.id, status: instances.status, maxNumSeqs: instances.maxNumSeqs })
       .from(instances)
       .where(and(eq(instances.organizationId, scope.organizationId), eq(instances.modelId, scope.modelUuid))),
   );

@@ -149,6 +149,7 @@ export class FleetState {
     if (known) {
       known.model = a.model;
       known.sealedApiKey = a.sealedApiKey;
+      known.capacity = { ...(known.capacity ?? unknownCapacity()), declaredSlots: a.maxNumSeqs ?? null };
       return known;
     }
     const member = admittedMember(a);
@@ -299,9 +300,15 @@ export class FleetState {
    * Adopts the control plane's statuses, read from Postgres at `readAt`. A status the admin API set
    * after the read, and a host that first reported after it, are newer than the read and kept.
    */
-  sync(rows: Iterable<ControlPlaneRow>, readAt: number): SyncChanges {
+  sync(rows: readonly ControlPlaneRow[], readAt: number): SyncChanges {
     const now = this.now();
     const changes = reconcile(this.members.values(), rows, (m) => isIdle(m, now, this.settings.policy));
+    // The operator's max_num_seqs, as Postgres has it now (routing only: no write needed for it alone).
+    for (const row of rows) {
+      const m = this.members.get(row.id);
+      if (m && (m.capacity?.declaredSlots ?? null) !== row.maxNumSeqs)
+        m.capacity = { ...(m.capacity ?? unknownCapacity()), declaredSlots: row.maxNumSeqs };
+    }
     const save: FleetMember[] = [];
     for (const { instanceId, status } of changes.adopt) {
       const member = this.members.get(instanceId);

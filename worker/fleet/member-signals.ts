@@ -3,6 +3,7 @@ import type { HostAdmission } from "../contracts";
 import type { LoadSample } from "../probes/load-signals";
 import type { ProbeOutcome } from "../probes/probe-host";
 import { applyProbe, initialProbeState, type ProbeThresholds } from "../probes/probe-state";
+import { unknownCapacity } from "../routing/capacity";
 import type { FleetMember } from "../routing/fleet-policy";
 import { fresher, type LoadReading } from "../routing/load-reading";
 
@@ -25,6 +26,7 @@ export const admittedMember = (a: HostAdmission): FleetMember => ({
   model: a.model,
   sealedApiKey: a.sealedApiKey,
   agent: null,
+  capacity: { ...unknownCapacity(), declaredSlots: a.maxNumSeqs ?? null },
 });
 
 /**

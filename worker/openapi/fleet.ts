@@ -21,6 +21,11 @@ const Instance = z
     last_heartbeat_at: unixSeconds.nullable(),
     has_api_key: z.boolean(),
     failure_reason: z.string().nullable(),
+    max_num_seqs: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "As declared at registration (vLLM --max-num-seqs)" }),
     routable: z.boolean(),
     probe: z.looseObject({ phase: z.string() }).nullable().openapi({ description: "The fleet's probes of the host" }),
     load: z.looseObject({ waiting: z.number().nullable(), running: z.number().nullable() }).nullable(),
@@ -57,6 +62,10 @@ const Deployment = z
         "The host's vLLM --api-key: sealed, sent on probes and requests; proves a URL another organization holds",
     }),
     provider: z.enum(instanceProviders).default("static"),
+    max_num_seqs: z.number().int().min(1).max(65_536).nullable().optional().openapi({
+      description:
+        "The host's vLLM --max-num-seqs: routing counts the wait for a slot from the first request; without it, routing learns the count once the host queues",
+    }),
   })
   .openapi("CreateDeployment");
 

@@ -8,6 +8,8 @@ import type { FleetMember } from "./fleet-policy";
 export interface ControlPlaneRow {
   id: string;
   status: InstanceStatus;
+  /** The operator's `max_num_seqs` for the host, null when not said. */
+  maxNumSeqs: number | null;
 }
 
 export interface Reconciliation {
@@ -29,7 +31,7 @@ const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
  */
 export function reconcile(
   members: Iterable<FleetMember>,
-  rows: Iterable<ControlPlaneRow>,
+  rows: Iterable<Pick<ControlPlaneRow, "id" | "status">>,
   idle: (m: FleetMember) => boolean,
 ): Reconciliation {
   const byId = new Map<string, InstanceStatus>();

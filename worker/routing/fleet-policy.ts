@@ -3,7 +3,7 @@
 import type { InstanceStatus } from "../../schema";
 import type { AgentFacts } from "../hosts/agent-report";
 import type { ProbeState } from "../probes/probe-state";
-import type { LearnedCapacity } from "./capacity";
+import type { KnownCapacity } from "./capacity";
 import { defaultSaturation, isSaturated, type LoadReading, type SaturationPolicy } from "./load-reading";
 
 export interface FleetMember {
@@ -32,7 +32,7 @@ export interface FleetMember {
   /** Of those, the ones sent after the last report, which the report cannot include yet. */
   inflightSinceReport: number;
   /** Its slots and decode rate as the router has seen them (routing/capacity.ts); absent before anything is. */
-  capacity?: LearnedCapacity;
+  capacity?: KnownCapacity;
   /** Circuit breaker: not chosen before this time (ms). */
   ejectedUntil: number;
   consecutiveFailures: number;

@@ -1,0 +1,1 @@
+ALTER TABLE "instances" ADD COLUMN "max_num_seqs" integer;
