@@ -66,6 +66,13 @@ function targets(p: Record<PolicyName, PolicySummary>, heterogeneous: boolean): 
       ? [{ name: "p99 e2e better than round robin", actual: pct(gain), limit: "≥ 30 %", pass: gain >= 0.3 }]
       : []),
     {
+      // A kept pin is the rule: a session moves only off a saturated host or one beyond its bound (`overloaded`).
+      name: "sessions moved for no other reason",
+      actual: JSON.stringify(router.repin_reasons),
+      limit: "only overloaded",
+      pass: Object.keys(router.repin_reasons).every((r) => r === "overloaded"),
+    },
+    {
       name: "busiest host's burst share / fair share",
       actual: router.max_burst_share.toFixed(2),
       limit: "≤ 1.5",
