@@ -1,9 +1,10 @@
 // `npm start` as a user runs it on a fresh clone — its own embedded database and wrangler state,
 // every port moved to a free one through its env vars — serves the seed plan's five scripts; a mock
-// instance created through the API serves and is gone after its delete; and a SIGTERM to the npm
-// process alone stops every process it started and frees every port it, or the mock provider, took.
+// instance created through the API serves and is gone after its delete; a SIGTERM to the npm
+// process alone stops every process it started and frees every port it, or the mock provider, took;
+// and started again on the same state, a session keeps its host, its pin and its totals.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,18 +17,24 @@ import { waitFor } from "../support/wait";
 
 const BANNER = "Ctrl-C stops everything.";
 const state = mkdtempSync(join(tmpdir(), "npm-start-"));
-let npm: ChildProcess | undefined;
-let exited: Promise<number | null>;
-let output = "";
+let ports: Record<string, string> = {};
+/** Every URL that something of the stack listened on: its ports, then the mock hosts'. */
+const urls: string[] = [];
 let base = "";
 let apiKey = "";
 let databaseUrl = "";
-/** Every URL that something of the stack listened on: its ports, then the mock hosts'. */
-const urls: string[] = [];
-let started: ProcessInfo[] = [];
+
+interface Running {
+  npm: ChildProcess;
+  exited: Promise<number | null>;
+  output: string;
+}
+let running: Running | undefined;
+/** What a stop found under npm and has not yet seen gone: afterAll's to clean up if a check failed. */
+let unchecked: ProcessInfo[] = [];
 
 /** A shell without this run's settings: no test database, no coverage, no vitest. */
-function userEnv(ports: Record<string, string>): NodeJS.ProcessEnv {
+function userEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env))
     if (name === "DATABASE_URL" || name === "DEV_API_KEY" || name === "COVERAGE" || name.startsWith("VITEST"))
@@ -36,10 +43,48 @@ function userEnv(ports: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...ports, EMBEDDED_PG_DIR: join(state, "pglite"), WRANGLER_STATE_DIR: join(state, "wrangler") };
 }
 
-const call = async (method: string, path: string, body?: unknown) => {
+/** `npm start`, until its banner; the URLs it prints. */
+async function start(): Promise<void> {
+  const npm = spawn("npm", ["start"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], env: userEnv() });
+  const run: Running = { npm, exited: new Promise((resolve) => npm.once("exit", resolve)), output: "" };
+  running = run;
+  npm.stdout?.on("data", (d: Buffer) => (run.output += d.toString()));
+  npm.stderr?.on("data", (d: Buffer) => (run.output += d.toString()));
+  let gone = false;
+  void run.exited.then(() => (gone = true));
+  await waitFor(() => gone || run.output.includes(BANNER), { timeoutMs: 180_000, intervalMs: 250, what: "the banner" });
+  expect(gone, run.output).toBe(false);
+  base = run.output.match(/Router {5}(\S+)/)?.[1] ?? "";
+  apiKey = run.output.match(/API key {4}(\S+)/)?.[1] ?? "";
+  databaseUrl = run.output.match(/Database {3}psql (\S+)/)?.[1] ?? "";
+  expect(base).toBe(`http://127.0.0.1:${ports.PORT}`);
+  expect(databaseUrl).toBe(`postgres://postgres@127.0.0.1:${ports.EMBEDDED_PG_PORT}/postgres`);
+}
+
+/** SIGTERM to npm alone; then nothing it started may run, nothing of the stack may listen. */
+async function stopAndCheck(): Promise<void> {
+  const run = running;
+  if (!run?.npm.pid) throw new Error("npm start is not running");
+  const started = descendants(run.npm.pid);
+  unchecked = started;
+  expect(started.map((p) => p.comm)).toContain("workerd");
+  run.npm.kill("SIGTERM");
+  await run.exited;
+  running = undefined;
+  // tsx's esbuild service exits by itself once its stdin closes, a moment after.
+  await waitFor(() => stillRunning(started).length === 0, { timeoutMs: 10_000 }).catch(() => {});
+  expect(stillRunning(started)).toEqual([]);
+  unchecked = [];
+  const open = [];
+  for (const url of urls) if (await listening(url)) open.push(url);
+  expect(open).toEqual([]);
+  expect(run.output).toContain("stopping (SIGTERM)");
+}
+
+const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { "content-type": "application/json" } : {}), ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
   return {
@@ -53,39 +98,26 @@ const scriptEnv = (extra: Record<string, string> = {}) => ({ API_BASE_URL: base,
 
 beforeAll(async () => {
   const [router, proxy, pg, inspector, host1, host2] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
+  ports = {
+    PORT: String(router),
+    DB_WS_PROXY_PORT: String(proxy),
+    EMBEDDED_PG_PORT: String(pg),
+    WRANGLER_INSPECTOR_PORT: String(inspector),
+    MOCK_GPU_PORTS: `${host1},${host2}`,
+  };
   urls.push(...[router, proxy, pg, inspector, host1, host2].map((p) => `http://127.0.0.1:${p}`));
-  npm = spawn("npm", ["start"], {
-    cwd: REPO,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: userEnv({
-      PORT: String(router),
-      DB_WS_PROXY_PORT: String(proxy),
-      EMBEDDED_PG_PORT: String(pg),
-      WRANGLER_INSPECTOR_PORT: String(inspector),
-      MOCK_GPU_PORTS: `${host1},${host2}`,
-    }),
-  });
-  exited = new Promise((resolve) => npm?.once("exit", (code) => resolve(code)));
-  npm.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  npm.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  await waitFor(() => gone || output.includes(BANNER), { timeoutMs: 180_000, intervalMs: 250, what: "the banner" });
-  expect(gone, output).toBe(false);
-  base = output.match(/Router {5}(\S+)/)?.[1] ?? "";
-  apiKey = output.match(/API key {4}(\S+)/)?.[1] ?? "";
-  databaseUrl = output.match(/Database {3}psql (\S+)/)?.[1] ?? "";
-  expect(base).toBe(`http://127.0.0.1:${router}`);
-  expect(databaseUrl).toBe(`postgres://postgres@127.0.0.1:${pg}/postgres`);
+  await start();
 }, 240_000);
 
 afterAll(async () => {
-  // Only if a test failed before the stop test: stop it all, then what is left of what it started.
-  if (npm?.exitCode === null && npm.signalCode === null) {
-    npm.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  // Only if a test failed before its stop: stop it all, then whatever is left of what it started.
+  const run = running;
+  if (run?.npm.pid && run.npm.exitCode === null && run.npm.signalCode === null) {
+    unchecked = descendants(run.npm.pid);
+    run.npm.kill("SIGTERM");
+    await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
   }
-  for (const p of stillRunning(started)) process.kill(p.pid, "SIGKILL");
+  for (const p of stillRunning(unchecked)) process.kill(p.pid, "SIGKILL");
   rmSync(state, { recursive: true, force: true });
 }, 30_000);
 
@@ -180,17 +212,69 @@ describe("npm start", () => {
     }
   }, 600_000);
 
-  it("stops everything it started on a SIGTERM to the npm process alone", async () => {
-    started = descendants(npm?.pid ?? 0);
-    expect(started.map((p) => p.comm)).toContain("workerd");
-    npm?.kill("SIGTERM");
-    await exited;
-    // tsx's esbuild service exits by itself once its stdin closes, a moment after.
-    await waitFor(() => stillRunning(started).length === 0, { timeoutMs: 10_000 }).catch(() => {});
-    expect(stillRunning(started)).toEqual([]);
-    const open = [];
-    for (const url of urls) if (await listening(url)) open.push(url);
-    expect(open).toEqual([]);
-    expect(output).toContain("stopping (SIGTERM)");
+  const session = crypto.randomUUID();
+  const messages: { role: string; content: string }[] = [];
+  const turn = async (content: string) => {
+    messages.push({ role: "user", content });
+    const answer = await call(
+      "POST",
+      "/v1/chat/completions",
+      { model: DEMO_MODEL, messages },
+      { "x-inventiv-session": session },
+    );
+    expect(answer.status).toBe(200);
+    const choices = answer.body.choices as { message: { content: string } }[];
+    messages.push({ role: "assistant", content: choices[0]?.message.content ?? "" });
+    return {
+      instance: answer.headers.get("x-inventiv-instance") ?? "",
+      usage: answer.body.usage as { total_tokens: number },
+    };
+  };
+  /** The session as GET /v1/sessions/{id} shows it, once its usage has reached Postgres. */
+  const settled = async (requests: number, tokens: number) => {
+    const view = async () => (await call("GET", `/v1/sessions/${session}`)).body;
+    await waitFor(
+      async () => {
+        const v = await view();
+        return v.requests === requests && v.total_tokens === tokens;
+      },
+      { timeoutMs: 20_000, what: `the session at ${requests} requests, ${tokens} tokens` },
+    );
+    return view();
+  };
+  let before: Record<string, unknown> = {};
+  let pinned = "";
+
+  it("pins a multi-turn session to one host", async () => {
+    const turns = [await turn("Hello"), await turn("What is 2+2?")];
+    pinned = turns[0]?.instance ?? "";
+    expect(DEMO_INSTANCE_IDS).toContain(pinned);
+    expect(turns[1]?.instance).toBe(pinned);
+    before = await settled(
+      2,
+      turns.reduce((sum, t) => sum + t.usage.total_tokens, 0),
+    );
+    expect(before).toMatchObject({
+      instance_id: pinned,
+      pin: { instance_id: pinned, requests_routed: 2 },
+    });
   }, 60_000);
+
+  it("stops everything it started on a SIGTERM to the npm process alone", stopAndCheck, 60_000);
+
+  it("started again on the same state, keeps the session's host, pin and totals, then stops clean", async () => {
+    // wrangler dev kept its Durable Objects where WRANGLER_STATE_DIR said, not in the clone.
+    expect(readdirSync(join(state, "wrangler", "v3"))).toContain("do");
+    await start();
+    // Before any new request: the pin is the one stored before the restart, untouched.
+    expect((await call("GET", `/v1/sessions/${session}`)).body).toEqual(before);
+    const next = await turn("And 3+3?");
+    expect(next.instance).toBe(pinned);
+    const after = await settled(3, Number(before.total_tokens) + next.usage.total_tokens);
+    expect(after).toMatchObject({
+      instance_id: pinned,
+      pin: { ...(before.pin as object), requests_routed: 3 },
+    });
+    await stopAndCheck();
+  }, 300_000);
 });
