@@ -13,7 +13,7 @@ import { DEMO_INSTANCE_IDS, DEMO_MODEL } from "../../dev/seed";
 import { REPO } from "../../dev/wrangler-bin";
 import { descendants, listening, type ProcessInfo, stillRunning } from "../support/processes";
 import { runScript } from "../support/scripts";
-import { waitFor } from "../support/wait";
+import { waitFor, waitForValue } from "../support/wait";
 
 const BANNER = "Ctrl-C stops everything.";
 const state = mkdtempSync(join(tmpdir(), "npm-start-"));
@@ -231,17 +231,12 @@ describe("npm start", () => {
     };
   };
   /** The session as GET /v1/sessions/{id} shows it, once its usage has reached Postgres. */
-  const settled = async (requests: number, tokens: number) => {
-    const view = async () => (await call("GET", `/v1/sessions/${session}`)).body;
-    await waitFor(
-      async () => {
-        const v = await view();
-        return v.requests === requests && v.total_tokens === tokens;
-      },
+  const settled = (requests: number, tokens: number) =>
+    waitForValue(
+      async () => (await call("GET", `/v1/sessions/${session}`)).body,
+      (v) => v.requests === requests && v.total_tokens === tokens,
       { timeoutMs: 20_000, what: `the session at ${requests} requests, ${tokens} tokens` },
     );
-    return view();
-  };
   let before: Record<string, unknown> = {};
   let pinned = "";
 

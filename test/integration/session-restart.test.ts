@@ -11,7 +11,7 @@ import { freePort } from "../../dev/ports";
 import { type Router, startRouter } from "../../dev/router-miniflare";
 import { openTestDb, type TestDatabase } from "../support/db";
 import { createInstance, createModel, createTenant, type Tenant, uniqueSlug } from "../support/fixtures";
-import { waitFor } from "../support/wait";
+import { waitForValue } from "../support/wait";
 
 const persistPath = mkdtempSync(join(tmpdir(), "router-state-"));
 let database: TestDatabase;
@@ -110,16 +110,11 @@ async function view(): Promise<SessionView> {
   return (await response.json()) as SessionView;
 }
 
-const settled = async (requests: number, tokens: number) => {
-  await waitFor(
-    async () => {
-      const v = await view();
-      return v.requests === requests && v.total_tokens === tokens;
-    },
-    { timeoutMs: 20_000, what: `the session at ${requests} requests, ${tokens} tokens` },
-  );
-  return view();
-};
+const settled = (requests: number, tokens: number) =>
+  waitForValue(view, (v) => v.requests === requests && v.total_tokens === tokens, {
+    timeoutMs: 20_000,
+    what: `the session at ${requests} requests, ${tokens} tokens`,
+  });
 
 describe("a session across a router restart", () => {
   it("keeps its host, its request count and its token totals", async () => {

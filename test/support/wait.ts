@@ -9,3 +9,17 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Reads until what it read passes `accept`, and returns that value. */
+export async function waitForValue<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  let last: T | undefined;
+  await waitFor(async () => {
+    last = await read();
+    return accept(last);
+  }, options);
+  return last as T;
+}
