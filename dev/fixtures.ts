@@ -41,6 +41,8 @@ export interface ModelInput {
   isActive?: boolean;
   priceInputPer1k?: string;
   priceOutputPer1k?: string;
+  pricePerAudioSecond?: string;
+  pricePerCharacter?: string;
 }
 
 /** Upserts by Hugging Face id; returns the model's uuid. */
@@ -50,6 +52,8 @@ export async function createModel(db: AnyDb, input: ModelInput): Promise<string>
     isActive: input.isActive ?? true,
     priceInputPer1k: input.priceInputPer1k ?? "0",
     priceOutputPer1k: input.priceOutputPer1k ?? "0",
+    pricePerAudioSecond: input.pricePerAudioSecond ?? "0",
+    pricePerCharacter: input.pricePerCharacter ?? "0",
   };
   const [row] = await db
     .insert(schema.models)
@@ -67,6 +71,8 @@ export interface OfferingInput {
   active?: boolean;
   priceInputPer1k?: string | null;
   priceOutputPer1k?: string | null;
+  pricePerAudioSecond?: string | null;
+  pricePerCharacter?: string | null;
 }
 
 /** Upserts the offering `<org slug>/<code>`; returns its id. */
@@ -76,6 +82,8 @@ export async function createOffering(db: AnyDb, input: OfferingInput): Promise<s
     active: input.active ?? true,
     priceInputPer1k: input.priceInputPer1k ?? null,
     priceOutputPer1k: input.priceOutputPer1k ?? null,
+    pricePerAudioSecond: input.pricePerAudioSecond ?? null,
+    pricePerCharacter: input.pricePerCharacter ?? null,
   };
   const [row] = await db
     .insert(schema.organizationModels)

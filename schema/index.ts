@@ -83,12 +83,18 @@ export const models = pgTable(
     isActive: boolean("is_active").notNull().default(true),
     priceInputPer1k: numeric("price_input_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
     priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }).notNull().default("0"),
+    /** Transcriptions and translations: per second of audio in. */
+    pricePerAudioSecond: numeric("price_per_audio_second", { precision: 12, scale: 6 }).notNull().default("0"),
+    /** Speech: per character of text in. */
+    pricePerCharacter: numeric("price_per_character", { precision: 12, scale: 6 }).notNull().default("0"),
     contextLength: integer("context_length"),
     createdAt: createdAt(),
   },
   (t) => [
     check("models_price_input_non_negative", sql`${t.priceInputPer1k} >= 0`),
     check("models_price_output_non_negative", sql`${t.priceOutputPer1k} >= 0`),
+    check("models_price_audio_second_non_negative", sql`${t.pricePerAudioSecond} >= 0`),
+    check("models_price_character_non_negative", sql`${t.pricePerCharacter} >= 0`),
   ],
 );
 
@@ -108,6 +114,8 @@ export const organizationModels = pgTable(
     /** Null: the model's own price applies. */
     priceInputPer1k: numeric("price_input_per_1k", { precision: 12, scale: 6 }),
     priceOutputPer1k: numeric("price_output_per_1k", { precision: 12, scale: 6 }),
+    pricePerAudioSecond: numeric("price_per_audio_second", { precision: 12, scale: 6 }),
+    pricePerCharacter: numeric("price_per_character", { precision: 12, scale: 6 }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -115,6 +123,8 @@ export const organizationModels = pgTable(
     // Null passes a CHECK: no override.
     check("organization_models_price_input_non_negative", sql`${t.priceInputPer1k} >= 0`),
     check("organization_models_price_output_non_negative", sql`${t.priceOutputPer1k} >= 0`),
+    check("organization_models_price_audio_second_non_negative", sql`${t.pricePerAudioSecond} >= 0`),
+    check("organization_models_price_character_non_negative", sql`${t.pricePerCharacter} >= 0`),
   ],
 );
 
@@ -197,7 +207,14 @@ export const inferenceUsage = finops.table(
     usageEstimated: boolean("usage_estimated").notNull().default(false),
     unitPriceInputPer1k: numeric("unit_price_input_per_1k", { precision: 12, scale: 6 }).notNull(),
     unitPriceOutputPer1k: numeric("unit_price_output_per_1k", { precision: 12, scale: 6 }).notNull(),
-    // Room for the largest counts at the largest price (2 × 2^31 tokens × 999999.999999 per 1k).
+    /** Transcription and translation rows: seconds of audio in (millisecond precision). */
+    audioSeconds: numeric("audio_seconds", { precision: 12, scale: 3 }).notNull().default("0"),
+    /** Speech rows: characters of text in. */
+    inputCharacters: bigint("input_characters", { mode: "number" }).notNull().default(0),
+    unitPricePerAudioSecond: numeric("unit_price_per_audio_second", { precision: 12, scale: 6 }).notNull().default("0"),
+    unitPricePerCharacter: numeric("unit_price_per_character", { precision: 12, scale: 6 }).notNull().default("0"),
+    // Room for the largest counts at the largest price (2 × 2^31 tokens × 999999.999999 per 1k, plus
+    // 2^31 characters or 2^31 ms of audio at the largest unit price).
     chargedAmount: numeric("charged_amount", { precision: 24, scale: 8 }).notNull(),
     currency: text("currency").notNull().default("USD"),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),

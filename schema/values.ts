@@ -25,8 +25,11 @@ export type HostStatus = (typeof hostStatuses)[number];
 /** `refused`: turned away by the key's or organization's limits before reaching a host (429, no charge). */
 export const usageStatuses = ["succeeded", "failed", "aborted", "refused"] as const;
 export type UsageStatus = (typeof usageStatuses)[number];
-/** What a ledger row meters: generation (priced per token) or a utility call (tokenize, score, rerank: not charged). */
-export const usageKinds = ["generation", "utility"] as const;
+/**
+ * What a ledger row meters: generation (priced per token), a utility call (tokenize, score, rerank: not
+ * charged), audio in (transcription, translation: priced per second of audio) or speech (per character in).
+ */
+export const usageKinds = ["generation", "utility", "transcription", "translation", "speech"] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
 export const latencyHistograms = ["duration", "ttft"] as const;

@@ -36,6 +36,8 @@ export async function loadCatalog(config: DbConfig): Promise<Catalog> {
     isActive: m.isActive,
     priceInputPer1k: m.priceInputPer1k,
     priceOutputPer1k: m.priceOutputPer1k,
+    pricePerAudioSecond: m.pricePerAudioSecond,
+    pricePerCharacter: m.pricePerCharacter,
   }));
   const offerings: CatalogOffering[] = offeringRows.map(({ offering: o, slug }) => ({
     id: o.id,
@@ -45,6 +47,8 @@ export async function loadCatalog(config: DbConfig): Promise<Catalog> {
     modelUuid: o.modelId,
     priceInputPer1k: o.priceInputPer1k,
     priceOutputPer1k: o.priceOutputPer1k,
+    pricePerAudioSecond: o.pricePerAudioSecond,
+    pricePerCharacter: o.pricePerCharacter,
   }));
   return {
     modelsById: new Map(all.map((m) => [m.id, m])),

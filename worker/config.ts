@@ -179,12 +179,21 @@ export const CONFIG_VARS = {
     unit: "bytes",
     meaning: "Request bodies above this size get 413 (on a Content-Length, before anything is read).",
   },
+  AUDIO_MAX_BODY_BYTES: {
+    default: 25 * 1024 * 1024,
+    min: 1,
+    max: 512 * 1024 * 1024,
+    unit: "bytes",
+    meaning:
+      "Audio uploads (`/v1/audio/transcriptions`, `/translations`) above this size get 413: on a Content-Length before anything is read, else once that many bytes have streamed through.",
+  },
   BODY_READ_TIMEOUT_MS: {
     default: 10_000,
     min: 1,
     max: HOUR_MS,
     unit: "milliseconds",
-    meaning: "The longest a request body may take to arrive once the caller is authenticated; slower gets 408.",
+    meaning:
+      "The longest a request body may take to arrive once the caller is authenticated; slower gets 408. Audio uploads: their fields up to the file, then each chunk.",
   },
   MOCK_PROVISIONING: {
     default: 0,

@@ -11,6 +11,7 @@ import { requireAdmin, requireApiKey } from "./middleware/auth";
 import { serveOpenApi } from "./openapi/document";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
+import { audioUploads, handleSpeech, handleUpload } from "./routes/audio";
 import { catalogModelRoutes } from "./routes/catalog-models";
 import { healthRoutes } from "./routes/health";
 import { hostAgentRoutes } from "./routes/host-agent";
@@ -38,7 +39,7 @@ app.use(accessLog);
 app.use(requestId({ headerName: "X-Request-Id", limitLength: 128 }));
 // First, for every route: a bad setting answers 500 config_invalid rather than running on garbage
 // (refuseDeclaredOversize reads the config). Bodies are read by the handlers, after authentication
-// (http/body.ts); a declared oversize is refused here, before anything is read.
+// (http/body.ts); a declared oversize is refused here, before anything is read (uploads have their own limit).
 app.use(refuseDeclaredOversize);
 
 app.route("/health", healthRoutes);
@@ -50,6 +51,8 @@ for (const [path, spec] of Object.entries(inferenceEndpoints)) {
   app.post(path, (c) => handleInference(c, path, spec));
 }
 app.route("/v1/responses", responseRoutes);
+for (const path of Object.keys(audioUploads)) app.post(path, (c) => handleUpload(c, path));
+app.post("/v1/audio/speech", handleSpeech);
 for (const path of Object.keys(utilityEndpoints) as (keyof typeof utilityEndpoints)[]) {
   if (!path.startsWith("/v1/")) app.use(path, requireApiKey);
   app.post(path, (c) => handleUtility(c, path));

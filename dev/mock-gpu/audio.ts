@@ -8,6 +8,7 @@ import { drained, pause, sendJson, sendText } from "./http-util";
 import { checkModel, type Json } from "./parse";
 import type { HostState, Tracker } from "./state";
 import { charCount, promptTokensFor, splitTokens } from "./tokens";
+import type { Faults } from "./types";
 import { badRequest } from "./vllm-errors";
 import { wavFile, wavSeconds, wavText } from "./wav";
 
@@ -17,7 +18,15 @@ export interface AudioContext {
   servedModel: string;
   timing: { ttftMs: number; tokenDelayMs: number };
   omitUsage: boolean;
+  /** `cutAfterTokens` cuts the connection: after N transcript tokens (JSON: before any byte) or N speech writes. */
+  faults: Faults;
   headers: Record<string, string>;
+}
+
+/** Node corks a response's writes until the next tick: let the bytes leave before cutting. */
+async function cutAfterWrites(res: ServerResponse, tracker: Tracker): Promise<void> {
+  await new Promise<void>((resolve) => res.write("", () => resolve()));
+  tracker.cut();
 }
 
 /** Bytes a second of audio is taken to be when the file is not a WAV (16 kHz mono 16-bit). */
@@ -66,6 +75,12 @@ export async function serveTranscription(
   ctx.tracker.firstToken();
   if (flag(form, "stream"))
     return streamTranscript(res, task, tokens, promptTokens, flag(form, "stream_include_usage"), ctx);
+  const cutAt = ctx.faults.cutAfterTokens;
+  if (cutAt !== undefined && cutAt < tokens.length) {
+    await pause(ctx.timing.tokenDelayMs * cutAt);
+    ctx.state.addGenerated(cutAt);
+    return ctx.tracker.cut();
+  }
   await pause(ctx.timing.tokenDelayMs * Math.max(0, tokens.length - 1));
   if (ctx.tracker.aborted) return;
   ctx.state.addGenerated(tokens.length);
@@ -102,6 +117,7 @@ async function streamTranscript(
       ...base,
       choices: [{ delta: { content: token }, finish_reason: last ? "stop" : null, stop_reason: null }],
     });
+    if (ctx.faults.cutAfterTokens === i + 1) return cutAfterWrites(res, ctx.tracker);
   }
   if (includeUsage && !ctx.omitUsage) {
     const usage = {
@@ -132,10 +148,11 @@ export async function serveSpeech(res: ServerResponse, body: Json, ctx: AudioCon
   await pause(ctx.timing.ttftMs);
   if (ctx.tracker.aborted) return;
   ctx.tracker.firstToken();
-  for (let at = 0; at < audio.length; at += SPEECH_CHUNK_BYTES) {
+  for (let at = 0, writes = 0; at < audio.length; at += SPEECH_CHUNK_BYTES) {
     if (at > 0) await pause(ctx.timing.tokenDelayMs);
     if (ctx.tracker.aborted) return;
     if (!res.write(audio.subarray(at, at + SPEECH_CHUNK_BYTES))) await drained(res);
+    if (ctx.faults.cutAfterTokens === ++writes) return cutAfterWrites(res, ctx.tracker);
   }
   res.end();
 }

@@ -64,7 +64,7 @@ export async function serveSurface(
   if (await answeredByFault(state, res, admitted)) return;
   const { tracker, headers } = admitted;
   const common = { state, tracker, servedModel: cfg.servedModel, timing: cfg.timing, headers };
-  const audio: AudioContext = { ...common, omitUsage: state.faults.omitUsage === true };
+  const audio: AudioContext = { ...common, omitUsage: state.faults.omitUsage === true, faults: state.faults };
   try {
     if (invalid) throw invalid;
     const stored = STORED.exec(path);

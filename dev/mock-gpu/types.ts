@@ -60,6 +60,7 @@ export interface Faults {
   /**
    * Destroy the socket after N tokens. Streaming: after N content chunks were written
    * (mid-stream cut). Non-streaming: after N tokens were generated, before any response byte.
+   * Transcriptions alike (N transcript tokens); speech: after N audio writes (8 KiB each).
    */
   cutAfterTokens?: number;
   /** Streaming only: after N content chunks send `data: {"error":{…}}` and end without [DONE]. */

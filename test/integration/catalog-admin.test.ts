@@ -121,6 +121,35 @@ describe("organizations and models (platform keys)", () => {
         .code,
     ).toBe("model_not_found");
   });
+
+  it("takes a model's audio prices (per second in, per character in), exact and validated", async () => {
+    const created = await json<{ id: string; price_per_audio_second: string; price_per_character: string }>(
+      await stack.call("POST", "/models", {
+        key: platformKey,
+        body: { model_id: `org/${uniqueSlug("whisper")}`, price_per_audio_second: "0.0001" },
+      }),
+      201,
+    );
+    expect(created).toMatchObject({ price_per_audio_second: "0.000100", price_per_character: "0.000000" });
+    const patched = await json<{ price_per_character: string }>(
+      await stack.call("PATCH", `/models/${created.id}`, {
+        key: platformKey,
+        body: { price_per_character: "0.000015" },
+      }),
+      200,
+    );
+    expect(patched).toMatchObject({ price_per_audio_second: "0.000100", price_per_character: "0.000015" });
+    for (const bad of ["-1", "0.0000001", 0.5])
+      expect(
+        await errorOf(
+          await stack.call("PATCH", `/models/${created.id}`, {
+            key: platformKey,
+            body: { price_per_audio_second: bad },
+          }),
+          400,
+        ),
+      ).toMatchObject({ param: "price_per_audio_second" });
+  });
 });
 
 describe("offerings (organization admins)", () => {

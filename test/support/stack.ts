@@ -19,6 +19,8 @@ export interface StackOptions {
   wsProxy?: string;
   priceInputPer1k?: string;
   priceOutputPer1k?: string;
+  pricePerAudioSecond?: string;
+  pricePerCharacter?: string;
   /** The local stack's mock provider: mock deployments without base_url get a simulated host. */
   mockProvider?: boolean;
   /** Durable Object bindings served by another class (dev/router-miniflare.ts `classOverrides`). */
@@ -70,6 +72,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     modelId: model,
     priceInputPer1k: options.priceInputPer1k ?? "0.5",
     priceOutputPer1k: options.priceOutputPer1k ?? "1.5",
+    pricePerAudioSecond: options.pricePerAudioSecond,
+    pricePerCharacter: options.pricePerCharacter,
   });
   const logs: LogLine[] = [];
   const local = await startLocalStack({

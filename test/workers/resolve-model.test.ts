@@ -16,6 +16,8 @@ const qwen: CatalogModel = {
   isActive: true,
   priceInputPer1k: "0.0005",
   priceOutputPer1k: "0.0015",
+  pricePerAudioSecond: "0.0001",
+  pricePerCharacter: "0.000015",
 };
 const llama: CatalogModel = {
   id: "22222222-2222-4222-8222-222222222222",
@@ -23,6 +25,8 @@ const llama: CatalogModel = {
   isActive: false,
   priceInputPer1k: "0.001",
   priceOutputPer1k: "0.002",
+  pricePerAudioSecond: "0",
+  pricePerCharacter: "0",
 };
 const small: CatalogOffering = {
   id: "o1",
@@ -32,6 +36,8 @@ const small: CatalogOffering = {
   modelUuid: qwen.id,
   priceInputPer1k: "0.0007",
   priceOutputPer1k: null,
+  pricePerAudioSecond: "0.0002",
+  pricePerCharacter: null,
 };
 const acmeOffer: CatalogOffering = {
   id: "o2",
@@ -41,6 +47,8 @@ const acmeOffer: CatalogOffering = {
   modelUuid: qwen.id,
   priceInputPer1k: null,
   priceOutputPer1k: null,
+  pricePerAudioSecond: null,
+  pricePerCharacter: null,
 };
 const retired: CatalogOffering = {
   id: "o3",
@@ -50,6 +58,8 @@ const retired: CatalogOffering = {
   modelUuid: qwen.id,
   priceInputPer1k: null,
   priceOutputPer1k: null,
+  pricePerAudioSecond: null,
+  pricePerCharacter: null,
 };
 
 const catalog: Catalog = {
@@ -78,12 +88,14 @@ describe("resolveModel", () => {
     expect(r.model.hfId).toBe(qwen.hfId);
     expect(r.offering).toBeNull();
     expect([r.priceInputPer1k, r.priceOutputPer1k]).toEqual(["0.0005", "0.0015"]);
+    expect([r.pricePerAudioSecond, r.pricePerCharacter]).toEqual(["0.0001", "0.000015"]);
   });
   it("resolves the caller's own offering, its prices overriding the model's", () => {
     const r = resolveModel(catalog, "demo/qwen-small", DEMO);
     expect(r.model.hfId).toBe(qwen.hfId);
     expect(r.offering?.id).toBe("o1");
     expect([r.priceInputPer1k, r.priceOutputPer1k]).toEqual(["0.0007", "0.0015"]);
+    expect([r.pricePerAudioSecond, r.pricePerCharacter]).toEqual(["0.0002", "0.000015"]);
   });
   it("answers 404 for an unknown UUID, an unknown name and an inactive model (by UUID or name)", () => {
     expect(statusOf("99999999-9999-4999-8999-999999999999")).toBe(404);

@@ -16,10 +16,14 @@ const req: MeteredRequest = {
       isActive: true,
       priceInputPer1k: "0.5",
       priceOutputPer1k: "1.5",
+      pricePerAudioSecond: "0.0001",
+      pricePerCharacter: "0.000015",
     },
     offering: null,
     priceInputPer1k: "0.5",
     priceOutputPer1k: "1.5",
+    pricePerAudioSecond: "0.0001",
+    pricePerCharacter: "0.000015",
   },
   caller: {
     apiKeyId: "k",
@@ -34,8 +38,8 @@ const req: MeteredRequest = {
   },
   sessionKey: "s",
 };
-const ended = (relay: Partial<RelayEnd>, httpStatus = 200) =>
-  usageEventFor(req, {
+const ended = (relay: Partial<RelayEnd>, httpStatus = 200, metered: MeteredRequest = req) =>
+  usageEventFor(metered, {
     instanceId: "i",
     httpStatus,
     attempts: 1,
@@ -79,7 +83,64 @@ describe("usageEventFor", () => {
   });
 });
 
+describe("usageEventFor, audio", () => {
+  const transcription: MeteredRequest = {
+    ...req,
+    endpoint: "/v1/audio/transcriptions",
+    kind: "transcription",
+    audio: () => ({ audioMs: 2_500, estimated: false }),
+  };
+  const speech: MeteredRequest = {
+    ...req,
+    endpoint: "/v1/audio/speech",
+    kind: "speech",
+    audio: () => ({ inputCharacters: 26, estimated: false }),
+  };
+  it("prices a transcription by the host's seconds, else the file's, and never by tokens", () => {
+    const host = ended({ usage: { inputTokens: 0, outputTokens: 0, audioMs: 3_000 } }, 200, transcription);
+    expect(host).toMatchObject({ kind: "transcription", audioMs: 3_000, inputCharacters: 0, estimated: false });
+    expect(host).toMatchObject({ priceInputPer1k: "0", priceOutputPer1k: "0", pricePerAudioSecond: "0.0001" });
+    expect(host.pricePerCharacter).toBe("0");
+    const file = ended({ usage: { inputTokens: 125, outputTokens: 7 } }, 200, transcription);
+    expect(file).toMatchObject({ audioMs: 2_500, inputTokens: 125, outputTokens: 7, estimated: false });
+    const guessed = ended({}, 200, { ...transcription, audio: () => ({ audioMs: 1_000, estimated: true }) });
+    expect(guessed).toMatchObject({ audioMs: 1_000, inputTokens: 0, outputTokens: 0, estimated: true });
+  });
+  it("prices speech by the characters in", () => {
+    expect(ended({}, 200, speech)).toMatchObject({
+      kind: "speech",
+      inputCharacters: 26,
+      audioMs: 0,
+      inputTokens: 0,
+      estimated: false,
+      pricePerCharacter: "0.000015",
+      pricePerAudioSecond: "0",
+    });
+  });
+  it("charges no audio that failed, was aborted or was refused", () => {
+    for (const [relay, status] of [
+      [{ outcome: "failed" as const, error: "cut" }, 200],
+      [{ outcome: "aborted" as const }, 200],
+      [{}, 400],
+    ] as const) {
+      expect(ended(relay, status, transcription)).toMatchObject({ audioMs: 0, inputTokens: 0, estimated: false });
+      expect(ended(relay, status, speech)).toMatchObject({ inputCharacters: 0, estimated: false });
+    }
+  });
+});
+
 describe("usageFromWire", () => {
+  it("reads a transcription's duration usage as milliseconds of audio", () => {
+    expect(usageFromWire({ type: "duration", seconds: 3 })).toEqual({
+      inputTokens: 0,
+      outputTokens: 0,
+      audioMs: 3_000,
+    });
+    expect(usageFromWire({ type: "duration", seconds: 1.2345 })).toMatchObject({ audioMs: 1_235 });
+    for (const bad of [{ type: "duration", seconds: -1 }, { type: "duration", seconds: "3" }, { type: "duration" }])
+      expect(usageFromWire(bad)).toBeNull();
+  });
+
   it("trusts only whole, non-negative token counts from a host", () => {
     expect(usageFromWire({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 })).toEqual({
       inputTokens: 12,

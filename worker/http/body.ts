@@ -1,26 +1,46 @@
 // Reading a request body, bounded: only handlers read bodies, so only after the caller has been
 // authenticated from the headers (an unknown caller's upload is never read), and never more than
 // MAX_BODY_BYTES nor for longer than BODY_READ_TIMEOUT_MS. A body declared too large by its
-// Content-Length is refused before anything is read (refuseDeclaredOversize).
+// Content-Length is refused before anything is read (refuseDeclaredOversize). Uploads
+// (multipart/form-data, only the audio routes take them) are streamed through, not read here
+// (worker/audio/): their limit is AUDIO_MAX_BODY_BYTES.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { configOf } from "../config";
-import type { Env } from "../env";
 import { badRequest, RouterError } from "../errors";
 
-const limits = (env: Env) => {
-  const config = configOf(env);
-  return { maxBytes: config.MAX_BODY_BYTES, timeoutMs: config.BODY_READ_TIMEOUT_MS };
+export const isUpload = (contentType: string | undefined): boolean =>
+  (contentType ?? "").trim().toLowerCase().startsWith("multipart/form-data");
+
+/** The limits for this request's body: an upload's, or any other body's. */
+export const bodyLimits = (c: Context<AppEnv>) => {
+  const config = configOf(c.env);
+  const upload = isUpload(c.req.header("content-type"));
+  return {
+    maxBytes: upload ? config.AUDIO_MAX_BODY_BYTES : config.MAX_BODY_BYTES,
+    timeoutMs: config.BODY_READ_TIMEOUT_MS,
+  };
 };
 
-const tooLarge = (maxBytes: number) =>
+export const tooLarge = (maxBytes: number) =>
   new RouterError(413, { message: `Request body exceeds ${maxBytes} bytes.`, code: "request_too_large" });
+
+// 408, not 400: the request was not malformed, it did not arrive in time (RFC 9110 §15.5.9).
+export const readTimedOut = (timeoutMs: number) =>
+  new RouterError(408, {
+    message: `The request body did not arrive within ${timeoutMs} ms.`,
+    code: "request_timeout",
+    headers: { connection: "close" },
+  });
+
+export const unreadable = () =>
+  badRequest("The request body could not be read (broken chunked framing?).", null, "invalid_body");
 
 /** 413 on a declared Content-Length over the limit, before the body is read or the key is checked. */
 export const refuseDeclaredOversize = createMiddleware<AppEnv>(async (c, next) => {
   const declared = c.req.header("content-length");
-  const { maxBytes } = limits(c.env);
+  const { maxBytes } = bodyLimits(c);
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   await next();
 });
@@ -31,7 +51,7 @@ class ReadTimeout extends Error {}
 export async function readBodyText(c: Context<AppEnv>): Promise<string> {
   const stream = c.req.raw.body;
   if (!stream) return "";
-  const { maxBytes, timeoutMs } = limits(c.env);
+  const { MAX_BODY_BYTES: maxBytes, BODY_READ_TIMEOUT_MS: timeoutMs } = configOf(c.env);
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   let text = "";
@@ -51,14 +71,8 @@ export async function readBodyText(c: Context<AppEnv>): Promise<string> {
   } catch (err) {
     reader.cancel().catch(() => {});
     if (err instanceof RouterError) throw err;
-    // 408, not 400: the request was not malformed, it did not arrive in time (RFC 9110 §15.5.9).
-    if (err instanceof ReadTimeout)
-      throw new RouterError(408, {
-        message: `The request body did not arrive within ${timeoutMs} ms.`,
-        code: "request_timeout",
-        headers: { connection: "close" },
-      });
-    throw badRequest("The request body could not be read (broken chunked framing?).", null, "invalid_body");
+    if (err instanceof ReadTimeout) throw readTimedOut(timeoutMs);
+    throw unreadable();
   } finally {
     clearTimeout(timer);
   }
@@ -76,15 +90,23 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
 
 /**
  * Before answering an error without having read the body (413 on its Content-Length, 401…): read
- * the rest and discard it, up to 4 × MAX_BODY_BYTES and BODY_READ_TIMEOUT_MS. Closing with unread
+ * the rest and discard it, up to 4 × its limit and BODY_READ_TIMEOUT_MS. Closing with unread
  * bytes makes the kernel reset the connection, and a client still writing then sees EPIPE instead
  * of the answer. Nothing is kept, so an unknown caller's upload costs no memory.
  */
 export async function discardUnreadBody(c: Context<AppEnv>): Promise<void> {
   const stream = c.req.raw.body;
   if (!stream || c.req.raw.bodyUsed || stream.locked) return;
-  const { maxBytes, timeoutMs } = limits(c.env);
-  const reader = stream.getReader();
+  const { maxBytes, timeoutMs } = bodyLimits(c);
+  await discardRest(stream.getReader(), maxBytes, timeoutMs);
+}
+
+/** Reads what is left of a body and drops it, up to 4 × `maxBytes` and `timeoutMs`. */
+export async function discardRest(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<void> {
   const stop = setTimeout(() => reader.cancel().catch(() => {}), timeoutMs);
   try {
     for (let seen = 0; seen <= 4 * maxBytes; ) {

@@ -52,8 +52,12 @@ function scopesOf(caller: Caller): { first: LimitedScope; parent: LimitedScope |
   return { first, parent: key ? org : null };
 }
 
-const costOf = (req: MeteredRequest, usage: TokenUsage): string =>
-  req.kind === "utility" ? "0" : chargedAmount(usage, req.resolved.priceInputPer1k, req.resolved.priceOutputPer1k);
+/** The worst case to reserve: tokens at their prices; an audio request's own quantity at its unit price. */
+function costOf(req: MeteredRequest, usage: TokenUsage): string {
+  if (req.kind === "utility") return "0";
+  if (req.audio) return chargedAmount({ inputTokens: 0, outputTokens: 0, ...req.audio() }, "0", "0", req.resolved);
+  return chargedAmount(usage, req.resolved.priceInputPer1k, req.resolved.priceOutputPer1k);
+}
 
 async function callLimiter(env: Env, call: LimiterAdmit): Promise<LimiterAnswer> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -121,7 +125,7 @@ export async function admitLimited(
       ctx.waitUntil(
         ended
           .then(
-            (s) => ({ tokens: s.inputTokens + s.outputTokens, cost: costOf(req, s) }),
+            (s) => ({ tokens: s.inputTokens + s.outputTokens, cost: s.cost }),
             () => ({ tokens: 0, cost: "0" }),
           )
           // Once more on a fresh stub if it fails: an unsettled reservation holds its slot until HOLD_MAX_MS.

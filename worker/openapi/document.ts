@@ -4,12 +4,18 @@
 // `describedElsewhere` below — the one place; test/workers/openapi.test.ts fails until it does.
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
+import { describeAudio } from "./audio";
 import { describeFleet } from "./fleet";
 import { describeClientApi } from "./inference";
 import { describeOperations } from "./operations";
 import type { Registry } from "./registry";
 
-const describedElsewhere: ((registry: Registry) => void)[] = [describeClientApi, describeFleet, describeOperations];
+const describedElsewhere: ((registry: Registry) => void)[] = [
+  describeClientApi,
+  describeAudio,
+  describeFleet,
+  describeOperations,
+];
 
 function describeSecurity(registry: Registry): void {
   registry.registerComponent("securitySchemes", "bearerAuth", {

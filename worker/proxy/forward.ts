@@ -8,21 +8,23 @@ import type { Env } from "../env";
 import { RouterError } from "../errors";
 import { defaultTokenPolicy, estimateRequestCost } from "../routing/token-load";
 import { fleetFor } from "../stubs";
-import type { UsageEvent } from "../usage/event";
+import { eventCharge, type UsageEvent } from "../usage/event";
 import { type MeteredRequest, usageEventFor } from "../usage/from-request";
 import { recordUsage } from "../usage/record";
+import { type AnswerKind, expectedTypes, isAnswer, observerFor } from "./answers";
 import { type PrimedBody, withFirstChunk } from "./first-chunk";
-import { jsonObserver } from "./json-observer";
 import { leaseSource } from "./lease-source";
 import { type RelayEnd, relay } from "./relay";
-import { sseObserver } from "./sse-observer";
+import type { StreamedBody } from "./streamed-body";
 import { readUpstreamError } from "./upstream-error";
 
 /** The request to send; `ledgerId` keys its usage row (the client's X-Request-Id may repeat). */
 export interface ForwardPlan extends MeteredRequest {
-  /** The host's request body, serialised once for every attempt. */
-  payload: string;
+  /** The host's request body: JSON serialised once for every attempt, or an upload streamed through. */
+  payload: string | StreamedBody;
   stream: boolean;
+  /** What the host's 2xx answer may be (default: SSE when streaming, else JSON). */
+  answer?: AnswerKind;
   clientWantsUsage: boolean;
   /** Default POST; GET and DELETE send no body. */
   method?: "GET" | "POST" | "DELETE";
@@ -42,6 +44,8 @@ export interface Settled {
   outcome: RelayEnd["outcome"] | "rejected";
   inputTokens: number;
   outputTokens: number;
+  /** What the ledger charges it (tokens, audio seconds or characters at their prices). */
+  cost: string;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -62,19 +66,20 @@ type Attempt =
   | { kind: "answered"; response: Response; primed?: PrimedBody; firstChunkAt?: number }
   | { kind: "failed"; status: 502 | 504; reason: string; code: string };
 
+const answerOf = (plan: ForwardPlan): AnswerKind => plan.answer ?? (plan.stream ? "sse" : "json");
+
 /**
  * Why a host's answer is not one at all, or null: a redirect (never followed: the prompt must not
- * go anywhere the operator did not register), or a 2xx that is neither the JSON nor the SSE asked
- * for (a proxy's web page, plain JSON to a stream). Such an answer is the host's fault.
+ * go anywhere the operator did not register), or a 2xx that is not of the kind asked for (a proxy's
+ * web page, plain JSON to a stream). Such an answer is the host's fault.
  */
-function notAnAnswer(response: Response, stream: boolean): string | null {
+function notAnAnswer(response: Response, kind: AnswerKind): string | null {
   if (response.status >= 300 && response.status < 400) return `answered ${response.status}; hosts must not redirect`;
   if (!response.ok) return null;
-  const expected = stream ? "text/event-stream" : "application/json";
   const type = response.headers.get("content-type") ?? "";
-  return type.split(";")[0]?.trim().toLowerCase() === expected
+  return isAnswer(kind, type)
     ? null
-    : `answered ${response.status} with Content-Type \`${type}\`, not \`${expected}\``;
+    : `answered ${response.status} with Content-Type \`${type}\`, not \`${expectedTypes(kind)}\``;
 }
 
 async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): Promise<Attempt> {
@@ -84,19 +89,22 @@ async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): P
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const method = plan.method ?? "POST";
+    const { payload } = plan;
     const response = await fetch(`${lease.baseUrl}${plan.endpoint}`, {
       method,
       headers: {
-        "content-type": "application/json",
+        "content-type": typeof payload === "string" ? "application/json" : payload.contentType,
         "x-request-id": plan.requestId,
         // The host's own vLLM --api-key; the client's key never leaves the router.
         ...(lease.apiKey ? { authorization: `Bearer ${lease.apiKey}` } : {}),
       },
-      body: method === "POST" ? plan.payload : undefined,
+      // An upload that fails mid-way aborts the call, so the host never takes a cut body for a whole one.
+      body:
+        method !== "POST" ? undefined : typeof payload === "string" ? payload : payload.open(() => controller.abort()),
       signal: controller.signal,
       redirect: "manual",
     });
-    const wrong = notAnAnswer(response, plan.stream);
+    const wrong = notAnAnswer(response, answerOf(plan));
     if (wrong) {
       await response.body?.cancel();
       return { kind: "failed", status: 502, reason: wrong, code: "upstream_bad_answer" };
@@ -174,6 +182,7 @@ export async function forward(
       outcome: end.outcome,
       inputTokens: event.inputTokens,
       outputTokens: event.outputTokens,
+      cost: eventCharge(event),
     };
   };
 
@@ -193,12 +202,16 @@ export async function forward(
     }
     const { lease } = pick;
     const result = await callWorker(lease, plan, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
-    if (result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
+    // An upload that failed on the client's side (too large, too slow) is the answer, whatever the
+    // host made of the part it got, and not the host's fault.
+    const clientFault = typeof plan.payload === "string" ? null : plan.payload.failure();
+    if (clientFault || result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
       if (result.kind === "answered") await result.response.body?.cancel();
-      ctx.waitUntil(fleet.release(lease.leaseId, "host_failed"));
+      ctx.waitUntil(fleet.release(lease.leaseId, clientFault ? "ok" : "host_failed"));
       tried.push(lease.instanceId);
       lastFailure =
-        result.kind === "failed"
+        clientFault ??
+        (result.kind === "failed"
           ? new RouterError(result.status, {
               message:
                 result.code === "upstream_bad_answer"
@@ -209,7 +222,9 @@ export async function forward(
           : new RouterError(502, {
               message: `GPU worker ${lease.instanceId} answered ${result.response.status}.`,
               code: "upstream_unavailable",
-            });
+            }));
+      // An upload the failed attempt took part of cannot be sent again: this failure is the answer.
+      if (clientFault || (typeof plan.payload !== "string" && !plan.payload.replayable())) break;
       continue;
     }
 
@@ -235,7 +250,8 @@ export async function forward(
       return { response: new Response(failure.text, { status: upstream.status, headers }), settled };
     }
 
-    const observer = plan.stream ? sseObserver({ clientWantsUsage: plan.clientWantsUsage }) : jsonObserver();
+    const kind = answerOf(plan);
+    const observer = observerFor(kind, upstream.headers.get("content-type"), plan.clientWantsUsage);
     const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);
     const settled = ended.then((end) =>
       settle(
@@ -244,8 +260,8 @@ export async function forward(
         upstream.status,
         end,
         end.workerFault ? "host_failed" : "ok",
-        // Time to first token is a stream's measure; a JSON answer's first bytes come with its last.
-        plan.stream ? (result.firstChunkAt ?? null) : null,
+        // Time to first token (or first audio) is a stream's measure; a JSON answer's first bytes come with its last.
+        plan.stream || kind === "audio" ? (result.firstChunkAt ?? null) : null,
       ),
     );
     if (plan.stream) headers.set("cache-control", "no-cache");
@@ -274,6 +290,7 @@ export async function forward(
     outcome: "rejected" as const,
     inputTokens: 0,
     outputTokens: 0,
+    cost: "0",
   }));
   return { response: failure.toResponse({ "x-request-id": plan.requestId }), settled };
 }

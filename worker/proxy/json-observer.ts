@@ -1,5 +1,5 @@
 // Passes a JSON body through untouched and reads its usage once it is complete.
-import { type TokenUsage, usageFromWire } from "../usage/event";
+import { type HostUsage, usageFromWire } from "../usage/event";
 import type { BodyObserver, RelayEnd } from "./relay";
 
 interface Completion {
@@ -18,7 +18,7 @@ const TAIL_CHARS = 4096;
  */
 const FULL_TEXT_MAX_CHARS = 1 << 20;
 
-function tailUsage(tail: string): TokenUsage | null {
+function tailUsage(tail: string): HostUsage | null {
   let last: string | undefined;
   for (const m of tail.matchAll(USAGE_MEMBER)) last = m[1];
   if (last === undefined) return null;
@@ -49,7 +49,7 @@ export function jsonObserver(): BodyObserver {
   };
   const result = (
     outcome: RelayEnd["outcome"],
-    usage: TokenUsage | null,
+    usage: HostUsage | null,
     outputChars: number,
     error: string | null,
   ): RelayEnd => ({

@@ -1,11 +1,11 @@
 // Pipes an upstream body to the client chunk by chunk while an observer reads it, and
 // settles a promise with how it ended: completed, failed (cut, error, idle) or aborted by the client.
-import type { TokenUsage } from "../usage/event";
+import type { HostUsage } from "../usage/event";
 import type { PrimedBody } from "./first-chunk";
 
 export interface RelayEnd {
   outcome: "completed" | "failed" | "aborted";
-  usage: TokenUsage | null;
+  usage: HostUsage | null;
   /** Generated text seen, for estimating usage when the host reported none (JSON: counted only then). */
   outputChars: number;
   error: string | null;
@@ -23,6 +23,8 @@ export interface BodyObserver {
   /** The observer has seen a terminal event: stop reading upstream. */
   finished(): RelayEnd | null;
   aborted(): RelayEnd;
+  /** The body has no way to carry an error (audio bytes): a failure breaks the client's stream instead of ending it. */
+  readonly breaksOnFailure?: boolean;
 }
 
 class IdleTimeout extends Error {}
@@ -121,7 +123,10 @@ export function relay(
           reader.cancel().catch(() => {});
           const reason =
             err instanceof IdleTimeout || idle ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
-          close({ ...observer.fail(reason, emit), workerFault: true });
+          const end: RelayEnd = { ...observer.fail(reason, emit), workerFault: true };
+          if (!observer.breaksOnFailure) return close(end);
+          controller.error(new Error(reason));
+          settle(end);
         }
       },
       cancel() {

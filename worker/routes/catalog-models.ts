@@ -9,7 +9,7 @@ import { withDb } from "../db";
 import { RouterError } from "../errors";
 import { requirePlatform } from "../middleware/auth";
 import { adminErrors, bearer, jsonBody, jsonResponse, openApiRoutes, UUID, unixSeconds } from "./openapi-app";
-import { isUniqueViolation, Price } from "./prices";
+import { AudioSecondPrice, CharacterPrice, isUniqueViolation, Price } from "./prices";
 
 export const CatalogModelSchema = z
   .object({
@@ -20,6 +20,8 @@ export const CatalogModelSchema = z
     is_active: z.boolean(),
     input_price_per_1k: z.string(),
     output_price_per_1k: z.string(),
+    price_per_audio_second: z.string(),
+    price_per_character: z.string(),
     context_length: z.number().int().nullable(),
     created_at: unixSeconds,
   })
@@ -33,6 +35,8 @@ const present = (m: typeof models.$inferSelect) => ({
   is_active: m.isActive,
   input_price_per_1k: m.priceInputPer1k,
   output_price_per_1k: m.priceOutputPer1k,
+  price_per_audio_second: m.pricePerAudioSecond,
+  price_per_character: m.pricePerCharacter,
   context_length: m.contextLength,
   created_at: Math.floor(m.createdAt.getTime() / 1000),
 });
@@ -42,6 +46,8 @@ const editable = {
   is_active: z.boolean(),
   input_price_per_1k: Price,
   output_price_per_1k: Price,
+  price_per_audio_second: AudioSecondPrice,
+  price_per_character: CharacterPrice,
   context_length: z.number().int().positive().nullable(),
 };
 
@@ -66,6 +72,8 @@ const createModel = createRoute({
           is_active: editable.is_active.default(true),
           input_price_per_1k: Price.default("0"),
           output_price_per_1k: Price.default("0"),
+          price_per_audio_second: AudioSecondPrice.default("0"),
+          price_per_character: CharacterPrice.default("0"),
           context_length: editable.context_length.optional(),
         })
         .openapi("CreateModel"),
@@ -90,7 +98,8 @@ const patchModel = createRoute({
   method: "patch",
   path: "/models/{id}",
   tags,
-  summary: "Change a model's name, prices, context length or activity (platform keys)",
+  summary:
+    "Change a model's name, prices (tokens, audio seconds, characters), context length or activity (platform keys)",
   security: bearer,
   middleware: [requirePlatform] as const,
   request: {
@@ -112,6 +121,8 @@ export const catalogModelRoutes = openApiRoutes()
           isActive: b.is_active,
           priceInputPer1k: b.input_price_per_1k,
           priceOutputPer1k: b.output_price_per_1k,
+          pricePerAudioSecond: b.price_per_audio_second,
+          pricePerCharacter: b.price_per_character,
           contextLength: b.context_length ?? null,
         })
         .returning(),
@@ -147,6 +158,8 @@ export const catalogModelRoutes = openApiRoutes()
       isActive: b.is_active,
       priceInputPer1k: b.input_price_per_1k,
       priceOutputPer1k: b.output_price_per_1k,
+      pricePerAudioSecond: b.price_per_audio_second,
+      pricePerCharacter: b.price_per_character,
       contextLength: b.context_length,
     };
     const [row] = await withDb(c.env, async (db) =>

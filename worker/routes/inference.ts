@@ -10,10 +10,13 @@ import { readJson } from "../http/body";
 import { type Admitted, admitLimited, isBudgeted, isLimited } from "../limits/admission";
 import type { LogFields } from "../middleware/access-log";
 import { assertModelAllowed } from "../middleware/auth";
+import type { AnswerKind } from "../proxy/answers";
 import { type ForwardPlan, forward, type Settled } from "../proxy/forward";
+import type { StreamedBody } from "../proxy/streamed-body";
 import { type ResolvedModel, resolveModel } from "../routing/resolve-model";
 import { SESSION_KEY, SESSION_KEY_RULE } from "../sessions/session-key";
 import { admitMetered } from "../usage/admission";
+import type { AudioMeasure } from "../usage/from-request";
 import { type EndpointSpec, maxOutputTokens, promptChars, validateInput } from "./inference-input";
 
 export const inferenceEndpoints: Record<string, EndpointSpec> = {
@@ -44,6 +47,12 @@ export interface InferenceHooks {
   upstream?: (body: Record<string, unknown>) => Record<string, unknown>;
   /** Runs once the host has answered, before the response leaves (e.g. remember who holds it). */
   answered?: (response: Response, resolved: ResolvedModel) => Promise<void>;
+  /** An upload streamed to the host instead of the JSON body (routes/audio.ts). */
+  payload?: (resolved: ResolvedModel) => StreamedBody;
+  /** What the host's answer may be (default JSON, or SSE when streaming). */
+  answer?: AnswerKind;
+  /** Audio kinds: what the request carries, for metering. */
+  audio?: () => AudioMeasure;
 }
 
 export async function handleInference(
@@ -85,6 +94,7 @@ export async function handleInference(
     caller,
     sessionKey,
     kind: hooks.kind,
+    audio: hooks.audio,
   };
   // Streaming endpoints are the generating ones; embeddings and utility calls produce no output tokens.
   const maxTokens = maxOutputTokens(body);
@@ -105,7 +115,8 @@ export async function handleInference(
   const forwarded = forward(c.env, c.executionCtx, {
     ...metered,
     // Serialised once, here, for every attempt.
-    payload: JSON.stringify(upstreamBody),
+    payload: hooks.payload?.(resolved) ?? JSON.stringify(upstreamBody),
+    answer: hooks.answer,
     stream,
     clientWantsUsage,
     maxTokens,

@@ -11,7 +11,7 @@ import { getCatalog, invalidateCatalog } from "../catalog";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
 import { adminErrors, bearer, jsonBody, jsonResponse, openApiRoutes, UUID, unixSeconds } from "./openapi-app";
-import { isUniqueViolation, Price } from "./prices";
+import { AudioSecondPrice, CharacterPrice, isUniqueViolation, Price } from "./prices";
 
 const OfferingSchema = z
   .object({
@@ -23,6 +23,8 @@ const OfferingSchema = z
     active: z.boolean(),
     input_price_per_1k: z.string().nullable().openapi({ description: "Null: the model's own price" }),
     output_price_per_1k: z.string().nullable(),
+    price_per_audio_second: z.string().nullable(),
+    price_per_character: z.string().nullable(),
     created_at: unixSeconds,
   })
   .openapi("Offering");
@@ -38,6 +40,8 @@ const present = (o: OfferingRow, slug: string) => ({
   active: o.active,
   input_price_per_1k: o.priceInputPer1k,
   output_price_per_1k: o.priceOutputPer1k,
+  price_per_audio_second: o.pricePerAudioSecond,
+  price_per_character: o.pricePerCharacter,
   created_at: Math.floor(o.createdAt.getTime() / 1000),
 });
 
@@ -45,6 +49,8 @@ const editable = {
   active: z.boolean(),
   input_price_per_1k: Price.nullable(),
   output_price_per_1k: Price.nullable(),
+  price_per_audio_second: AudioSecondPrice.nullable(),
+  price_per_character: CharacterPrice.nullable(),
 };
 
 const tags = ["Offerings"];
@@ -86,6 +92,8 @@ const createOffering = route({
           active: editable.active.default(true),
           input_price_per_1k: editable.input_price_per_1k.optional(),
           output_price_per_1k: editable.output_price_per_1k.optional(),
+          price_per_audio_second: editable.price_per_audio_second.optional(),
+          price_per_character: editable.price_per_character.optional(),
         })
         .openapi("CreateOffering"),
     ),
@@ -138,6 +146,8 @@ export const offeringRoutes = openApiRoutes()
           active: b.active,
           priceInputPer1k: b.input_price_per_1k ?? null,
           priceOutputPer1k: b.output_price_per_1k ?? null,
+          pricePerAudioSecond: b.price_per_audio_second ?? null,
+          pricePerCharacter: b.price_per_character ?? null,
         })
         .returning(),
     ).catch((err: unknown) => {
@@ -172,7 +182,13 @@ export const offeringRoutes = openApiRoutes()
   .openapi(patchOffering, async (c) => {
     const { id } = c.req.valid("param");
     const b = c.req.valid("json");
-    const set = { active: b.active, priceInputPer1k: b.input_price_per_1k, priceOutputPer1k: b.output_price_per_1k };
+    const set = {
+      active: b.active,
+      priceInputPer1k: b.input_price_per_1k,
+      priceOutputPer1k: b.output_price_per_1k,
+      pricePerAudioSecond: b.price_per_audio_second,
+      pricePerCharacter: b.price_per_character,
+    };
     const where = scoped(c, id);
     const [row] = await withDb(c.env, (db) =>
       Object.values(set).some((v) => v !== undefined)

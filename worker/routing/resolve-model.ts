@@ -3,12 +3,18 @@
 import { RouterError } from "../errors";
 import { UUID } from "../uuid";
 
-export interface CatalogModel {
+/** A model's or an offering's unit prices, exact decimal strings. */
+export interface Prices {
+  priceInputPer1k: string;
+  priceOutputPer1k: string;
+  pricePerAudioSecond: string;
+  pricePerCharacter: string;
+}
+
+export interface CatalogModel extends Prices {
   id: string;
   hfId: string;
   isActive: boolean;
-  priceInputPer1k: string;
-  priceOutputPer1k: string;
 }
 
 export interface CatalogOffering {
@@ -17,8 +23,11 @@ export interface CatalogOffering {
   key: string; // "org_slug/code"
   active: boolean;
   modelUuid: string;
+  /** Null: the model's own price. */
   priceInputPer1k: string | null;
   priceOutputPer1k: string | null;
+  pricePerAudioSecond: string | null;
+  pricePerCharacter: string | null;
 }
 
 export interface Catalog {
@@ -27,11 +36,10 @@ export interface Catalog {
   offeringsByKey: ReadonlyMap<string, CatalogOffering>;
 }
 
-export interface ResolvedModel {
+/** The unit prices in force: an offering's override, else the model's. */
+export interface ResolvedModel extends Prices {
   model: CatalogModel;
   offering: CatalogOffering | null;
-  priceInputPer1k: string;
-  priceOutputPer1k: string;
 }
 
 const notFound = (requested: string) =>
@@ -77,11 +85,14 @@ export function resolveModel(catalog: Catalog, requested: unknown, callerOrgId: 
     offering,
     priceInputPer1k: offering.priceInputPer1k ?? model.priceInputPer1k,
     priceOutputPer1k: offering.priceOutputPer1k ?? model.priceOutputPer1k,
+    pricePerAudioSecond: offering.pricePerAudioSecond ?? model.pricePerAudioSecond,
+    pricePerCharacter: offering.pricePerCharacter ?? model.pricePerCharacter,
   };
 }
 
 function withModelPrices(model: CatalogModel, offering: null): ResolvedModel {
-  return { model, offering, priceInputPer1k: model.priceInputPer1k, priceOutputPer1k: model.priceOutputPer1k };
+  const { priceInputPer1k, priceOutputPer1k, pricePerAudioSecond, pricePerCharacter } = model;
+  return { model, offering, priceInputPer1k, priceOutputPer1k, pricePerAudioSecond, pricePerCharacter };
 }
 
 /** Models and offerings a caller may list in GET /v1/models. */

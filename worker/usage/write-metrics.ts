@@ -5,7 +5,7 @@ import { type LatencyHistogram, usageCounters, usageHistogramBuckets } from "../
 import type { Db } from "../db";
 import { bucketOf } from "../metrics/buckets";
 import { fromE8, toE8 } from "./amount";
-import { chargedAmount, type UsageEvent } from "./event";
+import { eventCharge, type UsageEvent } from "./event";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
@@ -58,7 +58,7 @@ export async function bumpMetricCounters(tx: Tx, events: UsageEvent[]): Promise<
     t.requests += 1;
     t.input += e.inputTokens;
     t.output += e.outputTokens;
-    t.charged += toE8(chargedAmount(e, e.priceInputPer1k, e.priceOutputPer1k));
+    t.charged += toE8(eventCharge(e));
     t.durationMs += e.durationMs;
     bump(e.organizationId, e.modelHfId, "duration", e.durationMs);
     const ttft = e.ttftMs ?? null;

@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import { chatSessions, inferenceUsage, instanceRequestMetrics, runtimeModels } from "../../schema";
 import type { Db } from "../db";
-import { chargedAmount, type UsageEvent } from "./event";
+import { eventCharge, secondsText, type UsageEvent } from "./event";
 import { bumpMetricCounters } from "./write-metrics";
 
 interface Totals {
@@ -64,7 +64,11 @@ export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<num
           usageEstimated: e.estimated,
           unitPriceInputPer1k: e.priceInputPer1k,
           unitPriceOutputPer1k: e.priceOutputPer1k,
-          chargedAmount: chargedAmount(e, e.priceInputPer1k, e.priceOutputPer1k),
+          audioSeconds: secondsText(e.audioMs ?? 0),
+          inputCharacters: e.inputCharacters ?? 0,
+          unitPricePerAudioSecond: e.pricePerAudioSecond ?? "0",
+          unitPricePerCharacter: e.pricePerCharacter ?? "0",
+          chargedAmount: eventCharge(e),
           metadata: {
             x_request_id: e.clientRequestId,
             model: e.modelHfId,
