@@ -1,6 +1,8 @@
 // `npm run bench`: what the router costs over calling a GPU host directly. One zero-delay mock host,
 // called (a) directly, (b) through a pass-through Worker in workerd (the floor any workerd proxy
-// pays), (c) through the router with auth, model resolution, Durable Object selection and metering.
+// pays), (c) through the router with auth, model resolution, Durable Object selection and metering,
+// and (d) the same with a key that has limits (never reached): one LimiterObject call before the host
+// and its settlement after.
 // Both Workers run in workerd via Miniflare (no `wrangler dev` proxy hop). Targets are interleaved
 // (a b c a b c …) over several rounds and each figure is the median of the rounds, so a slow spell
 // on a busy machine hits all three alike. Prints a table, saves JSON under bench/results/.
@@ -10,6 +12,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { machineLine } from "../load/console";
 import { HttpClient } from "../load/http";
+import { createLimitedKey } from "../load/limits";
 import { CpuMeter } from "../load/machine";
 import { spawnStack } from "../load/stack-process";
 import { chatBody, sequential, streamFirstChunk, streamThroughput, type Target, throughput } from "./overhead-probes";
@@ -36,6 +39,13 @@ const FIGURES: { key: FigureKey; label: string; unit: "ms" | "req/s" }[] = [
   { key: "ttfcP50", label: "stream first chunk p50", unit: "ms" },
 ];
 type Figures = Record<FigureKey, number>;
+
+const LIMITS = {
+  rpm: 1_000_000,
+  tpm: 1_000_000_000,
+  max_concurrent: 100_000,
+  budget: { amount: "1000000", period: "day" },
+};
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
 const PASSTHROUGH = fileURLToPath(new URL("./passthrough/wrangler.toml", import.meta.url));
@@ -97,24 +107,28 @@ function table(med: Record<Target["key"], Figures>): string {
     "a direct",
     "b passthrough",
     "c router",
+    "d limited key",
     "b/a",
     "c/a",
     "c/b",
     "c−b",
+    "d−c",
   ];
+  const signed = (v: number, unit: "ms" | "req/s"): string => `${v >= 0 ? "+" : ""}${fmt(v, unit)}`;
   const rows = FIGURES.map(({ key, label, unit }) => {
-    const [a, b, c] = [med.a[key], med.b[key], med.c[key]];
-    const diff = c - b;
+    const [a, b, c, d] = [med.a[key], med.b[key], med.c[key], med.d[key]];
     return [
       label,
       unit,
       fmt(a, unit),
       fmt(b, unit),
       fmt(c, unit),
+      fmt(d, unit),
       ratio(b, a),
       ratio(c, a),
       ratio(c, b),
-      `${diff >= 0 ? "+" : ""}${fmt(diff, unit)}`,
+      signed(c - b, unit),
+      signed(d - c, unit),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -155,6 +169,15 @@ async function main(): Promise<void> {
     },
     { key: "c", name: `router ${stack.baseUrl}`, client: client(stack.baseUrl), pid: pidOf(stack.baseUrl) },
   ];
+  // Limits far above what the bench sends: every request pays admission and settlement, none is refused.
+  const admin = client(stack.baseUrl);
+  const limited = await createLimitedKey(admin, LIMITS).finally(() => admin.destroy());
+  targets.push({
+    key: "d",
+    name: `router, a key with limits ${JSON.stringify(LIMITS)}`,
+    client: new HttpClient(stack.baseUrl, limited.key, 30_000),
+    pid: pidOf(stack.baseUrl),
+  });
   const errors = new Map<string, string[]>(targets.map((t) => [t.key, []]));
   try {
     log("bench: warm-up (connections, JIT, the router's auth and catalog memos)");
@@ -171,7 +194,7 @@ async function main(): Promise<void> {
       rounds.push(await round(targets, stack.model, errors));
       const last = rounds[rounds.length - 1];
       log(
-        `bench: round ${r}/${ROUNDS} in ${((Date.now() - started) / 1000).toFixed(0)} s — p50 a ${last?.a.seqP50.toFixed(2)} b ${last?.b.seqP50.toFixed(2)} c ${last?.c.seqP50.toFixed(2)} ms`,
+        `bench: round ${r}/${ROUNDS} in ${((Date.now() - started) / 1000).toFixed(0)} s — p50 a ${last?.a.seqP50.toFixed(2)} b ${last?.b.seqP50.toFixed(2)} c ${last?.c.seqP50.toFixed(2)} d ${last?.d.seqP50.toFixed(2)} ms`,
       );
     }
     const machine = cpu.stop();

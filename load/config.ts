@@ -21,6 +21,8 @@ export interface LoadConfig {
   /** Soak only: steady virtual users and minutes (before the time scale). */
   soakVus: number;
   soakMinutes: number;
+  /** The `limits` scenario (load/limits.ts): chats go out with a key limited to this rpm; null: off. */
+  limitRpm: number | null;
   /** Bring up a self-contained stack (database, proxy, mock hosts, router in workerd) for this run. */
   startStack: boolean;
   stack: StackConfig;
@@ -84,6 +86,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     sessionsOptional: flag(env, "LOAD_SESSIONS_OPTIONAL"),
     soakVus: num(env, "LOAD_SOAK_VUS", 30, 1, 1000),
     soakMinutes: num(env, "LOAD_SOAK_MINUTES", 30, 0.1, 24 * 60),
+    limitRpm:
+      env.LOAD_SCENARIO === "limits" || argv.includes("--limits") ? num(env, "LOAD_LIMIT_RPM", 600, 1, 100_000) : null,
     startStack: flag(env, "LOAD_START_STACK") || argv.includes("--stack"),
     stack: {
       hosts: num(env, "LOAD_STACK_HOSTS", 2, 0, 2),

@@ -26,6 +26,8 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** Send the API key (default true). */
   auth?: boolean;
+  /** Another API key than the client's for this request. */
+  key?: string;
 }
 
 export class HttpClient {
@@ -91,7 +93,7 @@ export class HttpClient {
   private headers(o: SendOptions): Record<string, string> {
     const h: Record<string, string> = { ...o.headers };
     if (o.body !== undefined) h["content-type"] = "application/json";
-    if (o.auth !== false) h.authorization = `Bearer ${this.apiKey}`;
+    if (o.auth !== false) h.authorization = `Bearer ${o.key ?? this.apiKey}`;
     return h;
   }
 }

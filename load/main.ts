@@ -8,6 +8,7 @@ import { machineLine, progressLine, summaryTable, thresholdLines } from "./conso
 import { ENDPOINT_NAMES } from "./endpoints";
 import { evaluate } from "./evaluate";
 import { HttpClient, networkReason, statusReason } from "./http";
+import { createLimitedKey, LimitTracker, limitOutcomes } from "./limits";
 import { CpuMeter } from "./machine";
 import { Collector } from "./metrics";
 import { buildProfile, isProfileName, PROFILE_NAMES, totalDurationS } from "./profiles";
@@ -32,6 +33,15 @@ async function preflight(client: HttpClient, config: LoadConfig, startedStack: b
   const models = await client.send("GET", "/v1/models");
   if (models.status === 401)
     throw new StartError(`the router rejected the API key (${statusReason(401, models.text)}): set LOAD_API_KEY`);
+}
+
+/** The limits scenario's key, made with the run's admin key, and the tracker of its chats. */
+async function limitedChats(client: HttpClient, rpm: number) {
+  const made = await createLimitedKey(client, { rpm }).catch((err: unknown) => {
+    throw new StartError(err instanceof Error ? err.message : String(err));
+  });
+  log(`load: limits scenario — chats go out with key ${made.id}, limited to ${rpm} requests per minute`);
+  return { key: made.key, tracker: new LimitTracker(rpm, made.id) };
 }
 
 async function main(): Promise<number> {
@@ -59,10 +69,11 @@ async function main(): Promise<number> {
     log(`load: ${profile.name} — ${profile.description} — against ${config.baseUrl} (model ${config.model})`);
     if (config.sessionsOptional)
       log("load: LOAD_SESSIONS_OPTIONAL=1 — a 404 from GET /v1/sessions counts as skipped, not as an error");
+    const limited = config.limitRpm === null ? undefined : await limitedChats(client, config.limitRpm);
     const cpu = new CpuMeter();
     const outcome = await runProfile(
       profile,
-      { client, config, runId: randomBytes(3).toString("hex"), random: Math.random },
+      { client, config, runId: randomBytes(3).toString("hex"), random: Math.random, limited },
       {
         record: (s) => collector.record(s),
         noteVus: (at, vus) => collector.noteVus(at, vus),
@@ -72,7 +83,17 @@ async function main(): Promise<number> {
     );
     const machine = cpu.stop();
     const endpoints = collector.summary(outcome.durationS);
-    const evaluation = evaluate(profile, endpoints, (names, from, to) => collector.rpsBetween(names, from, to));
+    const evaluation = evaluate(
+      profile,
+      endpoints,
+      (names, from, to) => collector.rpsBetween(names, from, to),
+      config.limitRpm === null ? undefined : `the limits scenario caps chats at ${config.limitRpm} a minute`,
+    );
+    const limits = limited?.tracker.result() ?? null;
+    if (limits) {
+      evaluation.outcomes.push(...limitOutcomes(limits));
+      evaluation.passed = evaluation.outcomes.every((o) => o.verdict !== "fail");
+    }
     const requests = ENDPOINT_NAMES.reduce((n, e) => n + endpoints[e].count, 0);
     const errors = ENDPOINT_NAMES.reduce((n, e) => n + endpoints[e].errors, 0);
     const result: RunResult = {
@@ -101,12 +122,17 @@ async function main(): Promise<number> {
       endpoints,
       totals: { requests, errors, rps: requests / outcome.durationS, abandoned: outcome.abandoned },
       timeline: collector.timeline(outcome.durationS),
+      limits,
       thresholds: evaluation.outcomes,
       passed: evaluation.passed,
     };
     const files = saveResult(result);
     console.log(`\n${summaryTable(result)}\n`);
     console.log(thresholdLines(result));
+    if (limits)
+      console.log(
+        `limits: rpm ${limits.rpm}: ${limits.served} served, ${limits.refused} refused (429), ${limits.serverErrors} 5xx; busiest 60 s served ${limits.busiestMinute} (${(limits.busiestShare * 100).toFixed(1)} % of the limit)`,
+      );
     const busy = machineLine(result);
     if (busy) console.log(busy);
     if (outcome.abandoned > 0)

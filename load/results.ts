@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EndpointName } from "./endpoints";
 import type { ThresholdOutcome } from "./evaluate";
+import type { LimitsResult } from "./limits";
 import type { CpuShare } from "./machine";
 import type { EndpointSummary, Timeline } from "./metrics";
 import type { ProfileName, Stage } from "./profiles";
@@ -32,6 +33,8 @@ export interface RunResult {
   endpoints: Record<EndpointName, EndpointSummary>;
   totals: { requests: number; errors: number; rps: number; abandoned: number };
   timeline: Timeline;
+  /** The limits scenario's figures; null (or absent in older results) without it. */
+  limits?: LimitsResult | null;
   thresholds: ThresholdOutcome[];
   passed: boolean;
 }

@@ -4,6 +4,7 @@ import { performance } from "node:perf_hooks";
 import type { LoadConfig } from "./config";
 import type { EndpointName } from "./endpoints";
 import { type HttpClient, networkReason, statusReason } from "./http";
+import type { LimitTracker } from "./limits";
 import type { Sample } from "./metrics";
 import { validateChat, validateChatStream, validateHealth, validateModels, validateSessions } from "./validate";
 
@@ -16,6 +17,8 @@ export interface TaskContext {
   elapsedMs: () => number;
   record: (s: Sample) => void;
   random: () => number;
+  /** The limits scenario: chats go out with this key, and the tracker sees each one's status. */
+  limited?: { key: string; tracker: LimitTracker };
 }
 
 interface Message {
@@ -98,9 +101,18 @@ async function chat(vu: VirtualUser, ctx: TaskContext): Promise<void> {
   const headers: Record<string, string> = withSession ? { "x-inventiv-session": vu.sessionKey } : {};
   // A holder, not a `let`: assignments inside the callback are invisible to TS narrowing.
   const out: { answer: string | null } = { answer: null };
+  const key = ctx.limited?.key;
+  const sentAtMs = ctx.elapsedMs();
+  // A 429 of the limited key is what the scenario expects: counted apart, neither served nor an error.
+  const refused = (status: number, latencyMs: number) => {
+    ctx.limited?.tracker.note(sentAtMs, status);
+    return ctx.limited && status === 429 ? { latencyMs, skipped: "429 rate_limit_exceeded (the key's rpm)" } : null;
+  };
   await measured(ctx, stream ? "chat_stream" : "chat", async () => {
     if (stream) {
-      const r = await client.stream("/v1/chat/completions", { body, headers });
+      const r = await client.stream("/v1/chat/completions", { body, headers, key });
+      const limit = refused(r.status, r.latencyMs);
+      if (limit) return limit;
       if (r.status !== 200) return { latencyMs: r.latencyMs, error: statusReason(r.status, r.text) };
       const check = validateChatStream(r.events);
       if (check.error === null) out.answer = check.content;
@@ -110,7 +122,9 @@ async function chat(vu: VirtualUser, ctx: TaskContext): Promise<void> {
         ...(check.error === null ? {} : { error: check.error }),
       };
     }
-    const r = await client.send("POST", "/v1/chat/completions", { body, headers });
+    const r = await client.send("POST", "/v1/chat/completions", { body, headers, key });
+    const limit = refused(r.status, r.latencyMs);
+    if (limit) return limit;
     if (r.status !== 200) return { latencyMs: r.latencyMs, error: statusReason(r.status, r.text) };
     const check = validateChat(r.text);
     if (check.error === null) out.answer = check.content;

@@ -157,6 +157,20 @@ function cpuNote(r: RunResult): string {
   return `${esc(figures)}${warning ? ` <b style="color:${VERDICT_COLORS.warn}">${esc(warning)}</b>` : ""}<br>`;
 }
 
+/** The limits scenario's figures (load/limits.ts), when the run had it. */
+function limitsSection(r: RunResult): string {
+  const l = r.limits;
+  if (!l) return "";
+  return `<h2>Limits: one key at ${l.rpm} requests per minute</h2>
+<div class="cards">
+<div class="card"><b>${l.served}</b><span>chats served</span></div>
+<div class="card"><b>${l.refused}</b><span>refused (429 rate_limit_exceeded)</span></div>
+<div class="card"><b style="color:${l.serverErrors > 0 ? VERDICT_COLORS.fail : "inherit"}">${l.serverErrors}</b><span>5xx</span></div>
+<div class="card"><b>${l.busiestMinute}</b><span>served in the busiest 60 s (${(l.busiestShare * 100).toFixed(1)} % of the limit)</span></div>
+</div>
+<div class="meta">Key ${esc(l.keyId)}. Minutes are sliding, by the time each chat was sent; the limit holds when no 60 s served more than 1 % over it.</div>`;
+}
+
 export function renderReport(r: RunResult): string {
   const verdict = r.passed ? "PASS" : "FAIL";
   const color = r.passed ? VERDICT_COLORS.pass : VERDICT_COLORS.fail;
@@ -180,6 +194,7 @@ ${cpuNote(r)}Started ${esc(r.startedAt)} · ran ${fmtTime(r.durationS)} · think
 <h2>Thresholds</h2>
 <table><tr><th></th><th>subject</th><th>metric</th><th class="num">actual</th><th class="num">limit</th><th>detail</th></tr>
 ${thresholdRows(r)}</table>
+${limitsSection(r)}
 <h2>Per endpoint (latency in ms, successful responses)</h2>
 <table><tr><th>endpoint</th><th>request</th><th class="num">responses</th><th class="num">req/s</th><th class="num">errors</th><th class="num">p50</th><th class="num">p95</th><th class="num">p99</th><th class="num">max</th><th class="num">1st chunk p50</th><th class="num">1st chunk p95</th></tr>
 ${endpointRows(r)}</table>
