@@ -17,6 +17,8 @@ export default defineConfig({
       // are tooling. scripts/coverage-report.ts reports exactly the files listed here.
       include: ["worker/**/*.{ts,tsx}", "durable-objects/**/*.{ts,tsx}"],
       reporter: ["json"],
+      // The figures of what ran, also when a test failed (scripts/test.ts still fails the run).
+      reportOnFailure: true,
       reportsDirectory: "coverage/vitest",
     },
     // The Worker's structured log lines (`{"msg":…}`: dead letters, flush retries) are what error-path

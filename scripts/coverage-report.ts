@@ -53,7 +53,7 @@ function pct(s: CoverageSummary, key: "lines" | "branches"): string {
 // vitest's report lists every file of vitest.config.ts's coverage.include, run or not: the files measured.
 const vitestFile = join(OUT, "vitest", "coverage-final.json");
 if (!existsSync(vitestFile)) {
-  console.error("coverage: no vitest report (coverage/vitest/coverage-final.json): run `npm test`");
+  console.error("coverage: no vitest report (coverage/vitest/coverage-final.json): `npm test` writes it");
   process.exit(1);
 }
 const merged = libCoverage.createCoverageMap(JSON.parse(readFileSync(vitestFile, "utf8")));

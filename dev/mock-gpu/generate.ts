@@ -2,7 +2,7 @@
 // cancellation (stop at once when the client leaves) and the mid-generation faults.
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { drained, pause, sendJson } from "./http-util";
+import { closed, drained, pause, sendJson } from "./http-util";
 import type { GenerationRequest } from "./parse";
 import type { HostState, Tracker } from "./state";
 import type { Faults } from "./types";
@@ -116,6 +116,7 @@ async function serveStream(res: ServerResponse, g: GenerationRequest, ctx: Gener
   if (g.kind === "chat") await write(chunk("", null, true));
   if (faults.cutAfterTokens === 0) return cut();
   if (faults.streamErrorAfterTokens === 0) return endWithError(res, tracker);
+  if (faults.stallAfterTokens === 0) return closed(res);
 
   const n = g.tokens.length;
   if (n === 0) await write(chunk("", g.finishReason));
@@ -127,6 +128,7 @@ async function serveStream(res: ServerResponse, g: GenerationRequest, ctx: Gener
     await write(chunk(g.tokens[i] ?? "", i === n - 1 ? g.finishReason : null));
     if (faults.cutAfterTokens === i + 1) return cut();
     if (faults.streamErrorAfterTokens === i + 1) return endWithError(res, tracker);
+    if (faults.stallAfterTokens === i + 1) return closed(res);
   }
   if (tracker.aborted) return;
   if (withUsage) await write(event({ ...base, choices: [], usage: usageOf(g, n, faults) }));

@@ -46,7 +46,8 @@ export interface MockGpuOptions {
 
 /**
  * Injected faults. Precedence for one inference request (first match wins):
- *   hang → engineDead → redirectTo → htmlPage → failNext → status → (generation) cutAfterTokens / streamErrorAfterTokens.
+ *   hang → engineDead → redirectTo → htmlPage → failNext → status →
+ *   (generation) cutAfterTokens / streamErrorAfterTokens / stallAfterTokens.
  * `refuse` acts earlier, at the TCP connection. `omitUsage` only changes successful answers.
  * Inference requests = POST /v1/chat/completions, /v1/completions, /v1/embeddings.
  */
@@ -65,6 +66,8 @@ export interface Faults {
   cutAfterTokens?: number;
   /** Streaming only: after N content chunks send `data: {"error":{…}}` and end without [DONE]. */
   streamErrorAfterTokens?: number;
+  /** Streaming only: after N content chunks send nothing more, the connection open, until the client leaves. */
+  stallAfterTokens?: number;
   /** Destroy incoming TCP connections at once. */
   refuse?: boolean;
   /** JSON answers without `usage`; streams without any usage even if include_usage was asked. */

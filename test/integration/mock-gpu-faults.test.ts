@@ -73,6 +73,24 @@ describe("fault injection", () => {
     expect(evs).not.toContain("[DONE]");
   });
 
+  it("stallAfterTokens: N content chunks, then silence with the connection open until the client leaves", async () => {
+    gpu.setFaults({ stallAfterTokens: 2 });
+    const controller = new AbortController();
+    const res = await post("/v1/chat/completions", chatBody({ stream: true }), { signal: controller.signal });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = "";
+    for (let read = await reader.read(); ; read = await reader.read()) {
+      text += new TextDecoder().decode(read.value);
+      if (read.done || events(text).length >= 3) break;
+    }
+    expect(events(text)).toHaveLength(3); // role chunk + 2 content chunks
+    expect(gpu.stats()).toMatchObject({ inflight: 1, tokensGenerated: 2 });
+    controller.abort();
+    await waitFor(() => gpu.stats().inflight === 0, { what: "the host to see the client leave" });
+    expect(gpu.stats()).toMatchObject({ cancelled: 1, cut: 0, completed: 0, tokensGenerated: 2 });
+  });
+
   it("refuse: connections are closed at once", async () => {
     gpu.setFaults({ refuse: true });
     await expect(fetch(`${gpu.url}/health`)).rejects.toThrow();
