@@ -52,6 +52,7 @@ describe("/metrics with limits", () => {
         .where(eq(inferenceUsage.consumerOrganizationId, stack.tenant.orgId));
     await waitFor(async () => (await ledger()).length === 4, { timeoutMs: 15_000, what: "4 ledger rows" });
     await waitFor(async () => (await limiterQuota(stack, { kind: "key", id: k.id })).inflight === 0, {
+      timeoutMs: 15_000,
       what: "settlement",
     });
 

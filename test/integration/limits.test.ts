@@ -112,7 +112,10 @@ describe("tokens per minute", () => {
     expect(first.headers.get("x-ratelimit-limit-tokens")).toBe("1000");
     expect(first.headers.get("x-ratelimit-remaining-tokens")).toBe("99");
     // Settled to what the host counted: 1 prompt + 1 completion token.
-    await waitFor(async () => (await limiterQuota(stack, scope)).remainingTokens === 998, { what: "settlement" });
+    await waitFor(async () => (await limiterQuota(stack, scope)).remainingTokens === 998, {
+      timeoutMs: 15_000,
+      what: "settlement",
+    });
 
     // 599 characters: 150 prompt tokens, echoed as 150 tokens at 50 ms each (still streaming meanwhile).
     const long = Array.from({ length: 200 }, (_, i) => `w${i % 10}`).join(" ");
@@ -129,7 +132,10 @@ describe("tokens per minute", () => {
 
     await held.text();
     // 2 + 150 prompt + 150 completion counted.
-    await waitFor(async () => (await limiterQuota(stack, scope)).remainingTokens === 698, { what: "stream settled" });
+    await waitFor(async () => (await limiterQuota(stack, scope)).remainingTokens === 698, {
+      timeoutMs: 15_000,
+      what: "stream settled",
+    });
     expect((await send(k.key, body(600))).status).toBe(200);
   });
 });
@@ -161,7 +167,10 @@ describe("concurrency", () => {
     expect(third.headers.get("retry-after")).toBe("1");
 
     expect(await ending.text()).toContain("[DONE]");
-    await waitFor(async () => (await limiterQuota(stack, scope)).inflight === 1, { what: "the ended stream's slot" });
+    await waitFor(async () => (await limiterQuota(stack, scope)).inflight === 1, {
+      timeoutMs: 15_000,
+      what: "the ended stream's slot",
+    });
     expect((await send(k.key, chat(stack, "fits now"))).status).toBe(200);
 
     abort.abort();
@@ -200,8 +209,10 @@ describe("budgets", () => {
     expect(rows.filter((r) => r.status === "refused").every((r) => r.chargedAmount === "0.00000000")).toBe(true);
     // The limiter's own spend is the ledger's.
     await waitFor(async () => (await limiterQuota(stack, { kind: "key", id: k.id })).inflight === 0, {
+      timeoutMs: 15_000,
       what: "all settled",
     });
+    expect(stack.logs.filter((l) => l.msg === "limiter_settle_failed")).toEqual([]);
     const left = toE8("0.1") - spentE8;
     expect((await limiterQuota(stack, { kind: "key", id: k.id })).remainingBudget).toBe(
       left < 0n ? `-${fromE8(-left)}` : fromE8(left),
