@@ -4,7 +4,7 @@
 // it as a cloud orchestrator would: for each such instance it starts a simulated GPU host on a free
 // loopback port, gives it a fresh worker token (only the hash is stored, so it writes a new one)
 // and records its base URL; once the instance is terminated (DELETE /instances/{id}) or failed, it
-// stops the host.
+// stops the host. One deleted while still provisioning never gets a host.
 import { and, eq, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
@@ -47,10 +47,14 @@ export async function startMockProvisioner(o: MockProvisionerOptions): Promise<M
     const token = `wt-mock-${crypto.randomUUID()}`;
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    await db
+    const claimed = await db
       .update(instances)
       .set({ workerTokenHash: await sha256Hex(token), baseUrl, updatedAt: new Date() })
-      .where(and(eq(instances.id, id), eq(instances.baseUrl, UNPROVISIONED_BASE_URL)));
+      .where(
+        and(eq(instances.id, id), eq(instances.status, "provisioning"), eq(instances.baseUrl, UNPROVISIONED_BASE_URL)),
+      )
+      .returning({ id: instances.id });
+    if (claimed.length === 0) return; // deleted (or claimed) since the pass read it
     hosts.set(id, await o.startHost({ instanceId: id, token, port, model }));
     log(`mock provider: instance ${id} provisioned at ${baseUrl}`);
   };
@@ -60,7 +64,14 @@ export async function startMockProvisioner(o: MockProvisionerOptions): Promise<M
       .select({ id: instances.id, model: models.modelId })
       .from(instances)
       .innerJoin(models, eq(models.id, instances.modelId))
-      .where(and(eq(instances.provider, "mock"), eq(instances.baseUrl, UNPROVISIONED_BASE_URL)));
+      // Still provisioning: one deleted before its host came up is terminated and stays hostless.
+      .where(
+        and(
+          eq(instances.provider, "mock"),
+          eq(instances.status, "provisioning"),
+          eq(instances.baseUrl, UNPROVISIONED_BASE_URL),
+        ),
+      );
     for (const p of pending) if (!stopped && !hosts.has(p.id)) await provision(p.id, p.model);
     if (hosts.size === 0) return;
     const gone = await db

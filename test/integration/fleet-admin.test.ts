@@ -72,7 +72,15 @@ describe("admin API", () => {
     expect(shown.live).toMatchObject({ status: "ready", worker_status: "ready", routable: true, inflight: 0 });
   });
 
-  it("validates deployments: unknown model 404, bad base_url or provider 400", async () => {
+  it("validates deployments: unknown model 404, a missing model, bad base_url, api_key or provider 400", async () => {
+    const noModel = await stack.call("POST", "/deployments", { body: { base_url: "http://127.0.0.1:1" } });
+    expect(noModel.status).toBe(400);
+    expect(await noModel.json()).toMatchObject({ error: { param: "model", type: "invalid_request_error" } });
+    const emptyKey = await stack.call("POST", "/deployments", {
+      body: { model: stack.model, base_url: "http://127.0.0.1:1", api_key: "" },
+    });
+    expect(emptyKey.status).toBe(400);
+    expect(await emptyKey.json()).toMatchObject({ error: { param: "api_key", type: "invalid_request_error" } });
     expect(
       (await stack.call("POST", "/deployments", { body: { model: "nobody/nothing", base_url: "http://127.0.0.1:1" } }))
         .status,
@@ -87,6 +95,23 @@ describe("admin API", () => {
         })
       ).status,
     ).toBe(400);
+  });
+
+  it("refuses a host api_key it cannot seal (no HOST_KEY_ENCRYPTION_KEY): 503, and registers nothing", async () => {
+    const baseUrl = `http://127.0.0.1:${await freePort()}`;
+    const res = await stack.call("POST", "/deployments", {
+      body: { model: stack.model, base_url: baseUrl, api_key: "the-hosts-vllm-key" },
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      error: {
+        message: "Host API keys cannot be stored: HOST_KEY_ENCRYPTION_KEY is not set.",
+        type: "service_unavailable",
+        param: null,
+        code: "host_keys_unavailable",
+      },
+    });
+    expect((await listInstances(stack)).map((i) => i.base_url)).not.toContain(baseUrl);
   });
 
   it("lists the organization's instances with live status and load", async () => {

@@ -21,7 +21,7 @@ function fromBase64(text: string): Uint8Array {
 
 /** The secret is 32 random bytes in base64 (`openssl rand -base64 32`); anything else is refused. */
 function sealingKey(secret: string | undefined): Promise<CryptoKey> {
-  if (!secret) throw new HostKeyError("HOST_KEY_ENCRYPTION_KEY is not set: host API keys cannot be stored.");
+  if (!secret) throw new HostKeyError("HOST_KEY_ENCRYPTION_KEY is not set.");
   let key = keys.get(secret);
   if (!key) {
     let raw: Uint8Array;
