@@ -95,6 +95,18 @@ describe("a Postgres outage during traffic", () => {
     await waitFor(async () => (await outboxStatus(stack)).backlog === REQUESTS, { what: "all events in the outbox" });
     await proxy.resume();
     expect(await usageRowsWithPrefix(stack, prefix)).toEqual([]);
+    // /health's verdict is shared for a second, not kept: it says ok again once Postgres answers.
+    await waitFor(
+      async () => ((await (await fetch(`${stack.router.url}/health`)).json()) as { status: string }).status === "ok",
+      {
+        timeoutMs: 15_000,
+        what: "/health to be ok again",
+      },
+    );
+    expect(await (await fetch(`${stack.router.url}/health`)).json()).toMatchObject({
+      status: "ok",
+      database: { status: "ok" },
+    });
 
     await waitFor(async () => (await usageRowsWithPrefix(stack, prefix)).length >= REQUESTS, {
       timeoutMs: 60_000,
