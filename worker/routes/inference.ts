@@ -103,25 +103,35 @@ export async function handleInference(
   const admitted: Admitted | null = isLimited(caller)
     ? await admitLimited(c.env, c.executionCtx, { ...metered, outputCap, arrivedAt })
     : null;
-  const named: Record<string, unknown> = { ...body, model: resolved.model.hfId };
-  // Under a budget the reserved worst case must hold: a request without a cap is sent with the default one.
-  if (admitted && spec.streams && maxTokens === undefined && isBudgeted(caller))
-    named[endpoint === "/v1/responses" ? "max_output_tokens" : "max_tokens"] = outputCap;
-  // Always ask the host for usage on streams; the chunk is removed again if the client did not ask.
-  const upstreamBody =
-    hooks.upstream?.(named) ??
-    (stream ? { ...named, stream_options: { ...streamOptions, include_usage: true } } : named);
-
-  const forwarded = forward(c.env, c.executionCtx, {
-    ...metered,
+  const upstreamPayload = (): string => {
+    const named: Record<string, unknown> = { ...body, model: resolved.model.hfId };
+    // Under a budget the reserved worst case must hold: a request without a cap is sent with the default one.
+    if (admitted && spec.streams && maxTokens === undefined && isBudgeted(caller))
+      named[endpoint === "/v1/responses" ? "max_output_tokens" : "max_tokens"] = outputCap;
+    // Always ask the host for usage on streams; the chunk is removed again if the client did not ask.
+    const upstreamBody =
+      hooks.upstream?.(named) ??
+      (stream ? { ...named, stream_options: { ...streamOptions, include_usage: true } } : named);
     // Serialised once, here, for every attempt.
-    payload: hooks.payload?.(resolved) ?? JSON.stringify(upstreamBody),
-    answer: hooks.answer,
-    stream,
-    clientWantsUsage,
-    maxTokens,
-    holder,
-  });
+    return JSON.stringify(upstreamBody);
+  };
+
+  let forwarded: ReturnType<typeof forward>;
+  try {
+    forwarded = forward(c.env, c.executionCtx, {
+      ...metered,
+      payload: hooks.payload?.(resolved) ?? upstreamPayload(),
+      answer: hooks.answer,
+      stream,
+      clientWantsUsage,
+      maxTokens,
+      holder,
+    });
+  } catch (err) {
+    // Admitted but never sent: the reservation is given back.
+    admitted?.settle(Promise.reject(err));
+    throw err;
+  }
   admitted?.settle(forwarded.then(({ settled }) => settled));
   // Handed to waitUntil (by the access log) before the first await: a client that leaves while its
   // worker is being chosen or called must not take the lease release and the usage event with it.
