@@ -193,7 +193,7 @@ export const CONFIG_VARS = {
     max: HOUR_MS,
     unit: "milliseconds",
     meaning:
-      "The longest a request body may take to arrive once the caller is authenticated; slower gets 408. Audio uploads: their fields up to the file, then each chunk.",
+      "The longest a request body may take to arrive once the caller is authenticated; slower gets 408. Audio uploads: their fields before the file, then the longest silence between chunks the router reads itself (all of a body without Content-Length).",
   },
   MOCK_PROVISIONING: {
     default: 0,

@@ -1,12 +1,14 @@
 // Audio through the router with the official SDK: transcriptions and translations (multipart
 // uploads streamed to the host, routed on the form's `model`), speech (audio bytes streamed back),
 // each in the ledger with its kind, quantity and unit price; the upload limit; hosts failing.
+import http from "node:http";
 import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wavFile } from "../../dev/mock-gpu/wav";
+import { getInstance } from "../support/fleet";
 import { keyRows, limitedKey, limiterQuota } from "../support/limits";
 import { type Stack, startStack } from "../support/stack";
-import { usageRowFor } from "../support/usage";
+import { leasesInFlight, usageRowFor } from "../support/usage";
 import { waitFor } from "../support/wait";
 
 const WORDS = "the quick brown fox"; // 19 chars → 5 transcript tokens
@@ -37,8 +39,9 @@ afterAll(() => stack?.dispose());
 /** 2.5 s of 24 kHz mono 16-bit audio carrying WORDS (the mock transcribes its own WAVs back). */
 const wav = () => toFile(wavFile(2.5, WORDS), "speech.wav", { type: "audio/wav" });
 const rid = (id: string) => ({ headers: { "X-Request-Id": id } });
+/** The stack's two hosts (a test adds a third, gone at once). */
 const forAllHosts = (faults: Parameters<Stack["hosts"][number]["gpu"]["setFaults"]>[0]) => {
-  for (const h of stack.hosts) h.gpu.setFaults(faults);
+  for (const h of stack.hosts.slice(0, 2)) h.gpu.setFaults(faults);
 };
 
 describe("transcriptions and translations", () => {
@@ -209,7 +212,7 @@ function postChunked(pieces: Uint8Array[], requestId: string): Promise<Response>
   } as RequestInit);
 }
 
-const requestsSeen = () => stack.hosts.reduce((n, h) => n + h.gpu.stats().requests, 0);
+const requestsSeen = () => stack.hosts.slice(0, 2).reduce((n, h) => n + h.gpu.stats().requests, 0);
 
 describe("limits and failures", () => {
   it("answers 413 beyond AUDIO_MAX_BODY_BYTES: declared, before any host; streamed, once the limit passes", async () => {
@@ -243,13 +246,14 @@ describe("limits and failures", () => {
     expect(anon.status).toBe(401);
   });
 
-  it("fails over from a refusing host to another, sending the upload again from its start", async () => {
+  it("fails over from a host that resets the connection, sending the upload again from its start", async () => {
     const [refusing, other] = stack.hosts as [Stack["hosts"][0], Stack["hosts"][0]];
     // The other host looks busy, so the refusing one is tried first.
     other.gpu.setReportedQueueDepth(50);
     await other.gpu.heartbeatNow();
     refusing.gpu.setFaults({ refuse: true });
     try {
+      // 120 kB: all of it within the 128 KiB the router keeps, however much the reset connection took.
       const { data, response } = await client.audio.transcriptions
         .create({ model: stack.model, file: await wav() }, rid("stt-failover-1"))
         .withResponse();
@@ -262,6 +266,29 @@ describe("limits and failures", () => {
     }
     const row = await usageRowFor(stack, "stt-failover-1");
     expect(row).toMatchObject({ status: "succeeded", instanceId: other.instance.id, audioSeconds: "3.000" });
+    expect(row.metadata.attempts).toBe(2);
+  });
+
+  it("fails over from a host whose port is closed, a file larger than what the router keeps", async () => {
+    const busy = [...stack.hosts];
+    for (const h of busy) h.gpu.setReportedQueueDepth(50);
+    await Promise.all(busy.map((h) => h.gpu.heartbeatNow()));
+    // An idle third host, tried first, gone before the request: its connection is refused.
+    const gone = await stack.addHost();
+    await gone.gpu.close();
+    try {
+      // 480 kB, more than the 128 KiB kept: a refused connection took one chunk of it.
+      const file = await toFile(wavFile(10, WORDS), "long.wav", { type: "audio/wav" });
+      const t = await client.audio.transcriptions.create({ model: stack.model, file }, rid("stt-failover-2"));
+      expect(t.text).toBe(WORDS);
+    } finally {
+      expect((await stack.call("DELETE", `/instances/${gone.instance.id}`)).status).toBe(200);
+      for (const h of busy) h.gpu.setReportedQueueDepth(undefined);
+      await Promise.all(busy.map((h) => h.gpu.heartbeatNow()));
+    }
+    const row = await usageRowFor(stack, "stt-failover-2");
+    expect(row).toMatchObject({ status: "succeeded", audioSeconds: "10.000" });
+    expect(busy.map((h) => h.instance.id)).toContain(row.instanceId);
     expect(row.metadata.attempts).toBe(2);
   });
 
@@ -286,6 +313,32 @@ describe("limits and failures", () => {
       expect(row).toMatchObject({ status: "failed", audioSeconds: "0.000", chargedAmount: "0.00000000" });
       expect(row.metadata.attempts).toBe(attempts);
     }
+  });
+
+  it("a client that leaves mid-upload: a failed row, nothing charged, the host not blamed", async () => {
+    const pieces = form(stack.model, wavFile(20));
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    const url = new URL(`${stack.baseURL}/audio/transcriptions`);
+    const req = http.request(url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${stack.tenant.memberKey}`,
+        "content-type": FORM_TYPE,
+        "content-length": length,
+        "x-request-id": "stt-client-gone-1",
+      },
+    });
+    req.on("error", () => {});
+    // The head and 256 KiB of the file: the router has chosen a host and is sending it the upload.
+    req.write(pieces[0]!);
+    req.write(pieces[1]!.subarray(0, 256 * 1024));
+    await waitFor(async () => (await leasesInFlight(stack)) === 1, { what: "the upload's lease" });
+    req.destroy();
+    const row = await usageRowFor(stack, "stt-client-gone-1");
+    expect(row).toMatchObject({ status: "failed", audioSeconds: "0.000", chargedAmount: "0.00000000" });
+    expect(row.metadata.http_status).toBe(400);
+    const host = (await getInstance(stack, row.instanceId!)).live;
+    expect(host?.consecutive_failures).toBe(0);
   });
 
   it("speech cut mid-way: the client's read fails, a failed row, nothing charged", async () => {

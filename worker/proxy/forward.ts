@@ -202,8 +202,9 @@ export async function forward(
     }
     const { lease } = pick;
     const result = await callWorker(lease, plan, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
-    // An upload that failed on the client's side (too large, too slow) is the answer, whatever the
-    // host made of the part it got, and not the host's fault.
+    // An upload that failed on the client's side (too large, too slow, cut) is the answer, whatever
+    // the host made of the part it got, and not the host's fault.
+    if (typeof plan.payload !== "string" && result.kind === "failed") await plan.payload.settled(1_000);
     const clientFault = typeof plan.payload === "string" ? null : plan.payload.failure();
     if (clientFault || result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
       if (result.kind === "answered") await result.response.body?.cancel();

@@ -16,4 +16,6 @@ export interface StreamedBody {
   replayable(): boolean;
   /** When the upload itself failed (too large, too slow, cut by the client): that is the answer. */
   failure(): RouterError | null;
+  /** Resolves once the latest attempt's body has stopped flowing (so failure() is known), or after `ms`. */
+  settled(ms: number): Promise<void>;
 }

@@ -77,8 +77,9 @@ export async function handleUpload(c: Context<AppEnv>, path: string): Promise<Re
   const declared = c.req.header("content-length");
   const declaredLength = declared === undefined ? null : Number(declared);
   const boundary = boundaryOf(contentType);
-  const reader = c.req.raw.body?.getReader();
-  if (!reader) throw badRequest("The upload has no body: a form with `model` and `file` is required.", "file");
+  const body = c.req.raw.body;
+  const reader = body?.getReader();
+  if (!body || !reader) throw badRequest("The upload has no body: a form with `model` and `file` is required.", "file");
   const limits = { maxBytes: config.AUDIO_MAX_BODY_BYTES, idleMs: config.BODY_READ_TIMEOUT_MS };
   let upload: Upload | undefined;
   const discard = () => (upload ? upload.discard() : discardRest(reader, limits.maxBytes, limits.idleMs));
@@ -111,7 +112,7 @@ export async function handleUpload(c: Context<AppEnv>, path: string): Promise<Re
           resolved.model.hfId,
           stream && !head.fields.has("stream_include_usage"),
         );
-        upload = new Upload(sent, head.complete ? null : reader, {
+        upload = new Upload(sent, head.complete || !body ? null : { body, reader }, {
           contentType: contentType ?? "",
           headBytesRead: head.bytes.length,
           declaredLength,
