@@ -14,6 +14,7 @@ import type {
   HeartbeatReport,
   HostAdmission,
   LeaseOutcome,
+  LeaseRelease,
   MemberView,
   ServedSample,
 } from "../worker/contracts";
@@ -98,6 +99,11 @@ export class FleetObject extends DurableObject<Env> {
 
   release(leaseId: string, outcome: LeaseOutcome, served?: ServedSample): void {
     this.state.release(leaseId, outcome, served);
+  }
+
+  /** What an isolate owed and no acquire carried (worker/fleet/owed-releases.ts). */
+  releaseBatch(releases: LeaseRelease[]): void {
+    for (const r of releases) this.state.release(r.leaseId, r.outcome, r.served);
   }
 
   /** Control-plane status change (admin API); takes effect for the next selection. */

@@ -58,6 +58,7 @@ export class SessionObject extends DurableObject<Env> {
       exclude: input.exclude,
       session: { pinnedId: pinnedIdFor(this.state, input.modelUuid) },
       cost: input.cost,
+      releases: input.releases,
     });
     if (!result.ok) return result;
     const now = Date.now();

@@ -157,6 +157,14 @@ export const CONFIG_VARS = {
     unit: "events",
     meaning: "Usage events one outbox shard may hold unwritten before the router refuses metered traffic.",
   },
+  FLEET_RELEASE_WINDOW_MS: {
+    default: 5,
+    min: 0,
+    max: 1_000,
+    unit: "milliseconds",
+    meaning:
+      "How long an ended request's lease release waits for the isolate's next acquire on its fleet to carry it, before one call sends all that is owed.",
+  },
   USAGE_GROUP_COMMIT_MS: {
     default: 2,
     min: 0,

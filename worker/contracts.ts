@@ -77,6 +77,8 @@ export interface AcquireOptions {
   only?: string;
   /** What the request will cost in tokens; without it, an empty prompt and the default output. */
   cost?: RequestCost;
+  /** Leases this isolate's ended requests hand back, applied before the choice. */
+  releases?: LeaseRelease[];
 }
 
 /** `repin` is null when a session kept its host, and for requests without a session. */
@@ -87,7 +89,17 @@ export type AcquireResult =
 
 /** How a leased request ended, as far as the host's health is concerned ("expired": unknown). */
 export type LeaseOutcome = "ok" | "host_failed" | "expired";
-export type { ServedSample } from "./routing/capacity";
+
+/** A lease handed back, with how its request ended (worker/fleet/owed-releases.ts delivers it). */
+export interface LeaseRelease {
+  leaseId: string;
+  outcome: LeaseOutcome;
+  served?: ServedSample;
+}
+
+import type { ServedSample } from "./routing/capacity";
+
+export type { ServedSample };
 
 /** A member as the admin API shows it. */
 export interface MemberView extends FleetMember {
@@ -106,6 +118,8 @@ export interface SessionAcquire {
   /** False for a failover attempt of a request already counted. */
   newRequest: boolean;
   cost?: RequestCost;
+  /** Passed on to the fleet's acquire. */
+  releases?: LeaseRelease[];
 }
 
 export interface Repin {

@@ -180,6 +180,7 @@ export class FleetState {
   /** Chooses a host (the session's pinned one if it still qualifies) and opens a lease on it. */
   acquire(options: AcquireOptions = {}): AcquireResult {
     const now = this.now();
+    for (const r of options.releases ?? []) this.release(r.leaseId, r.outcome, r.served);
     for (const id of this.leases.expired(now)) this.release(id, "expired");
     const { policy, tokens } = this.settings;
     const request = options.cost ?? { promptTokens: 0, outputTokens: tokens.defaultOutputTokens };

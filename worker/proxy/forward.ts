@@ -6,8 +6,8 @@ import { configOf, type RouterConfig } from "../config";
 import type { Lease, LeaseOutcome } from "../contracts";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
+import { releaseLater } from "../fleet/owed-releases";
 import { defaultTokenPolicy, estimateRequestCost } from "../routing/token-load";
-import { fleetFor } from "../stubs";
 import { eventCharge, type UsageEvent } from "../usage/event";
 import { type MeteredRequest, usageEventFor } from "../usage/from-request";
 import { recordUsage } from "../usage/record";
@@ -134,7 +134,7 @@ export async function forward(
   // A hung worker may use up one attempt's timeout and still leave time to try another. The budget
   // setting is for streams: a non-streamed answer always gets twice its generation timeout.
   const budgetMs = plan.stream ? config.UPSTREAM_BUDGET_MS : 2 * timeoutMs;
-  const fleet = fleetFor(env, { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id });
+  const fleet = { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id };
   const cost = estimateRequestCost(plan.promptChars, plan.maxTokens, defaultTokenPolicy);
   const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey, plan.holder?.instanceId, cost);
   const record = (event: UsageEvent) => (plan.metered === false ? Promise.resolve() : recordUsage(env, event));
@@ -173,7 +173,8 @@ export async function forward(
       firstChunkAt !== null && end.outcome === "completed"
         ? { outputTokens: event.outputTokens, decodeMs: Date.now() - firstChunkAt }
         : undefined;
-    const released = Promise.resolve(fleet.release(lease.leaseId, health, served)).catch(logReleaseFailure(plan));
+    // Carried by this isolate's next acquire on the fleet, or sent within FLEET_RELEASE_WINDOW_MS.
+    const released = releaseLater(env, fleet, { leaseId: lease.leaseId, outcome: health, served });
     await Promise.all([released, record(event)]);
     return {
       instanceId: lease.instanceId,
@@ -208,7 +209,8 @@ export async function forward(
     const clientFault = typeof plan.payload === "string" ? null : plan.payload.failure();
     if (clientFault || result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
       if (result.kind === "answered") await result.response.body?.cancel();
-      ctx.waitUntil(fleet.release(lease.leaseId, clientFault ? "ok" : "host_failed"));
+      // The next attempt's acquire carries it, so the breaker knows before it chooses again.
+      ctx.waitUntil(releaseLater(env, fleet, { leaseId: lease.leaseId, outcome: clientFault ? "ok" : "host_failed" }));
       tried.push(lease.instanceId);
       lastFailure =
         clientFault ??
@@ -313,6 +315,3 @@ function heldFailure(holder: { instanceId: string; what: string }, held: "gone" 
         headers: { "retry-after": "5" },
       });
 }
-
-const logReleaseFailure = (plan: ForwardPlan) => (err: unknown) =>
-  console.error(JSON.stringify({ msg: "lease_release_failed", request_id: plan.requestId, error: String(err) }));

@@ -3,8 +3,9 @@
 // records the answer (two calls in a row, no Postgres).
 
 import type { Caller } from "../app-env";
-import type { AcquireResult } from "../contracts";
+import type { AcquireResult, LeaseRelease } from "../contracts";
 import type { Env } from "../env";
+import { carryReleases } from "../fleet/owed-releases";
 import type { RequestCost } from "../routing/token-load";
 import { fleetFor, sessionFor } from "../stubs";
 
@@ -49,22 +50,38 @@ function directSource(
   cost: RequestCost | undefined,
 ): LeaseSource {
   // The host holding the request's state is the only choice; a session cannot move it.
+  const scope = { organizationId: caller.organizationId, modelUuid };
+  // Each call carries what this isolate owes the fleet (fleet/owed-releases.ts).
+  const carrying = async (call: (releases: LeaseRelease[] | undefined) => Promise<AcquireResult>) => {
+    const carried = carryReleases(env, scope);
+    try {
+      const result = await call(carried?.releases);
+      carried?.settle(true);
+      return result;
+    } catch (err) {
+      carried?.settle(false);
+      throw err;
+    }
+  };
   if (only !== undefined) {
-    const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
-    return () => fleet.acquire({ only, cost });
+    const fleet = fleetFor(env, scope);
+    return () => carrying((releases) => fleet.acquire({ only, cost, releases }));
   }
   if (sessionKey === null) {
-    const fleet = fleetFor(env, { organizationId: caller.organizationId, modelUuid });
-    return (tried) => fleet.acquire({ exclude: tried, cost });
+    const fleet = fleetFor(env, scope);
+    return (tried) => carrying((releases) => fleet.acquire({ exclude: tried, cost, releases }));
   }
   const session = sessionFor(env, caller.organizationId, sessionKey);
   return (tried, attempt) =>
-    session.acquire({
-      organizationId: caller.organizationId,
-      sessionKey,
-      modelUuid,
-      exclude: tried,
-      newRequest: attempt === 1,
-      cost,
-    });
+    carrying((releases) =>
+      session.acquire({
+        organizationId: caller.organizationId,
+        sessionKey,
+        modelUuid,
+        exclude: tried,
+        newRequest: attempt === 1,
+        cost,
+        releases,
+      }),
+    );
 }

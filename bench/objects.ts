@@ -1,0 +1,46 @@
+// `npm run bench:objects`: what one Durable Object of each kind sustains, in workerd (Miniflare), with the
+// router's own classes (bench/objects/index.ts). Per object and concurrency: operations per second, the
+// median of BENCH_ROUNDS rounds of BENCH_OBJECT_OPS operations. Local figures: one workerd process on this
+// machine, storage on local SQLite; Cloudflare documents ~1,000 requests/s as one object's soft limit.
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { startRouter } from "../dev/router-miniflare";
+
+const CONFIG = fileURLToPath(new URL("./objects/wrangler.toml", import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const OPS = Number(process.env.BENCH_OBJECT_OPS ?? 3_000);
+const CONCURRENCY = [1, 8, 32];
+
+const CASES = [
+  { path: "/fleet/acquire-release", what: "FleetObject: acquire + release (two calls a request)", perOp: 1 },
+  { path: "/fleet/acquire-carrying-release", what: "FleetObject: one acquire a request (the release on it)", perOp: 1 },
+  { path: "/limiter/admit-settle", what: "LimiterObject: admit + settle (a limited key's request)", perOp: 1 },
+  { path: "/outbox/enqueue", what: "UsageOutbox: one event per call (group commit sends many)", perOp: 1 },
+];
+
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
+
+const worker = await startRouter({ configPath: CONFIG, vars: {} });
+try {
+  console.log(
+    `objects benchmark: ${cpus().length} cores, load average ${loadavg()[0]?.toFixed(1)}, ${ROUNDS} rounds of ${OPS} ops\n`,
+  );
+  console.log(`${"requests/s of one object".padEnd(60)} ${CONCURRENCY.map((c) => `c=${c}`.padStart(8)).join(" ")}`);
+  for (const c of CASES) {
+    const cells: string[] = [];
+    for (const concurrency of CONCURRENCY) {
+      const rates: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const started = performance.now();
+        const res = await fetch(`${worker.url}${c.path}?ops=${OPS}&concurrency=${concurrency}`);
+        if (!res.ok) throw new Error(`${c.path}: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+        rates.push((OPS * c.perOp) / ((performance.now() - started) / 1000));
+      }
+      cells.push(median(rates).toFixed(0).padStart(8));
+    }
+    console.log(`${c.what.padEnd(60)} ${cells.join(" ")}`);
+  }
+} finally {
+  await worker.dispose();
+}

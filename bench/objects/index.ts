@@ -1,0 +1,123 @@
+// The Durable Objects' ceilings, in workerd (`npm run bench:objects`, bench/objects.ts): the router's own
+// object classes behind one route per object, each driving its object with `concurrency` callers in a loop
+// until `ops` operations are done. The caller times the whole fetch.
+import { FleetObject } from "../../durable-objects/fleet";
+import { LimiterObject } from "../../durable-objects/limiter";
+import { UsageOutbox } from "../../durable-objects/usage-outbox";
+import type { Lease } from "../../worker/contracts";
+import type { UsageEvent } from "../../worker/usage/event";
+
+export { FleetObject, LimiterObject, UsageOutbox };
+
+interface Env {
+  FLEET: DurableObjectNamespace<FleetObject>;
+  LIMITER: DurableObjectNamespace<LimiterObject>;
+  USAGE_OUTBOX: DurableObjectNamespace<UsageOutbox>;
+}
+
+const HOSTS = 4;
+
+/** A fleet of HOSTS ready hosts, as their agents would report them. */
+async function seededFleet(env: Env): Promise<DurableObjectStub<FleetObject>> {
+  const fleet = env.FLEET.get(env.FLEET.idFromName(`bench-${crypto.randomUUID()}`));
+  for (let i = 0; i < HOSTS; i++)
+    await fleet.heartbeat({
+      instanceId: `host-${i}`,
+      baseUrl: `http://127.0.0.1:9/${i}`,
+      hostStatus: "ready",
+      queueDepth: 0,
+      knownStatus: "ready",
+    });
+  return fleet;
+}
+
+function event(i: number): UsageEvent {
+  return {
+    requestId: crypto.randomUUID(),
+    clientRequestId: `bench-${i}`,
+    occurredAt: new Date().toISOString(),
+    endpoint: "/v1/chat/completions",
+    status: "succeeded",
+    apiKeyId: "00000000-0000-4000-8000-000000000001",
+    organizationId: "00000000-0000-4000-8000-000000000002",
+    modelUuid: "00000000-0000-4000-8000-000000000003",
+    modelHfId: "bench/model",
+    offeringId: null,
+    instanceId: null,
+    sessionKey: null,
+    estimated: false,
+    priceInputPer1k: "0.5",
+    priceOutputPer1k: "1.5",
+    httpStatus: 200,
+    attempts: 1,
+    durationMs: 5,
+    inputTokens: 10,
+    outputTokens: 20,
+    error: null,
+  };
+}
+
+async function drive(ops: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ops) await op(next++);
+    }),
+  );
+}
+
+const ok = (l: { ok: boolean }): void => {
+  if (!l.ok) throw new Error("the bench fleet refused a lease");
+};
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    const ops = Number(url.searchParams.get("ops") ?? 2_000);
+    const concurrency = Number(url.searchParams.get("concurrency") ?? 32);
+    switch (url.pathname) {
+      // Today's request: acquire before the host call, release after the body.
+      case "/fleet/acquire-release": {
+        const fleet = await seededFleet(env);
+        await drive(ops, concurrency, async () => {
+          const r = await fleet.acquire({});
+          ok(r);
+          await fleet.release((r as { lease: Lease }).lease.leaseId, "ok");
+        });
+        break;
+      }
+      // One call a request: the release rides on the caller's next acquire.
+      case "/fleet/acquire-carrying-release": {
+        const fleet = await seededFleet(env);
+        const owed: string[] = [];
+        await drive(ops, concurrency, async () => {
+          const releases = owed.splice(0).map((leaseId) => ({ leaseId, outcome: "ok" as const }));
+          const r = await fleet.acquire({ releases });
+          ok(r);
+          owed.push((r as { lease: Lease }).lease.leaseId);
+        });
+        break;
+      }
+      case "/limiter/admit-settle": {
+        const limiter = env.LIMITER.get(env.LIMITER.idFromName(`bench-${crypto.randomUUID()}`));
+        const scope = { kind: "key" as const, id: crypto.randomUUID(), limits: { rpm: 1_000_000, tpm: 1e12 } };
+        await drive(ops, concurrency, async (i) => {
+          const id = `ask-${i}`;
+          await limiter.admit({ scope, parent: null, ask: { id, tokens: 300, cost: "0.001" } });
+          await limiter.settle(id, 250, "0.0008", null);
+        });
+        break;
+      }
+      case "/outbox/enqueue": {
+        const outbox = env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(`bench-${crypto.randomUUID()}`));
+        await drive(ops, concurrency, async (i) => {
+          await outbox.enqueueBatch([event(i)]);
+        });
+        break;
+      }
+      default:
+        return new Response("unknown benchmark", { status: 404 });
+    }
+    return Response.json({ ops, concurrency });
+  },
+};
