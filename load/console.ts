@@ -1,6 +1,6 @@
 // What a run prints: progress while it runs, then the per-endpoint table and one line per
 // threshold, failures last so they are what a CI log ends with.
-import { ENDPOINT_NAMES } from "./endpoints";
+import { endpointsOf } from "./endpoints";
 import type { RunResult } from "./results";
 import type { Progress } from "./runner";
 
@@ -13,7 +13,7 @@ export function progressLine(p: Progress): string {
 
 export function summaryTable(r: RunResult): string {
   const head = ["endpoint", "responses", "req/s", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms", "1st chunk p95"];
-  const rows = ENDPOINT_NAMES.map((n) => {
+  const rows = endpointsOf(r).map((n) => {
     const s = r.endpoints[n];
     const count = s.skipped > 0 ? `${s.count} (+${s.skipped} skipped)` : String(s.count);
     return [

@@ -1,7 +1,8 @@
 // Applies thresholds.ts to a run's figures: one outcome per check, each with a line a person can
 // read in a CI log ("FAIL chat: 100% errors (503 no_worker_available ×57)").
-import { ENDPOINT_NAMES, type EndpointName } from "./endpoints";
+import type { EndpointName } from "./endpoints";
 import type { EndpointSummary } from "./metrics";
+import { MIXES } from "./mixes";
 import { type Profile, stageWindow } from "./profiles";
 import { ENDPOINT_LIMITS, THROUGHPUT_LIMITS } from "./thresholds";
 
@@ -44,7 +45,7 @@ export function evaluate(
     verdict === "fail" && !profile.enforceLatency ? "warn" : verdict;
   const tag = (v: Verdict): string => v.toUpperCase();
 
-  for (const name of ENDPOINT_NAMES) {
+  for (const name of MIXES[profile.mix].endpoints) {
     const s = endpoints[name];
     const limits = ENDPOINT_LIMITS[name];
     if (s.count === 0) {
@@ -105,7 +106,9 @@ export function evaluate(
     }
   }
 
-  for (const t of THROUGHPUT_LIMITS) {
+  // Throughput checks of endpoints the profile's mix does not send are not this run's.
+  const sent = new Set<EndpointName>(MIXES[profile.mix].endpoints);
+  for (const t of THROUGHPUT_LIMITS.filter((l) => l.endpoints.some((e) => sent.has(e)))) {
     const stage = stageWindow(profile, t.stage);
     const rps = stage && !throughputCapped ? rpsBetween(t.endpoints, stage.fromS, stage.toS) : null;
     if (!stage || rps === null) {

@@ -21,6 +21,14 @@ export interface StreamReply {
   text: string;
 }
 
+/** A reply read as bytes (audio). */
+export interface BytesReply {
+  status: number;
+  contentType: string;
+  bytes: Buffer;
+  latencyMs: number;
+}
+
 export interface SendOptions {
   body?: unknown;
   headers?: Record<string, string>;
@@ -83,6 +91,27 @@ export class HttpClient {
     for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
     parser.feed(decoder.decode());
     return { status: 200, latencyMs: performance.now() - started, ttfcMs, events, text: "" };
+  }
+
+  /** POSTs a JSON body, or raw bytes of `contentType` (a multipart form), and reads the answer as bytes. */
+  async post(path: string, o: SendOptions & { raw?: Uint8Array; contentType?: string }): Promise<BytesReply> {
+    const started = performance.now();
+    const headers = this.headers(o);
+    if (o.contentType) headers["content-type"] = o.contentType;
+    const res = await request(this.baseUrl + path, {
+      method: "POST",
+      dispatcher: this.agent,
+      headers,
+      body: o.raw ?? JSON.stringify(o.body),
+    });
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    const type = res.headers["content-type"];
+    return {
+      status: res.statusCode,
+      contentType: Array.isArray(type) ? (type[0] ?? "") : (type ?? ""),
+      bytes,
+      latencyMs: performance.now() - started,
+    };
   }
 
   /** Drops every connection, in-flight requests included (the run is over). */

@@ -1,5 +1,6 @@
-"""Locust scenarios for the router: the same weighted tasks as load/tasks.ts, for interactive
-exploration with Debian's python3-locust (web UI on :8089, or headless). See load/README.md.
+"""Locust scenarios for the router: the same weighted tasks as load/tasks.ts (the chat mix, the
+Responses API beside chat), for interactive exploration with Debian's python3-locust (web UI on
+:8089, or headless). The voice mix is load/locust_voice.py. See load/README.md.
 
 Every response is validated (status, JSON shape, usage; streams: chunks parse, [DONE] last) and a
 wrong answer is reported as a failure, not only timed. Streams report two rows: the whole answer
@@ -99,8 +100,29 @@ def stream_error(events):
     return (f"stream: {err}" if err else None), text
 
 
+def response_error(body):
+    """(error or None, response id) for a Responses API object."""
+    if not isinstance(body, dict) or body.get("object") != "response":
+        return "object != response", None
+    if body.get("status") != "completed":
+        return f"status {body.get('status')}", None
+    text = "".join(
+        part.get("text") or ""
+        for item in body.get("output") or []
+        if isinstance(item, dict)
+        for part in item.get("content") or []
+        if isinstance(part, dict)
+    )
+    if not text:
+        return "empty output", None
+    usage = body.get("usage")
+    if not isinstance(usage, dict) or not (is_count(usage.get("input_tokens")) and is_count(usage.get("output_tokens"))):
+        return "usage counts not integers", None
+    return None, body.get("id")
+
+
 class RouterUser(HttpUser):
-    """One virtual user: picks chat 5 : sessions 3 : models 2 : health 1, thinks 0.2–0.8 s."""
+    """One virtual user: picks chat 5 : responses 2 : sessions 3 : models 2 : health 1, thinks 0.2–0.8 s."""
 
     host = os.environ.get("LOAD_BASE_URL", "http://127.0.0.1:8787")
     wait_time = between(0.2, 0.8)
@@ -109,6 +131,7 @@ class RouterUser(HttpUser):
         self.client.headers["Authorization"] = f"Bearer {API_KEY}"
         self.history = []
         self.session_key = self.new_session_key()
+        self.last_response_id = None
 
     @staticmethod
     def new_session_key():
@@ -168,6 +191,32 @@ class RouterUser(HttpUser):
                 return resp.failure(err)
             resp.success()
             return text
+
+    @task(2)
+    def create_response(self):
+        """POST /v1/responses, 40 % streamed; half the time a follow-up of the user's previous response."""
+        body = {"model": MODEL, "input": random.choice(PROMPTS), "max_output_tokens": MAX_TOKENS}
+        if self.last_response_id and random.random() < 0.5:
+            body["previous_response_id"] = self.last_response_id
+        stream = random.random() < STREAM_SHARE
+        name = "responses stream" if stream else "responses"
+        with self.client.post("/v1/responses", json={**body, "stream": stream}, name=name, stream=stream, catch_response=True) as resp:
+            if resp.status_code != 200:
+                return resp.failure(status_reason(resp))
+            if not stream:
+                try:
+                    err, rid = response_error(resp.json())
+                except ValueError:
+                    err, rid = "body is not JSON", None
+            else:
+                err, rid = "stream: no response.completed", None
+                for line in resp.iter_lines(decode_unicode=True):
+                    if line.startswith("data:") and '"response.completed"' in line:
+                        err, rid = response_error(json.loads(line[5:]).get("response"))
+            if err:
+                return resp.failure(err)
+            self.last_response_id = rid
+            resp.success()
 
     @task(3)
     def list_sessions(self):

@@ -1,8 +1,9 @@
 // Load profiles as k6-style stages: each stage moves the virtual-user count linearly from the
 // previous stage's target to its own over its duration.
 import type { LoadConfig } from "./config";
+import type { MixName } from "./mixes";
 
-export type ProfileName = "smoke" | "ramp" | "soak";
+export type ProfileName = "smoke" | "ramp" | "soak" | "voice";
 
 export interface Stage {
   durationS: number;
@@ -17,9 +18,11 @@ export interface Profile {
   stages: Stage[];
   /** Latency and throughput thresholds fail the run only when enforced; error thresholds always do. */
   enforceLatency: boolean;
+  /** The tasks its users pick from (mixes.ts). */
+  mix: MixName;
 }
 
-export const PROFILE_NAMES: readonly ProfileName[] = ["smoke", "ramp", "soak"];
+export const PROFILE_NAMES: readonly ProfileName[] = ["smoke", "ramp", "soak", "voice"];
 
 export function isProfileName(name: string): name is ProfileName {
   return (PROFILE_NAMES as readonly string[]).includes(name);
@@ -28,7 +31,17 @@ export function isProfileName(name: string): name is ProfileName {
 const scaled = (stages: Stage[], factor: number): Stage[] =>
   stages.map((s) => ({ ...s, durationS: s.durationS * factor }));
 
+/** A profile whose latency thresholds are enforced, its stages × the time scale. */
+const enforced = (name: ProfileName, description: string, stages: Stage[], mix: MixName, factor: number): Profile => ({
+  name,
+  description,
+  stages: scaled(stages, factor),
+  enforceLatency: true,
+  mix,
+});
+
 export function buildProfile(name: ProfileName, config: LoadConfig): Profile {
+  const { timeScale } = config;
   switch (name) {
     case "smoke":
       return {
@@ -40,39 +53,50 @@ export function buildProfile(name: ProfileName, config: LoadConfig): Profile {
           { durationS: 2, target: 0 },
         ],
         enforceLatency: false,
+        mix: "chat",
       };
     case "ramp":
       // The seed's chat profile: 0→10 (30 s), →50 (60 s), hold 50 (2 min), →100 (30 s), hold 100 (1 min), →0 (30 s).
-      return {
+      return enforced(
         name,
-        description: `0→10→50 users, hold, peak 100, down (5.5 min × ${config.timeScale})`,
-        stages: scaled(
-          [
-            { durationS: 30, target: 10 },
-            { durationS: 60, target: 50 },
-            { durationS: 120, target: 50, label: "hold-50" },
-            { durationS: 30, target: 100 },
-            { durationS: 60, target: 100, label: "peak" },
-            { durationS: 30, target: 0 },
-          ],
-          config.timeScale,
-        ),
-        enforceLatency: true,
-      };
+        `0→10→50 users, hold, peak 100, down (5.5 min × ${timeScale})`,
+        [
+          { durationS: 30, target: 10 },
+          { durationS: 60, target: 50 },
+          { durationS: 120, target: 50, label: "hold-50" },
+          { durationS: 30, target: 100 },
+          { durationS: 60, target: 100, label: "peak" },
+          { durationS: 30, target: 0 },
+        ],
+        "chat",
+        timeScale,
+      );
     case "soak":
-      return {
+      return enforced(
         name,
-        description: `${config.soakVus} users held for ${config.soakMinutes} min × ${config.timeScale}`,
-        stages: scaled(
-          [
-            { durationS: 30, target: config.soakVus },
-            { durationS: config.soakMinutes * 60, target: config.soakVus, label: "steady" },
-            { durationS: 30, target: 0 },
-          ],
-          config.timeScale,
-        ),
-        enforceLatency: true,
-      };
+        `${config.soakVus} users held for ${config.soakMinutes} min × ${timeScale}`,
+        [
+          { durationS: 30, target: config.soakVus },
+          { durationS: config.soakMinutes * 60, target: config.soakVus, label: "steady" },
+          { durationS: 30, target: 0 },
+        ],
+        "chat",
+        timeScale,
+      );
+    case "voice":
+      // The seed's voice profile: 0→5 (30 s), →20 (60 s), hold 20 (2 min), →0 (30 s); TTS 5, STT 3, TTS→STT 1.
+      return enforced(
+        name,
+        `the seed's Voice API: 0→5→20 users, hold, down (4 min × ${timeScale})`,
+        [
+          { durationS: 30, target: 5 },
+          { durationS: 60, target: 20 },
+          { durationS: 120, target: 20, label: "hold-20" },
+          { durationS: 30, target: 0 },
+        ],
+        "voice",
+        timeScale,
+      );
   }
 }
 

@@ -3,8 +3,9 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Sample } from "./metrics";
+import { MIXES, pickTask } from "./mixes";
 import { type Profile, targetVus, totalDurationS } from "./profiles";
-import { pickTask, type TaskContext, VirtualUser } from "./tasks";
+import { type TaskContext, VirtualUser } from "./tasks";
 
 export interface Progress {
   elapsedS: number;
@@ -70,7 +71,7 @@ export async function runProfile(
       while (!stop.signal.aborted && elapsedMs() < totalMs) {
         inFlight += 1;
         try {
-          await pickTask(base.random()).run(vu, ctx);
+          await pickTask(MIXES[profile.mix], base.random()).run(vu, ctx);
         } finally {
           inFlight -= 1;
         }

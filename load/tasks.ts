@@ -1,12 +1,21 @@
-// The weighted tasks a virtual user picks from, as in the seed's Locust user: chat 5, list
-// sessions 3, list models 2, health 1. Every response is validated, then recorded as one sample.
+// The chat mix's tasks, as in the seed's Locust user — chat 5, list sessions 3, list models 2,
+// health 1 — and the Responses API beside chat (2). Every response is validated, then recorded as
+// one sample. The voice mix is in voice-tasks.ts, the mixes in mixes.ts.
 import { performance } from "node:perf_hooks";
 import type { LoadConfig } from "./config";
 import type { EndpointName } from "./endpoints";
 import { type HttpClient, networkReason, statusReason } from "./http";
 import type { LimitTracker } from "./limits";
 import type { Sample } from "./metrics";
-import { validateChat, validateChatStream, validateHealth, validateModels, validateSessions } from "./validate";
+import {
+  validateChat,
+  validateChatStream,
+  validateHealth,
+  validateModels,
+  validateResponse,
+  validateResponseStream,
+  validateSessions,
+} from "./validate";
 
 export interface TaskContext {
   client: HttpClient;
@@ -29,6 +38,8 @@ interface Message {
 /** Per virtual user: the conversation it carries on when a chat uses a session. */
 export class VirtualUser {
   history: Message[] = [];
+  /** The user's last stored response, which a Responses follow-up continues. */
+  lastResponseId: string | null = null;
   private conversations = 0;
   sessionKey: string;
 
@@ -72,7 +83,7 @@ export interface Task {
 }
 
 /** Runs one request, turning a thrown network error or timeout into an error sample. */
-async function measured(
+export async function measured(
   ctx: TaskContext,
   endpoint: EndpointName,
   work: () => Promise<Omit<Sample, "endpoint" | "endedAtMs">>,
@@ -133,6 +144,37 @@ async function chat(vu: VirtualUser, ctx: TaskContext): Promise<void> {
   if (withSession && out.answer !== null) vu.addTurn(user, { role: "assistant", content: out.answer });
 }
 
+/**
+ * POST /v1/responses: 40 % streamed (typed `response.*` events), and half the time a follow-up of
+ * the user's previous response (`previous_response_id`, served by the host that holds it).
+ */
+async function respond(vu: VirtualUser, ctx: TaskContext): Promise<void> {
+  const { config, client, random } = ctx;
+  const stream = random() < config.streamShare;
+  const previous = vu.lastResponseId !== null && random() < 0.5 ? vu.lastResponseId : null;
+  const body = {
+    model: config.model,
+    input: PROMPTS[Math.floor(random() * PROMPTS.length)] ?? "Hello",
+    max_output_tokens: config.maxTokens,
+    ...(previous ? { previous_response_id: previous } : {}),
+    ...(stream ? { stream: true } : {}),
+  };
+  await measured(ctx, stream ? "responses_stream" : "responses", async () => {
+    if (stream) {
+      const r = await client.stream("/v1/responses", { body });
+      if (r.status !== 200) return { latencyMs: r.latencyMs, error: statusReason(r.status, r.text) };
+      const check = validateResponseStream(r.events);
+      if (check.error === null) vu.lastResponseId = check.id;
+      return { latencyMs: r.latencyMs, ttfcMs: r.ttfcMs ?? undefined, ...(check.error ? { error: check.error } : {}) };
+    }
+    const r = await client.send("POST", "/v1/responses", { body });
+    if (r.status !== 200) return { latencyMs: r.latencyMs, error: statusReason(r.status, r.text) };
+    const check = validateResponse(r.text);
+    if (check.error === null) vu.lastResponseId = check.id;
+    return { latencyMs: r.latencyMs, ...(check.error ? { error: check.error } : {}) };
+  });
+}
+
 async function listSessions(_vu: VirtualUser, ctx: TaskContext): Promise<void> {
   await measured(ctx, "sessions", async () => {
     const r = await ctx.client.send("GET", "/v1/sessions");
@@ -163,23 +205,10 @@ async function health(_vu: VirtualUser, ctx: TaskContext): Promise<void> {
   });
 }
 
-export const TASKS: readonly Task[] = [
+export const CHAT_TASKS: readonly Task[] = [
   { name: "send_chat_message", weight: 5, run: chat },
+  { name: "create_response", weight: 2, run: respond },
   { name: "list_sessions", weight: 3, run: listSessions },
   { name: "list_models", weight: 2, run: listModels },
   { name: "health_check", weight: 1, run: health },
 ];
-
-const TOTAL_WEIGHT = TASKS.reduce((sum, t) => sum + t.weight, 0);
-
-/** `r` uniform in [0, 1). */
-export function pickTask(r: number): Task {
-  let left = r * TOTAL_WEIGHT;
-  for (const task of TASKS) {
-    left -= task.weight;
-    if (left < 0) return task;
-  }
-  const last = TASKS[TASKS.length - 1];
-  if (!last) throw new Error("no tasks");
-  return last;
-}

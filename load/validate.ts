@@ -105,3 +105,74 @@ export function validateHealth(text: string): Check {
   if (body.status === "degraded") return "health: degraded (database unreachable)";
   return body.status === "ok" ? null : "shape: status != ok";
 }
+
+/** A Responses API usage: `input_tokens` and `output_tokens` counts, some output. */
+function checkResponseUsage(usage: unknown): Check {
+  if (!isRecord(usage)) return "shape: usage missing";
+  if (!isCount(usage.input_tokens) || !isCount(usage.output_tokens)) return "shape: usage counts not integers";
+  return usage.output_tokens === 0 ? "shape: usage has 0 output tokens" : null;
+}
+
+export interface ResponseCheck extends ChatCheck {
+  /** The response's id, for a follow-up with previous_response_id. */
+  id: string;
+}
+
+/** The text of a Response object's output messages. */
+function outputText(body: Record<string, unknown>): string {
+  let text = "";
+  for (const item of Array.isArray(body.output) ? body.output : []) {
+    if (!isRecord(item) || !Array.isArray(item.content)) continue;
+    for (const part of item.content) if (isRecord(part) && typeof part.text === "string") text += part.text;
+  }
+  return text;
+}
+
+/** POST /v1/responses: a completed `response` with output text and usage. */
+export function validateResponse(text: string): ResponseCheck {
+  const body = parse(text);
+  const fail = (error: string): ResponseCheck => ({ error, content: "", id: "" });
+  if (!isRecord(body) || body.object !== "response") return fail("shape: object != response");
+  if (typeof body.id !== "string" || !body.id.startsWith("resp_")) return fail("shape: no resp_ id");
+  if (body.status !== "completed") return fail(`shape: status ${String(body.status)}`);
+  const content = outputText(body);
+  if (content.length === 0) return fail("shape: empty output");
+  return { error: checkResponseUsage(body.usage), content, id: body.id };
+}
+
+/** A Responses stream: typed `response.*` events, text deltas, `response.completed` last with usage (no [DONE]). */
+export function validateResponseStream(events: readonly string[]): ResponseCheck {
+  const fail = (error: string): ResponseCheck => ({ error, content: "", id: "" });
+  if (events.length === 0) return fail("stream: no events");
+  let content = "";
+  let completed: Record<string, unknown> | null = null;
+  for (const data of events) {
+    const ev = parse(data);
+    if (!isRecord(ev) || typeof ev.type !== "string") return fail("stream: event without a type");
+    if (isRecord(ev.error)) return fail(`stream: error event (${String(ev.error.code ?? ev.error.type)})`);
+    if (ev.type === "response.output_text.delta" && typeof ev.delta === "string") content += ev.delta;
+    if (ev.type === "response.completed" && isRecord(ev.response)) completed = ev.response;
+  }
+  if (!completed) return fail("stream: no response.completed");
+  if (!events.at(-1)?.includes('"response.completed"')) return fail("stream: events after response.completed");
+  if (content.length === 0) return fail("stream: empty answer");
+  const usage = checkResponseUsage(completed.usage);
+  const id = typeof completed.id === "string" ? completed.id : "";
+  return { error: usage === null ? null : `stream: ${usage.replace(/^shape: /, "")}`, content, id };
+}
+
+/** POST /v1/audio/speech: a whole WAV file (RIFF/WAVE, a `data` chunk as long as it says). */
+export function validateSpeech(bytes: Buffer, contentType: string): Check {
+  if (!contentType.startsWith("audio/")) return `shape: content-type ${contentType || "missing"}`;
+  if (bytes.length < 44 || bytes.toString("ascii", 0, 4) !== "RIFF" || bytes.toString("ascii", 8, 12) !== "WAVE")
+    return "shape: not a WAV file";
+  if (bytes.readUInt32LE(4) !== bytes.length - 8) return "shape: WAV cut short (RIFF size)";
+  return null;
+}
+
+/** POST /v1/audio/transcriptions: `{text}`, the words the file carries. */
+export function validateTranscript(text: string, expected: string): Check {
+  const body = parse(text);
+  if (!isRecord(body) || typeof body.text !== "string") return "shape: no text";
+  return body.text === expected ? null : "shape: transcript differs from the audio's words";
+}

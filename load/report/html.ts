@@ -2,7 +2,7 @@
 // (users and requests/s, latency percentiles per endpoint, errors). One file, nothing fetched.
 
 import { machineLine } from "../console";
-import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from "../endpoints";
+import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName, endpointsOf } from "../endpoints";
 import type { LatencySummary } from "../metrics";
 import type { RunResult } from "../results";
 import { ENDPOINT_LIMITS } from "../thresholds";
@@ -77,7 +77,7 @@ function latencyChart(r: RunResult, name: EndpointName): string {
 
 function errorsChart(r: RunResult): string {
   const tl = r.timeline;
-  const series: Series[] = ENDPOINT_NAMES.map((n) => ({
+  const series: Series[] = endpointsOf(r).map((n) => ({
     name: n,
     color: ENDPOINTS[n].color,
     values: tl.endpoints[n].errors.map((v) => v / tl.windowS),
@@ -110,16 +110,18 @@ function latencyCells(l: LatencySummary | null): string {
 }
 
 function endpointRows(r: RunResult): string {
-  return ENDPOINT_NAMES.map((n) => {
-    const s = r.endpoints[n];
-    const errClass = s.errors > 0 ? ' class="num bad"' : ' class="num"';
-    const skipped = s.skipped > 0 ? ` <span class="muted">(+${s.skipped} skipped)</span>` : "";
-    return `<tr><td><span class="dot" style="background:${ENDPOINTS[n].color}"></span>${n}</td><td class="muted">${esc(s.request)}</td><td class="num">${s.count}${skipped}</td><td class="num">${s.rps.toFixed(1)}</td><td${errClass}>${s.errors} (${(s.errorRate * 100).toFixed(2)}%)</td>${latencyCells(s.latency)}<td class="num">${ms(s.ttfc?.p50)}</td><td class="num">${ms(s.ttfc?.p95)}</td></tr>`;
-  }).join("\n");
+  return endpointsOf(r)
+    .map((n) => {
+      const s = r.endpoints[n];
+      const errClass = s.errors > 0 ? ' class="num bad"' : ' class="num"';
+      const skipped = s.skipped > 0 ? ` <span class="muted">(+${s.skipped} skipped)</span>` : "";
+      return `<tr><td><span class="dot" style="background:${ENDPOINTS[n].color}"></span>${n}</td><td class="muted">${esc(s.request)}</td><td class="num">${s.count}${skipped}</td><td class="num">${s.rps.toFixed(1)}</td><td${errClass}>${s.errors} (${(s.errorRate * 100).toFixed(2)}%)</td>${latencyCells(s.latency)}<td class="num">${ms(s.ttfc?.p50)}</td><td class="num">${ms(s.ttfc?.p95)}</td></tr>`;
+    })
+    .join("\n");
 }
 
 function reasonRows(r: RunResult): string {
-  const rows = ENDPOINT_NAMES.flatMap((n) => [
+  const rows = endpointsOf(r).flatMap((n) => [
     ...r.endpoints[n].errorReasons.map(
       (e) => `<tr><td>${n}</td><td>error</td><td>${esc(e.reason)}</td><td class="num">${e.count}</td></tr>`,
     ),
