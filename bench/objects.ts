@@ -1,7 +1,9 @@
 // `npm run bench:objects`: what one Durable Object of each kind sustains, in workerd (Miniflare), with the
 // router's own classes (bench/objects/index.ts). Per object and concurrency: operations per second, the
 // median of BENCH_ROUNDS rounds of BENCH_OBJECT_OPS operations. Local figures: one workerd process on this
-// machine, storage on local SQLite; Cloudflare documents ~1,000 requests/s as one object's soft limit.
+// machine, storage on local SQLite; Cloudflare documents ~1,000 requests/s as one object's soft limit. Locally
+// every object shares this one workerd process, so replicas show their cost here, not their scaling: in
+// production each replica is an object of its own, on its own thread.
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { startRouter } from "../dev/router-miniflare";
@@ -14,6 +16,7 @@ const CONCURRENCY = [1, 8, 32];
 const CASES = [
   { path: "/fleet/acquire-release", what: "FleetObject: acquire + release (two calls a request)", perOp: 1 },
   { path: "/fleet/acquire-carrying-release", what: "FleetObject: one acquire a request (the release on it)", perOp: 1 },
+  { path: "/fleet/replicas", what: "one fleet of 4 FleetObject replicas, one acquire a request", perOp: 1 },
   { path: "/limiter/admit-settle", what: "LimiterObject: admit + settle (a limited key's request)", perOp: 1 },
   { path: "/outbox/enqueue", what: "UsageOutbox: one event per call (group commit sends many)", perOp: 1 },
 ];

@@ -152,7 +152,9 @@ export class FleetObject extends DurableObject<Env> {
     try {
       const readAt = Date.now();
       const changes = this.state.sync(await readInstanceStatuses(this.env, scope), readAt);
-      await this.save(changes.save);
+      for (const m of changes.admitted) await this.keyOf(m.instanceId, m.sealedApiKey ?? null);
+      await this.save([...changes.save, ...changes.admitted]);
+      if (changes.admitted.length > 0) this.probeDueAt = 0;
       for (const instanceId of changes.forget) await this.ctx.storage.delete(memberKey(instanceId));
       await writePromotions(this.env, changes.promote);
       await this.save(this.state.retired(await writeRetirements(this.env, changes.retire)));

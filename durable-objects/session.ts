@@ -6,6 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { configOf } from "../worker/config";
 import type { AcquireResult, SessionAcquire, SessionState } from "../worker/contracts";
 import type { Env } from "../worker/env";
+import { replicaCount, sessionReplica } from "../worker/fleet/replicas";
 import { advanceSession, idleUntil, pinnedIdFor } from "../worker/sessions/session-pin";
 import { fleetFor } from "../worker/stubs";
 
@@ -53,7 +54,9 @@ export class SessionObject extends DurableObject<Env> {
   }
 
   private async decide(input: SessionAcquire): Promise<AcquireResult> {
-    const fleet = fleetFor(this.env, { organizationId: input.organizationId, modelUuid: input.modelUuid });
+    // The replica the Worker carried releases for: the one this session's key hashes to.
+    const replica = sessionReplica(input.sessionKey, replicaCount(this.env));
+    const fleet = fleetFor(this.env, { organizationId: input.organizationId, modelUuid: input.modelUuid }, replica);
     const result = await fleet.acquire({
       exclude: input.exclude,
       session: { pinnedId: pinnedIdFor(this.state, input.modelUuid) },

@@ -157,6 +157,14 @@ export const CONFIG_VARS = {
     unit: "events",
     meaning: "Usage events one outbox shard may hold unwritten before the router refuses metered traffic.",
   },
+  FLEET_REPLICAS: {
+    default: 1,
+    min: 1,
+    max: 64,
+    unit: "objects",
+    meaning:
+      "FleetObjects serving each organization's model: requests spread over them, each with every host and its own leases; more when one object's ceiling is near.",
+  },
   FLEET_RELEASE_WINDOW_MS: {
     default: 5,
     min: 0,

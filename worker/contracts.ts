@@ -66,6 +66,8 @@ export interface Lease {
   baseUrl: string;
   /** The host's own vLLM API key, sent as Bearer; null for a keyless host. */
   apiKey?: string | null;
+  /** The fleet replica that issued it (fleet/replicas.ts), set by its caller: the release goes back there. */
+  replica?: number;
 }
 
 export interface AcquireOptions {

@@ -3,9 +3,12 @@
 import type { FleetScope, LimiterScope } from "./contracts";
 import type { Env } from "./env";
 
-export const fleetName = (scope: FleetScope): string => `${scope.organizationId}:${scope.modelUuid}`;
+/** Replica 0 keeps the name fleets had before replicas (fleet/replicas.ts). */
+export const fleetName = (scope: FleetScope, replica = 0): string =>
+  `${scope.organizationId}:${scope.modelUuid}${replica === 0 ? "" : `:${replica}`}`;
 
-export const fleetFor = (env: Env, scope: FleetScope) => env.FLEET.get(env.FLEET.idFromName(fleetName(scope)));
+export const fleetFor = (env: Env, scope: FleetScope, replica = 0) =>
+  env.FLEET.get(env.FLEET.idFromName(fleetName(scope, replica)));
 
 export const sessionName = (organizationId: string, sessionKey: string): string => `${organizationId}:${sessionKey}`;
 

@@ -98,6 +98,20 @@ export default {
         });
         break;
       }
+      // One fleet of 4 replicas (fleet/replicas.ts): requests in turn, each carrying its replica's releases.
+      case "/fleet/replicas": {
+        const replicas = await Promise.all(Array.from({ length: 4 }, () => seededFleet(env)));
+        const owed: string[][] = replicas.map(() => []);
+        let turn = 0;
+        await drive(ops, concurrency, async () => {
+          const r = turn++ % replicas.length;
+          const releases = owed[r]!.splice(0).map((leaseId) => ({ leaseId, outcome: "ok" as const }));
+          const result = await replicas[r]!.acquire({ releases });
+          ok(result);
+          owed[r]!.push((result as { lease: Lease }).lease.leaseId);
+        });
+        break;
+      }
       case "/limiter/admit-settle": {
         const limiter = env.LIMITER.get(env.LIMITER.idFromName(`bench-${crypto.randomUUID()}`));
         const scope = { kind: "key" as const, id: crypto.randomUUID(), limits: { rpm: 1_000_000, tpm: 1e12 } };

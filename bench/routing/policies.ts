@@ -137,14 +137,12 @@ function fleetRouter(hosts: readonly SimHost[], random: Random, tokens: TokenPol
   // The first good probe, with /v1/models listing the model, admits a registered host.
   const admitted = { result: { alive: true as const, models: { ok: true as const } }, load: null, startedAt: 0 };
   for (let i = 0; i < n; i++) {
-    const scope = { organizationId: "org", modelUuid: "model" };
     state.admit({
       instanceId: String(i),
       baseUrl: `http://host-${i}`,
       model: "m",
       sealedApiKey: null,
       knownStatus: "ready",
-      scope,
       maxNumSeqs: declared ? hosts[i]!.spec.slots : null,
     });
     state.probed(String(i), admitted);

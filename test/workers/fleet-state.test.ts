@@ -1,9 +1,11 @@
 // FleetState's rules on a hand-driven clock: heartbeat admission, leases and their expiry, the
 // circuit breaker (cooldown doubling, half-open), and the control-plane sync. Plain code, no workerd.
 import { describe, expect, it } from "vitest";
+import type { InstanceStatus } from "../../schema";
 import type { AcquireResult, HostObservation } from "../../worker/contracts";
 import { FleetState, PERSIST_EVERY_MS } from "../../worker/fleet/fleet-state";
 import { LEASE_MAX_AGE_MS } from "../../worker/fleet/leases";
+import type { ControlPlaneRow } from "../../worker/routing/control-plane-sync";
 import { defaultPolicy } from "../../worker/routing/fleet-policy";
 import { defaultTokenPolicy } from "../../worker/routing/token-load";
 
@@ -28,6 +30,15 @@ const seen = (instanceId: string, over: Partial<HostObservation> = {}): HostObse
   queueDepth: 0,
   knownStatus: "booting",
   ...over,
+});
+
+const row = (id: string, status: InstanceStatus, maxNumSeqs: number | null = null): ControlPlaneRow => ({
+  id,
+  status,
+  maxNumSeqs,
+  baseUrl: `http://127.0.0.1:1/${id}`,
+  model: "m",
+  sealedApiKey: null,
 });
 
 const leaseOf = (r: AcquireResult) => {
@@ -185,7 +196,6 @@ describe("FleetState routing in tokens", () => {
 
   it("counts a declared max_num_seqs from the first request, and takes a changed one from the control plane", () => {
     const { state, clock } = fleet();
-    const scope = { organizationId: "o", modelUuid: "m" };
     const admitted = {
       result: { alive: true as const, models: { ok: true as const } },
       load: null,
@@ -201,7 +211,6 @@ describe("FleetState routing in tokens", () => {
         model: "m",
         sealedApiKey: null,
         knownStatus: "ready",
-        scope,
         maxNumSeqs,
       });
       state.probed(id, admitted);
@@ -211,13 +220,7 @@ describe("FleetState routing in tokens", () => {
     state.acquire({ only: "roomy", cost: cost(100) });
     // Counted in tokens alone one-slot has less open (100 vs 200); its only slot is taken, so the request would wait.
     expect(leaseOf(state.acquire({ cost: cost(100) })).instanceId).toBe("roomy");
-    state.sync(
-      [
-        { id: "one-slot", status: "ready", maxNumSeqs: 256 },
-        { id: "roomy", status: "ready", maxNumSeqs: null },
-      ],
-      clock.t,
-    );
+    state.sync([row("one-slot", "ready", 256), row("roomy", "ready")], clock.t);
     expect(leaseOf(state.acquire({ cost: cost(100) })).instanceId).toBe("one-slot");
   });
 
@@ -305,15 +308,10 @@ describe("FleetState control-plane sync", () => {
     const readAt = clock.t;
     clock.t += 1;
     state.setStatus("b", "ready");
-    const changes = state.sync(
-      [
-        { id: "a", status: "draining", maxNumSeqs: null },
-        { id: "b", status: "failed", maxNumSeqs: null },
-      ],
-      readAt,
-    );
+    const changes = state.sync([row("a", "draining"), row("b", "failed")], readAt);
     expect(changes).toEqual({
       save: [expect.objectContaining({ instanceId: "a", status: "draining" })],
+      admitted: [],
       forget: [],
       promote: [],
       retire: [],
@@ -330,15 +328,33 @@ describe("FleetState control-plane sync", () => {
     const readAt = clock.t + 1;
     clock.t += 2;
     state.observe(seen("new", { knownStatus: "ready" }));
-    expect(state.sync([], readAt)).toEqual({ save: [], forget: ["old"], promote: [], retire: [] });
+    expect(state.sync([], readAt)).toEqual({ save: [], admitted: [], forget: ["old"], promote: [], retire: [] });
     expect(state.snapshot().map((m) => m.instanceId)).toEqual(["new"]);
+  });
+
+  it("admits a host Postgres has and it does not know (a new replica), unless it serves nothing", () => {
+    const { state, clock } = fleet();
+    const rows = [
+      row("registered", "booting", 16),
+      row("unprovisioned", "booting"),
+      row("gone", "terminated"),
+      row("broken", "failed"),
+    ];
+    rows[1] = { ...rows[1]!, baseUrl: "" };
+    const changes = state.sync(rows, clock.t);
+    expect(changes.admitted.map((m) => [m.instanceId, m.status, m.baseUrl, m.capacity?.declaredSlots])).toEqual([
+      ["registered", "booting", "http://127.0.0.1:1/registered", 16],
+    ]);
+    expect(state.probeTargets().map((t) => t.instanceId)).toEqual(["registered"]);
+    expect(state.sync(rows, clock.t).admitted).toEqual([]);
   });
 
   it("writes back a promotion Postgres has not seen", () => {
     const { state, clock } = fleet();
     state.observe(seen("a"));
-    expect(state.sync([{ id: "a", status: "booting", maxNumSeqs: null }], clock.t)).toEqual({
+    expect(state.sync([row("a", "booting")], clock.t)).toEqual({
       save: [],
+      admitted: [],
       forget: [],
       promote: ["a"],
       retire: [],
@@ -351,7 +367,7 @@ describe("FleetState control-plane sync", () => {
     state.setStatus("a", "ready");
     const lease = leaseOf(state.acquire());
     state.setStatus("a", "terminating");
-    const rows = [{ id: "a", status: "terminating" as const, maxNumSeqs: null }];
+    const rows = [row("a", "terminating")];
     expect(state.sync(rows, clock.t + 1).retire).toEqual([]);
     state.release(lease.leaseId, "ok");
     expect(state.sync(rows, clock.t + 1).retire).toEqual([]);

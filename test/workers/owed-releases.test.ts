@@ -34,11 +34,11 @@ describe("owed lease releases", () => {
     const second = leaseOf(await fleet.acquire());
     let delivered = 0;
     for (const l of [first, second])
-      void releaseLater(env, scope, { leaseId: l.leaseId, outcome: "ok" }).then(() => delivered++);
-    const carried = carryReleases(env, scope);
+      void releaseLater(env, scope, 0, { leaseId: l.leaseId, outcome: "ok" }).then(() => delivered++);
+    const carried = carryReleases(env, scope, 0);
     expect(carried?.releases.map((r) => r.leaseId)).toEqual([first.leaseId, second.leaseId]);
     // Nothing else is owed: the flush, when its window ends, finds nothing to send.
-    expect(carryReleases(env, scope)).toBeUndefined();
+    expect(carryReleases(env, scope, 0)).toBeUndefined();
     expect(await inflight(fleet)).toEqual([2]);
     leaseOf(await fleet.acquire({ releases: carried?.releases }));
     carried?.settle(true);
@@ -51,7 +51,7 @@ describe("owed lease releases", () => {
     const scope = scopeOf("flushed");
     const fleet = await fleetWithHost("flushed");
     const lease = leaseOf(await fleet.acquire());
-    await releaseLater(env, scope, { leaseId: lease.leaseId, outcome: "ok" });
+    await releaseLater(env, scope, 0, { leaseId: lease.leaseId, outcome: "ok" });
     expect(await inflight(fleet)).toEqual([0]);
   });
 
@@ -59,8 +59,8 @@ describe("owed lease releases", () => {
     const scope = scopeOf("retried");
     const fleet = await fleetWithHost("retried");
     const lease = leaseOf(await fleet.acquire());
-    const done = releaseLater(env, scope, { leaseId: lease.leaseId, outcome: "host_failed" });
-    const carried = carryReleases(env, scope);
+    const done = releaseLater(env, scope, 0, { leaseId: lease.leaseId, outcome: "host_failed" });
+    const carried = carryReleases(env, scope, 0);
     // The call may have reached the object before it failed: applied here, then sent again by the flush.
     await fleet.releaseBatch(carried?.releases ?? []);
     carried?.settle(false);

@@ -2,7 +2,7 @@
 // knows it, the live state routing uses (status it routes on, leases, load, circuit breaker).
 import type { MemberView } from "../contracts";
 import type { Env } from "../env";
-import { fleetFor } from "../stubs";
+import { fleetView } from "../fleet/replicas";
 import type { InstanceRow } from "./instance-store";
 
 const seconds = (ms: number | null | undefined): number | null => (ms ? Math.floor(ms / 1000) : null);
@@ -17,7 +17,7 @@ export async function liveViews(
   const byModel = new Map<string, string[]>();
   for (const r of rows) byModel.set(r.modelUuid, [...(byModel.get(r.modelUuid) ?? []), r.id]);
   const views = await Promise.all(
-    [...byModel].map(([modelUuid, ids]) => fleetFor(env, { organizationId, modelUuid }).view(ids)),
+    [...byModel].map(([modelUuid, ids]) => fleetView(env, { organizationId, modelUuid }, ids)),
   );
   return new Map(views.flat().map((v) => [v.instanceId, v]));
 }

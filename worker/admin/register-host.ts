@@ -7,12 +7,12 @@ import type { AppEnv } from "../app-env";
 import { getCatalog } from "../catalog";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
+import { fleetReplicas } from "../fleet/replicas";
 import { sha256Hex } from "../hash";
 import { HostKeyError, sealHostKey } from "../hosts/host-key";
 import { normalizeBaseUrl, provesHostKey } from "../hosts/ownership";
 import { hasControlChars, isHttpUrl } from "../http/text";
 import { resolveModel } from "../routing/resolve-model";
-import { fleetFor } from "../stubs";
 import { findInstance, holdersOf, type InstanceRow, insertInstance } from "./instance-store";
 
 export interface DeploymentRequest {
@@ -92,19 +92,24 @@ export async function registerHost(
   if (input.provisioning) return { row, token };
   const scope = { organizationId: orgId, modelUuid: model.id };
   // Probed from now on; if this call fails, the host's agent (if any) still admits it.
-  await fleetFor(c.env, scope)
-    .admit({
-      instanceId: id,
-      baseUrl: input.baseUrl,
-      model: model.hfId,
-      sealedApiKey: sealed,
-      knownStatus: row.status,
-      scope,
-      maxNumSeqs: input.maxNumSeqs,
-    })
-    .catch((err: unknown) =>
-      console.error(JSON.stringify({ msg: "fleet_admit_failed", instance: id, error: String(err) })),
-    );
+  const admission = {
+    instanceId: id,
+    baseUrl: input.baseUrl,
+    model: model.hfId,
+    sealedApiKey: sealed,
+    knownStatus: row.status,
+    scope,
+    maxNumSeqs: input.maxNumSeqs,
+  };
+  await Promise.all(
+    fleetReplicas(c.env, scope).map((fleet) =>
+      fleet
+        .admit(admission)
+        .catch((err: unknown) =>
+          console.error(JSON.stringify({ msg: "fleet_admit_failed", instance: id, error: String(err) })),
+        ),
+    ),
+  );
   return { row, token };
 }
 

@@ -5,7 +5,7 @@ import { type InstanceStatus, instanceStatuses } from "../../schema";
 import { withDb } from "../db";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
-import { fleetFor } from "../stubs";
+import { fleetReplicas } from "../fleet/replicas";
 import { UUID } from "../uuid";
 import { findInstance, updateStatus } from "./instance-store";
 
@@ -55,7 +55,8 @@ export async function changeInstanceStatus(
     });
   }
   if (changed) {
-    const known = await fleetFor(env, { organizationId, modelUuid: row.modelUuid }).setStatus(id, status);
+    const [first, ...rest] = fleetReplicas(env, { organizationId, modelUuid: row.modelUuid });
+    const [known] = await Promise.all([first.setStatus(id, status), ...rest.map((f) => f.setStatus(id, status))]);
     // A host the fleet never knew runs nothing through the router: it is done at once.
     if (!known && status === "terminating")
       await withDb(env, (db) =>

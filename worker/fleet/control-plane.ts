@@ -1,16 +1,24 @@
 // The FleetObject's Postgres statements, run from its alarm (never on a request's path).
 import { and, eq, inArray } from "drizzle-orm";
-import { beforeReadyStatuses, instances } from "../../schema";
+import { beforeReadyStatuses, instances, models } from "../../schema";
 import type { FleetScope } from "../contracts";
 import { type DbConfig, withDb } from "../db";
 import type { ControlPlaneRow } from "../routing/control-plane-sync";
 
-/** Every instance row of one fleet: its id and the control plane's status. */
+/** Every instance row of one fleet: the control plane's status, and what admitting the host takes. */
 export function readInstanceStatuses(config: DbConfig, scope: FleetScope): Promise<ControlPlaneRow[]> {
   return withDb(config, (db) =>
     db
-      .select({ id: instances.id, status: instances.status, maxNumSeqs: instances.maxNumSeqs })
+      .select({
+        id: instances.id,
+        status: instances.status,
+        maxNumSeqs: instances.maxNumSeqs,
+        baseUrl: instances.baseUrl,
+        model: models.modelId,
+        sealedApiKey: instances.hostApiKeySealed,
+      })
       .from(instances)
+      .innerJoin(models, eq(models.id, instances.modelId))
       .where(and(eq(instances.organizationId, scope.organizationId), eq(instances.modelId, scope.modelUuid))),
   );
 }

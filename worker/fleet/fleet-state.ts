@@ -49,6 +49,8 @@ export const PERSIST_EVERY_MS = 30_000;
 /** What one control-plane sync changed: members to write, to delete, and rows to write back. */
 export interface SyncChanges {
   save: FleetMember[];
+  /** Hosts in Postgres this object did not know (a new replica, or an admission call that failed): probed now. */
+  admitted: FleetMember[];
   forget: string[];
   /** booting → ready, for Postgres. */
   promote: string[];
@@ -57,6 +59,8 @@ export interface SyncChanges {
 }
 
 const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
+/** Rows a sync admits when the fleet does not know them; the others serve nothing. */
+const ADMITTED_FROM_SYNC: ReadonlySet<InstanceStatus> = new Set(["booting", "ready", "draining"]);
 
 export class FleetState {
   private readonly members = new Map<string, FleetMember>();
@@ -109,7 +113,6 @@ export class FleetState {
         model: report.model ?? "",
         sealedApiKey: report.sealedApiKey ?? null,
         knownStatus: report.knownStatus,
-        scope: { organizationId: "", modelUuid: "" },
       }),
       hostStatus: report.hostStatus ?? "starting",
     };
@@ -144,7 +147,7 @@ export class FleetState {
   }
 
   /** A host registered by the admin API; null when the fleet knows it already (its agent was first). */
-  admit(a: HostAdmission): FleetMember | null {
+  admit(a: Omit<HostAdmission, "scope">): FleetMember | null {
     const known = this.members.get(a.instanceId);
     if (known) {
       known.model = a.model;
@@ -329,7 +332,14 @@ export class FleetState {
       forget.push(instanceId);
     }
     if (forget.length > 0) this.roster = [...this.members.values()];
-    return { save, forget, promote: changes.promote, retire: changes.retire };
+    const admitted: FleetMember[] = [];
+    for (const row of rows) {
+      if (this.members.has(row.id) || row.baseUrl === "" || !ADMITTED_FROM_SYNC.has(row.status)) continue;
+      const { id: instanceId, baseUrl, model, sealedApiKey, maxNumSeqs, status: knownStatus } = row;
+      const member = this.admit({ instanceId, baseUrl, model, sealedApiKey, knownStatus, maxNumSeqs });
+      if (member) admitted.push(member);
+    }
+    return { save, admitted, forget, promote: changes.promote, retire: changes.retire };
   }
 
   /** Members Postgres now says are terminated (the rows `retire` changed): out of the fleet for good. */

@@ -10,7 +10,7 @@ import { fresher, type LoadReading } from "../routing/load-reading";
 const BEFORE_READY = new Set(["provisioning", "booting"]);
 
 /** A member for a host registered by the admin API: booting, unheard of, probed from now on. */
-export const admittedMember = (a: HostAdmission): FleetMember => ({
+export const admittedMember = (a: Omit<HostAdmission, "scope">): FleetMember => ({
   instanceId: a.instanceId,
   baseUrl: a.baseUrl,
   status: a.knownStatus,

@@ -22,14 +22,14 @@ interface Owed {
 const owed = new Map<string, Owed>();
 
 /** The release is owed to its fleet; resolves once it is delivered (by an acquire or the flush), never rejects. */
-export function releaseLater(env: Env, scope: FleetScope, release: LeaseRelease): Promise<void> {
-  const name = fleetName(scope);
+export function releaseLater(env: Env, scope: FleetScope, replica: number, release: LeaseRelease): Promise<void> {
+  const name = fleetName(scope, replica);
   let entry = owed.get(name);
   if (!entry) {
     const fresh: Owed = { releases: [], delivered: [] };
     entry = fresh;
     owed.set(name, fresh);
-    setTimeout(() => void flush(env, scope, fresh), configOf(env).FLEET_RELEASE_WINDOW_MS);
+    setTimeout(() => void flush(env, scope, replica, fresh), configOf(env).FLEET_RELEASE_WINDOW_MS);
   }
   const done = new Promise<void>((resolve) => entry.delivered.push(resolve));
   entry.releases.push(release);
@@ -43,8 +43,8 @@ export interface Carried {
 }
 
 /** Takes what is owed to the fleet for an acquire to carry; undefined when nothing is. */
-export function carryReleases(env: Env, scope: FleetScope): Carried | undefined {
-  const name = fleetName(scope);
+export function carryReleases(env: Env, scope: FleetScope, replica: number): Carried | undefined {
+  const name = fleetName(scope, replica);
   const entry = owed.get(name);
   if (!entry) return undefined;
   owed.delete(name);
@@ -54,19 +54,19 @@ export function carryReleases(env: Env, scope: FleetScope): Carried | undefined 
       if (delivered) for (const resolve of entry.delivered) resolve();
       else
         for (const [i, release] of entry.releases.entries())
-          void releaseLater(env, scope, release).then(entry.delivered[i]);
+          void releaseLater(env, scope, replica, release).then(entry.delivered[i]);
     },
   };
 }
 
-async function flush(env: Env, scope: FleetScope, entry: Owed): Promise<void> {
-  const name = fleetName(scope);
+async function flush(env: Env, scope: FleetScope, replica: number, entry: Owed): Promise<void> {
+  const name = fleetName(scope, replica);
   if (owed.get(name) !== entry) return; // an acquire carried them
   owed.delete(name);
   for (let attempt = 1; ; attempt++) {
     try {
       // A fresh stub each time: a stub that saw an exception may be broken for good.
-      await fleetFor(env, scope).releaseBatch(entry.releases);
+      await fleetFor(env, scope, replica).releaseBatch(entry.releases);
       break;
     } catch (err) {
       if (attempt >= FLUSH_ATTEMPTS) {

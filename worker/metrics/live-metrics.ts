@@ -7,7 +7,8 @@ import { configOf } from "../config";
 import type { MemberView } from "../contracts";
 import type { Db } from "../db";
 import type { Env } from "../env";
-import { fleetFor, outboxFor } from "../stubs";
+import { fleetView } from "../fleet/replicas";
+import { outboxFor } from "../stubs";
 import { SHARDS_PER_ORGANIZATION, shardName } from "../usage/shards";
 import { type Family, PREFIX, type Sample } from "./exposition";
 
@@ -79,7 +80,7 @@ export async function liveFamilies(db: Db, env: Env, organizationId: string | nu
     .innerJoin(models, eq(models.id, instances.modelId))
     .where(where);
   const [views, outboxes] = await Promise.all([
-    Promise.all(fleets.map((f) => fleetFor(env, f).view())),
+    Promise.all(fleets.map((f) => fleetView(env, f))),
     // Shards are per organization: those of every organization listed here.
     Promise.all(
       [...new Map(fleets.map((f) => [f.organizationId, f.org])).entries()].flatMap(([orgId, org]) =>

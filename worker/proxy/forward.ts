@@ -174,7 +174,7 @@ export async function forward(
         ? { outputTokens: event.outputTokens, decodeMs: Date.now() - firstChunkAt }
         : undefined;
     // Carried by this isolate's next acquire on the fleet, or sent within FLEET_RELEASE_WINDOW_MS.
-    const released = releaseLater(env, fleet, { leaseId: lease.leaseId, outcome: health, served });
+    const released = releaseLater(env, fleet, lease.replica ?? 0, { leaseId: lease.leaseId, outcome: health, served });
     await Promise.all([released, record(event)]);
     return {
       instanceId: lease.instanceId,
@@ -210,7 +210,8 @@ export async function forward(
     if (clientFault || result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
       if (result.kind === "answered") await result.response.body?.cancel();
       // The next attempt's acquire carries it, so the breaker knows before it chooses again.
-      ctx.waitUntil(releaseLater(env, fleet, { leaseId: lease.leaseId, outcome: clientFault ? "ok" : "host_failed" }));
+      const outcome = clientFault ? "ok" : "host_failed";
+      ctx.waitUntil(releaseLater(env, fleet, lease.replica ?? 0, { leaseId: lease.leaseId, outcome }));
       tried.push(lease.instanceId);
       lastFailure =
         clientFault ??

@@ -6,6 +6,7 @@ import type { Caller } from "../app-env";
 import type { AcquireResult, LeaseRelease } from "../contracts";
 import type { Env } from "../env";
 import { carryReleases } from "../fleet/owed-releases";
+import { nextReplica, replicaCount, sessionReplica } from "../fleet/replicas";
 import type { RequestCost } from "../routing/token-load";
 import { fleetFor, sessionFor } from "../stubs";
 
@@ -52,28 +53,36 @@ function directSource(
   // The host holding the request's state is the only choice; a session cannot move it.
   const scope = { organizationId: caller.organizationId, modelUuid };
   // Each call carries what this isolate owes the fleet (fleet/owed-releases.ts).
-  const carrying = async (call: (releases: LeaseRelease[] | undefined) => Promise<AcquireResult>) => {
-    const carried = carryReleases(env, scope);
+  const replicas = replicaCount(env);
+  // Each call carries what this isolate owes that replica; its lease says which replica it came from.
+  const carrying = async (
+    replica: number,
+    call: (releases: LeaseRelease[] | undefined) => Promise<AcquireResult>,
+  ): Promise<AcquireResult> => {
+    const carried = carryReleases(env, scope, replica);
     try {
       const result = await call(carried?.releases);
       carried?.settle(true);
+      if (result.ok) result.lease.replica = replica;
       return result;
     } catch (err) {
       carried?.settle(false);
       throw err;
     }
   };
-  if (only !== undefined) {
-    const fleet = fleetFor(env, scope);
-    return () => carrying((releases) => fleet.acquire({ only, cost, releases }));
-  }
-  if (sessionKey === null) {
-    const fleet = fleetFor(env, scope);
-    return (tried) => carrying((releases) => fleet.acquire({ exclude: tried, cost, releases }));
-  }
+  if (only !== undefined)
+    return () => {
+      const r = nextReplica(replicas);
+      return carrying(r, (releases) => fleetFor(env, scope, r).acquire({ only, cost, releases }));
+    };
+  if (sessionKey === null)
+    return (tried) => {
+      const r = nextReplica(replicas);
+      return carrying(r, (releases) => fleetFor(env, scope, r).acquire({ exclude: tried, cost, releases }));
+    };
   const session = sessionFor(env, caller.organizationId, sessionKey);
   return (tried, attempt) =>
-    carrying((releases) =>
+    carrying(sessionReplica(sessionKey, replicas), (releases) =>
       session.acquire({
         organizationId: caller.organizationId,
         sessionKey,

@@ -7,12 +7,12 @@ import type { AppEnv } from "../app-env";
 import { configOf } from "../config";
 import { withDb } from "../db";
 import { badRequest, RouterError } from "../errors";
+import { fleetReplicas } from "../fleet/replicas";
 import { sha256Hex } from "../hash";
 import { parseAgentReport } from "../hosts/agent-report";
 import { readJson } from "../http/body";
 import { presentedKey } from "../middleware/auth";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
-import { fleetFor } from "../stubs";
 
 interface InstanceIdentity {
   id: string;
@@ -83,8 +83,7 @@ async function report(c: Context<AppEnv>, route: "register" | "heartbeat"): Prom
     throw new RouterError(403, { message: "This token belongs to another instance.", code: "instance_mismatch" });
 
   const scope = { organizationId: identity.organizationId, modelUuid: identity.modelId };
-  const fleet = fleetFor(c.env, scope);
-  const outcome = await fleet.heartbeat({
+  const observation = {
     instanceId: identity.id,
     // The registered URL wins; the agent's (ours, or ip_address:vllm_port) only when there is none.
     baseUrl: identity.baseUrl || (r.baseUrl ?? undefined),
@@ -97,7 +96,10 @@ async function report(c: Context<AppEnv>, route: "register" | "heartbeat"): Prom
     sealedApiKey: identity.sealedApiKey,
     agent: r.facts,
     scope,
-  });
+  };
+  // Every replica holds the whole membership; replica 0's answer is the one in force (they agree).
+  const [first, ...rest] = fleetReplicas(c.env, scope);
+  const [outcome] = await Promise.all([first.heartbeat(observation), ...rest.map((f) => f.heartbeat(observation))]);
   if (!outcome.ok && outcome.reason === "terminated") {
     throw new RouterError(409, {
       message: `Instance ${identity.id} is terminated; its agent should stop.`,

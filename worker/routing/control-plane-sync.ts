@@ -10,6 +10,11 @@ export interface ControlPlaneRow {
   status: InstanceStatus;
   /** The operator's `max_num_seqs` for the host, null when not said. */
   maxNumSeqs: number | null;
+  /** What a fleet object that does not know the host yet needs to admit it ("" before a mock host has one). */
+  baseUrl: string;
+  /** The model's Hugging Face id. */
+  model: string;
+  sealedApiKey: string | null;
 }
 
 export interface Reconciliation {
