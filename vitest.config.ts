@@ -8,9 +8,9 @@ export default defineConfig({
   test: {
     // The root's global setup runs once per run, before either project's pool starts.
     globalSetup: ["./test/global-setup.ts"],
-    // `npm run test:coverage`: istanbul (V8 coverage does not work inside workerd). The router the
-    // integration project runs in its own workerd is instrumented separately (dev/coverage-bundle.ts)
-    // and merged with this report by scripts/coverage-report.ts.
+    // `npm test` (scripts/test.ts) runs with --coverage: istanbul (V8 coverage does not work inside
+    // workerd). The router the integration project runs in its own workerd is instrumented separately
+    // (dev/coverage-bundle.ts) and merged with this report by scripts/coverage-report.ts.
     coverage: {
       provider: "istanbul",
       // The product code, every file of it (loaded or not); dev/, load/, bench/, scripts/ and test/

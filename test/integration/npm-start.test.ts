@@ -197,7 +197,9 @@ describe("npm start", () => {
       scriptEnv({ DATABASE_URL: databaseUrl }),
       300_000,
     );
-    expect(multi.code, multi.out).toBe(0);
+    // On failure, how routing saw the hosts then (routable, probes, load) and what npm start logged.
+    const fleet = multi.code === 0 ? "" : JSON.stringify((await call("GET", "/instances")).body, null, 1);
+    expect(multi.code, `${multi.out}\n${fleet}\n${running?.output.slice(-4000)}`).toBe(0);
     const ids = [...multi.out.matchAll(/mock instance ([0-9a-f-]{36}) created/g)].map((m) => m[1] ?? "");
     expect(ids).toHaveLength(3);
     expect(multi.out).toMatch(/✅ sticky: 4 requests of session [0-9a-f-]+ all on instance [0-9a-f-]{36}/);
