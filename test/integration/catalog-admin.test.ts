@@ -3,6 +3,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { adminCli } from "../../cli/admin-cli";
+import { SLUG } from "../../worker/organizations/create";
 import { uniqueSlug } from "../support/fixtures";
 import { chat, type Stack, startStack } from "../support/stack";
 import { usageRowFor } from "../support/usage";
@@ -30,14 +32,48 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 describe("the admin CLI", () => {
-  it("prints a working platform admin key, and refuses a taken slug", async () => {
+  /** The CLI in-process: its exit code and what it printed. */
+  const cli = async (argv: string[], env: NodeJS.ProcessEnv = { DATABASE_URL: inject("databaseUrl") }) => {
+    const lines: { log: string[]; error: string[] } = { log: [], error: [] };
+    const code = await adminCli(argv, env, { log: (l) => lines.log.push(l), error: (l) => lines.error.push(l) });
+    return { code, ...lines };
+  };
+
+  it("prints a working platform admin key (run as `npm run admin` runs it)", async () => {
     expect(platformKey).toMatch(/^sk-inv-[0-9a-f]{32}$/);
     expect((await stack.call("GET", "/organizations", { key: platformKey })).status).toBe(200);
-    const run = promisify(execFile)("npx", ["tsx", "cli/admin.ts", "create-org", "--slug", stack.tenant.slug], {
-      env: { ...process.env, DATABASE_URL: inject("databaseUrl") },
+  });
+
+  it("creates an organization with its first admin key, and refuses a taken slug with exit code 1", async () => {
+    const slug = uniqueSlug("cli-org");
+    const created = await cli(["create-org", "--slug", slug, "--name", "CLI Org"]);
+    expect(created.code).toBe(0);
+    const printed = JSON.parse(created.log.join("\n")) as {
+      organization: { slug: string; is_platform: boolean };
+      admin_key: { key: string };
+    };
+    expect(printed.organization).toMatchObject({ slug, is_platform: false });
+    expect((await stack.call("GET", "/api-keys", { key: printed.admin_key.key })).status).toBe(200);
+    expect(await cli(["create-org", "--slug", slug])).toEqual({
+      code: 1,
+      log: [],
+      error: [`organization ${slug} already exists`],
     });
-    await expect(run).rejects.toMatchObject({ code: 1 });
-  }, 30_000);
+  });
+
+  it("refuses an unknown command, a missing DATABASE_URL and a bad slug with the usage and exit code 2", async () => {
+    const usage = "usage: npm run admin -- create-org --slug <slug> [--name <name>] [--platform]";
+    expect(await cli(["drop-org", "--slug", "x"])).toEqual({ code: 2, log: [], error: [usage] });
+    expect(await cli(["create-org", "--slug", "fine"], {})).toEqual({
+      code: 2,
+      log: [],
+      error: ["DATABASE_URL is not set"],
+    });
+    const bad = await cli(["create-org", "--slug", "Not A Slug"]);
+    expect(bad).toMatchObject({ code: 2, log: [] });
+    expect(bad.error[0]).toContain(`--slug must match ${SLUG}`);
+    expect(bad.error[0]).toContain(usage);
+  });
 });
 
 describe("organizations and models (platform keys)", () => {
