@@ -158,15 +158,19 @@ export async function forward(
       relay,
     });
 
-  /** An answered request has ended: return its lease and meter it (independently: one failing never costs the other). */
-  const settle = async (
+  /**
+   * An answered request has ended: return its lease and meter it (independently: one failing never costs the
+   * other), both held by waitUntil until durable. What it cost is known at once: the access log and the
+   * limits settle on that, without waiting for the outbox or the fleet.
+   */
+  const settle = (
     lease: Lease,
     attempt: number,
     status: number,
     end: RelayEnd,
     health: LeaseOutcome,
     firstChunkAt: number | null = null,
-  ): Promise<Settled> => {
+  ): Settled => {
     const event = usage(lease.instanceId, status, attempt, end, firstChunkAt);
     // A stream that ran to its end shows the host's decode rate, which routing learns (routing/capacity.ts).
     const served =
@@ -175,7 +179,7 @@ export async function forward(
         : undefined;
     // Carried by this isolate's next acquire on the fleet, or sent within FLEET_RELEASE_WINDOW_MS.
     const released = releaseLater(env, fleet, lease.replica ?? 0, { leaseId: lease.leaseId, outcome: health, served });
-    await Promise.all([released, record(event)]);
+    ctx.waitUntil(Promise.all([released, record(event)]));
     return {
       instanceId: lease.instanceId,
       status,
@@ -243,12 +247,8 @@ export async function forward(
       // still counts against the host's breaker, so a host failing fast does not attract traffic.
       const failure = await readUpstreamError(upstream, idleMs);
       const end: RelayEnd = { outcome: "completed", usage: null, outputChars: 0, error: failure.message };
-      const settled = settle(
-        lease,
-        attempt,
-        upstream.status,
-        end,
-        upstream.status >= 500 || failure.broken ? "host_failed" : "ok",
+      const settled = Promise.resolve(
+        settle(lease, attempt, upstream.status, end, upstream.status >= 500 || failure.broken ? "host_failed" : "ok"),
       );
       headers.set("content-type", "application/json");
       return { response: new Response(failure.text, { status: upstream.status, headers }), settled };
@@ -287,15 +287,16 @@ export async function forward(
     outputChars: 0,
     error: failure.message,
   };
-  const settled = record(usage(tried.at(-1) ?? null, failure.status, tried.length, failedEnd)).then(() => ({
+  ctx.waitUntil(record(usage(tried.at(-1) ?? null, failure.status, tried.length, failedEnd)));
+  const settled = Promise.resolve<Settled>({
     instanceId: null,
     status: failure.status,
     attempts: tried.length,
-    outcome: "rejected" as const,
+    outcome: "rejected",
     inputTokens: 0,
     outputTokens: 0,
     cost: "0",
-  }));
+  });
   return { response: failure.toResponse({ "x-request-id": plan.requestId }), settled };
 }
 
