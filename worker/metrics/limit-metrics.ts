@@ -67,10 +67,37 @@ const live: { name: string; help: string; value: (q: Quota) => number | null }[]
   { name: "limit_inflight", help: "Requests admitted and not yet settled.", value: (q) => q.inflight },
 ];
 
+/**
+ * Limiters asked at once: a budget's first quota of a period reads the ledger, so thousands of limited keys
+ * asked together would ask Postgres for thousands of connections in one scrape.
+ */
+const LIMITERS_AT_ONCE = 8;
+
+/** `Promise.allSettled` of `task` over `items`, at most `width` running at a time, results in order. */
+async function settledInTurns<T, R>(
+  items: readonly T[],
+  width: number,
+  task: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      try {
+        out[i] = { status: "fulfilled", value: await task(items[i] as T) };
+      } catch (reason) {
+        out[i] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+  return out;
+}
+
 export async function limitFamilies(db: Db, env: Env, organizationId: string | null): Promise<Family[]> {
   const scopes = await limitedScopes(db, organizationId);
   // A limiter that cannot answer (its budget's ledger read failed) loses its live series, not the scrape.
-  const quotas = await Promise.allSettled(scopes.map((s) => limiterFor(env, s.scope).quota(s.scope)));
+  const quotas = await settledInTurns(scopes, LIMITERS_AT_ONCE, (s) => limiterFor(env, s.scope).quota(s.scope));
   const families: Family[] = [
     {
       name: `${PREFIX}_limit`,
