@@ -23,13 +23,12 @@ import {
   type FleetPolicy,
   isIdle,
   isRoutable,
-  isUp,
   liveLoad,
 } from "../routing/fleet-policy";
 import { routeToHolder } from "../routing/holder-policy";
-import { routeSessionByLatency, selectFastest } from "../routing/latency-policy";
 import { type RepinReason, unroutableReason } from "../routing/session-policy";
 import { costOf, type RequestCost, type TokenPolicy } from "../routing/token-load";
+import { chooseHost } from "./choose-host";
 import { HostViews } from "./host-views";
 import { Leases } from "./leases";
 import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
@@ -194,53 +193,23 @@ export class FleetState {
         ? this.lease(held.member, now, null, request)
         : { ok: false, reason: held.reason, held: held.held };
     }
-    const best = () => this.fastest(request, exclude, now);
-    const pinnedId = options.session?.pinnedId;
-    const route =
-      pinnedId === undefined
-        ? { chosen: best(), repin: null }
-        : this.routeSession(pinnedId, request, exclude, best, now);
+    const route = chooseHost(
+      {
+        roster: this.roster,
+        find: (id) => this.members.get(id),
+        view: (m) => this.views.view(m),
+        request,
+        exclude,
+        pinnedId: options.session?.pinnedId,
+        now,
+        random: this.random,
+      },
+      policy,
+      tokens,
+    );
     const chosen = route.chosen;
     if (!chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
     return this.lease(chosen, now, route.repin, request);
-  }
-
-  /**
-   * Where the request should finish soonest among routable hosts it has not tried. Panic: when the
-   * breaker has every up host cooling down, refusing all would turn a blip into an outage, so (as
-   * Envoy does) the breaker is then ignored.
-   */
-  private fastest(request: RequestCost, exclude: ReadonlySet<string>, now: number): FleetMember | undefined {
-    const { policy, tokens } = this.settings;
-    const view = (m: FleetMember) => this.views.view(m);
-    const untried = (m: FleetMember) => !exclude.has(m.instanceId);
-    const pick = (eligible: (m: FleetMember) => boolean) =>
-      selectFastest(this.roster, view, eligible, request, now, tokens, this.random);
-    return pick((m) => untried(m) && isRoutable(m, now, policy)) ?? pick((m) => untried(m) && isUp(m, now, policy));
-  }
-
-  private routeSession(
-    pinnedId: string | null,
-    request: RequestCost,
-    exclude: ReadonlySet<string>,
-    best: () => FleetMember | undefined,
-    now: number,
-  ): { chosen: FleetMember | undefined; repin: RepinReason | null } {
-    const pinned = pinnedId === null ? null : this.members.get(pinnedId);
-    return routeSessionByLatency(
-      {
-        pinned,
-        pinnedFailed: pinnedId !== null && exclude.has(pinnedId),
-        unroutable: pinned ? unroutableReason(pinned, now, this.settings.policy) : null,
-        best,
-        view: (m) => this.views.view(m),
-        request,
-        // The pinned host's KV cache holds the conversation so far: nearly all of this prompt.
-        cachedPromptTokens: request.promptTokens,
-        now,
-      },
-      this.settings.tokens,
-    );
   }
 
   private lease(chosen: FleetMember, now: number, repin: RepinReason | null, request: RequestCost): AcquireResult {
