@@ -67,12 +67,11 @@ export async function sequential(t: Target, body: Record<string, unknown>, n: nu
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), errors };
 }
 
-/** `concurrency` loops sending back to back for `durationMs`; successful answers per second. */
-export async function throughput(
-  t: Target,
-  body: Record<string, unknown>,
+/** `concurrency` loops calling `once` back to back for `durationMs` (null: a success, else why not), per second. */
+async function timedLoops(
   concurrency: number,
   durationMs: number,
+  once: () => Promise<string | null>,
 ): Promise<ThroughputFigures> {
   const started = performance.now();
   const end = started + durationMs;
@@ -80,40 +79,43 @@ export async function throughput(
   const errors: string[] = [];
   const loop = async (): Promise<void> => {
     while (performance.now() < end) {
-      const r = await chatOnce(t, body);
-      if ("ms" in r) ok += 1;
-      else errors.push(r.error);
+      const error = await once();
+      if (error === null) ok += 1;
+      else errors.push(error);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   return { rps: ok / ((performance.now() - started) / 1000), ok, errors };
 }
 
-/** `concurrency` loops reading whole streams back to back for `durationMs`; complete streams per second. */
-export async function streamThroughput(
+/** `concurrency` loops sending back to back for `durationMs`; successful answers per second. */
+export function throughput(
   t: Target,
   body: Record<string, unknown>,
   concurrency: number,
   durationMs: number,
 ): Promise<ThroughputFigures> {
-  const started = performance.now();
-  const end = started + durationMs;
-  let ok = 0;
-  const errors: string[] = [];
-  const loop = async (): Promise<void> => {
-    while (performance.now() < end) {
-      try {
-        const r = await t.client.stream(CHAT_PATH, { body });
-        const check = r.status === 200 ? validateChatStream(r.events) : { error: statusReason(r.status, r.text) };
-        if (check.error === null) ok += 1;
-        else errors.push(check.error);
-      } catch (err) {
-        errors.push(networkReason(err));
-      }
+  return timedLoops(concurrency, durationMs, async () => {
+    const r = await chatOnce(t, body);
+    return "ms" in r ? null : r.error;
+  });
+}
+
+/** `concurrency` loops reading whole streams back to back for `durationMs`; complete streams per second. */
+export function streamThroughput(
+  t: Target,
+  body: Record<string, unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<ThroughputFigures> {
+  return timedLoops(concurrency, durationMs, async () => {
+    try {
+      const r = await t.client.stream(CHAT_PATH, { body });
+      return r.status === 200 ? validateChatStream(r.events).error : statusReason(r.status, r.text);
+    } catch (err) {
+      return networkReason(err);
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  return { rps: ok / ((performance.now() - started) / 1000), ok, errors };
+  });
 }
 
 /** `n` streams one after another: time from sending to the first SSE event. */

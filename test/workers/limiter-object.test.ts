@@ -2,15 +2,13 @@
 // ledger's spend for its period and keeps its spend in storage, and a key's admission that also asks its
 // organization's limiter (one call from the Worker).
 import { env, runInDurableObject } from "cloudflare:test";
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createApiKey, createModel, createOrg, sha256Hex, uniqueSlug } from "../../dev/fixtures";
-import { apiKeys } from "../../schema";
 import type { LimitedScope, LimiterScope } from "../../worker/contracts";
 import { withDb } from "../../worker/db";
 import type { Limits, StoredBudget } from "../../worker/limits/policy";
 import { limiterFor } from "../../worker/stubs";
 import { writeUsageBatch } from "../../worker/usage/write-postgres";
+import { newLedger, usageEvent } from "./support/usage-ledger";
 
 const scope = (limits: Limits, kind: LimiterScope["kind"] = "key"): LimitedScope => ({
   kind,
@@ -31,44 +29,12 @@ describe("LimiterObject", () => {
   });
 
   it("starts a budget from the ledger's spend for the period and stores its spend on settlement", async () => {
-    const { orgId, apiKeyId, modelUuid, modelHfId } = await withDb(env, async (db) => {
-      const orgId = await createOrg(db, uniqueSlug("limiter"));
-      const key = await createApiKey(db, orgId);
-      const [k] = await db
-        .select({ id: apiKeys.id })
-        .from(apiKeys)
-        .where(eq(apiKeys.keyHash, await sha256Hex(key)));
-      const modelHfId = `test/${uniqueSlug("limiter-model")}`;
-      const modelUuid = await createModel(db, { modelId: modelHfId, priceInputPer1k: "1", priceOutputPer1k: "1" });
-      return { orgId, apiKeyId: k!.id, modelUuid, modelHfId };
-    });
-    const requestId = `limiter-${crypto.randomUUID()}`;
+    const ledger = await newLedger({ input: "1", output: "1" });
+    const { apiKeyId } = ledger;
     // 100 + 150 tokens at 1 per 1k: 0.25 already spent today.
     await withDb(env, (db) =>
       writeUsageBatch(db, [
-        {
-          requestId,
-          clientRequestId: requestId,
-          occurredAt: new Date().toISOString(),
-          endpoint: "/v1/chat/completions",
-          status: "succeeded",
-          apiKeyId,
-          organizationId: orgId,
-          modelUuid,
-          modelHfId,
-          offeringId: null,
-          instanceId: null,
-          sessionKey: null,
-          estimated: false,
-          inputTokens: 100,
-          outputTokens: 150,
-          priceInputPer1k: "1",
-          priceOutputPer1k: "1",
-          httpStatus: 200,
-          attempts: 1,
-          durationMs: 10,
-          error: null,
-        },
+        usageEvent(ledger, { inputTokens: 100, outputTokens: 150, instanceId: null, durationMs: 10 }),
       ]),
     );
     const s: LimitedScope = { kind: "key", id: apiKeyId, limits: { budget: { amount: "1", period: "day" } } };

@@ -3,56 +3,17 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createApiKey, createModel, createOrg, sha256Hex, uniqueSlug } from "../../dev/fixtures";
-import { apiKeys, usageCounters, usageHistogramBuckets } from "../../schema";
+import { usageCounters, usageHistogramBuckets } from "../../schema";
 import { withDb } from "../../worker/db";
 import { bucketOf, INF_MS } from "../../worker/metrics/buckets";
 import type { UsageEvent } from "../../worker/usage/event";
 import { writeUsageBatch } from "../../worker/usage/write-postgres";
+import { type Ledger, newLedger, usageEvent } from "./support/usage-ledger";
 
-async function tenant() {
-  return withDb(env, async (db) => {
-    const orgId = await createOrg(db, uniqueSlug("counters"));
-    const key = await createApiKey(db, orgId);
-    const [k] = await db
-      .select({ id: apiKeys.id })
-      .from(apiKeys)
-      .where(eq(apiKeys.keyHash, await sha256Hex(key)));
-    const modelHfId = `test/${uniqueSlug("counters-model")}`;
-    const modelUuid = await createModel(db, { modelId: modelHfId, priceInputPer1k: "0.1", priceOutputPer1k: "0.3" });
-    return { orgId, apiKeyId: k!.id, modelUuid, modelHfId };
-  });
-}
-
-type Tenant = Awaited<ReturnType<typeof tenant>>;
-const event = (t: Tenant, over: Partial<UsageEvent>): UsageEvent => {
-  const requestId = `counters-${crypto.randomUUID()}`;
-  return {
-    requestId,
-    clientRequestId: requestId,
-    occurredAt: new Date().toISOString(),
-    endpoint: "/v1/chat/completions",
-    status: "succeeded",
-    apiKeyId: t.apiKeyId,
-    organizationId: t.orgId,
-    modelUuid: t.modelUuid,
-    modelHfId: t.modelHfId,
-    offeringId: null,
-    instanceId: null,
-    sessionKey: null,
-    estimated: false,
-    inputTokens: 7,
-    outputTokens: 3,
-    priceInputPer1k: "0.1",
-    priceOutputPer1k: "0.3",
-    httpStatus: 200,
-    attempts: 1,
-    durationMs: 100,
-    ttftMs: null,
-    error: null,
-    ...over,
-  };
-};
+const tenant = () => newLedger({ input: "0.1", output: "0.3" });
+type Tenant = Ledger;
+const event = (t: Tenant, over: Partial<UsageEvent>): UsageEvent =>
+  usageEvent(t, { inputTokens: 7, outputTokens: 3, instanceId: null, durationMs: 100, ttftMs: null, ...over });
 
 const read = (orgId: string) =>
   withDb(env, async (db) => ({

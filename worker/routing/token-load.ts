@@ -2,6 +2,7 @@
 // and live; the host's last reading (waiting + running) adds what the leases cannot see, but ages: its weight
 // halves every half-life and it is dropped once too old. Pure: the fleet state holds the numbers.
 import type { LoadReading, SaturationPolicy } from "./load-reading";
+import { estimateTokens } from "../usage/event";
 import { defaultSaturation } from "./load-reading";
 
 /** What the router knows of a request before sending it. */
@@ -65,9 +66,9 @@ export function costOf(r: RequestCost, p: TokenPolicy): number {
   return Math.max(0, r.promptTokens) * p.promptWeight + Math.max(0, r.outputTokens);
 }
 
-/** Characters to tokens, as vLLM's tokenizers roughly do for English (4 characters a token). */
+/** The prompt estimated as metering estimates it (usage/event.ts), the output at its bound. */
 export function estimateRequestCost(promptChars: number, maxTokens: number | undefined, p: TokenPolicy): RequestCost {
-  return { promptTokens: Math.ceil(promptChars / 4), outputTokens: maxTokens ?? p.defaultOutputTokens };
+  return { promptTokens: estimateTokens(promptChars), outputTokens: maxTokens ?? p.defaultOutputTokens };
 }
 
 export interface LoadEstimate {

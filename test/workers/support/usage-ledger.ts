@@ -12,9 +12,12 @@ export interface Ledger {
   modelUuid: string;
   modelHfId: string;
   instanceId: string;
+  priceInputPer1k: string;
+  priceOutputPer1k: string;
 }
 
-export function newLedger(): Promise<Ledger> {
+/** An organization with a key, a model at these prices (per 1k tokens) and an instance. */
+export function newLedger(prices = { input: "1", output: "2" }): Promise<Ledger> {
   return withDb(env, async (db) => {
     const orgId = await createOrg(db, uniqueSlug("outbox"));
     const key = await createApiKey(db, orgId);
@@ -23,9 +26,11 @@ export function newLedger(): Promise<Ledger> {
       .from(apiKeys)
       .where(eq(apiKeys.keyHash, await sha256Hex(key)));
     const modelHfId = `test/${uniqueSlug("outbox-model")}`;
-    const modelUuid = await createModel(db, { modelId: modelHfId, priceInputPer1k: "1", priceOutputPer1k: "2" });
+    const priceInputPer1k = prices.input;
+    const priceOutputPer1k = prices.output;
+    const modelUuid = await createModel(db, { modelId: modelHfId, priceInputPer1k, priceOutputPer1k });
     const instance = await createInstance(db, { orgId, modelUuid, baseUrl: "http://127.0.0.1:1" });
-    return { orgId, apiKeyId: k!.id, modelUuid, modelHfId, instanceId: instance.id };
+    return { orgId, apiKeyId: k!.id, modelUuid, modelHfId, instanceId: instance.id, priceInputPer1k, priceOutputPer1k };
   });
 }
 
@@ -48,8 +53,8 @@ export function usageEvent(l: Ledger, over: Partial<UsageEvent> = {}): UsageEven
     estimated: false,
     inputTokens: 10,
     outputTokens: 5,
-    priceInputPer1k: "1",
-    priceOutputPer1k: "2",
+    priceInputPer1k: l.priceInputPer1k,
+    priceOutputPer1k: l.priceOutputPer1k,
     httpStatus: 200,
     attempts: 1,
     durationMs: 12,
