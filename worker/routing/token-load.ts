@@ -1,8 +1,9 @@
 // A host's load in tokens and the latency a new request should expect there. The router's own leases are exact
 // and live; the host's last reading (waiting + running) adds what the leases cannot see, but ages: its weight
 // halves every half-life and it is dropped once too old. Pure: the fleet state holds the numbers.
-import type { LoadReading, SaturationPolicy } from "./load-reading";
+
 import { estimateTokens } from "../usage/event";
+import type { LoadReading, SaturationPolicy } from "./load-reading";
 import { defaultSaturation } from "./load-reading";
 
 /** What the router knows of a request before sending it. */
