@@ -3,7 +3,7 @@ import { isObject } from "./parse";
 import type { Faults } from "./types";
 
 const NUMBER_FAULTS = ["status", "cutAfterTokens", "streamErrorAfterTokens", "stallAfterTokens"] as const;
-const FLAG_FAULTS = ["hang", "refuse", "omitUsage", "engineDead", "htmlPage", "ignoreStream"] as const;
+const FLAG_FAULTS = ["hang", "refuse", "omitUsage", "engineDead", "htmlPage", "ignoreStream", "cutJsonBody"] as const;
 
 /** POST /_mock/faults body: a Faults object; unknown keys or wrong types are rejected. */
 export function parseFaults(text: string): Faults {

@@ -73,6 +73,12 @@ async function serveJson(res: ServerResponse, g: GenerationRequest, ctx: Generat
     choices: [choice],
     ...(faults.omitUsage ? {} : { usage: usageOf(g, g.tokens.length, faults) }),
   };
+  if (faults.cutJsonBody) {
+    const text = JSON.stringify(body);
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.write(text.slice(0, text.length >> 1), () => tracker.cut());
+    return;
+  }
   sendJson(res, 200, body, ctx.headers);
 }
 

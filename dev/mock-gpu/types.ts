@@ -64,6 +64,11 @@ export interface Faults {
    * Transcriptions alike (N transcript tokens); speech: after N audio writes (8 KiB each).
    */
   cutAfterTokens?: number;
+  /**
+   * Non-streaming generation only: send the headers (the whole body's Content-Length) and half the
+   * body, then destroy the socket, as a proxy in front of a host dying mid-body would.
+   */
+  cutJsonBody?: boolean;
   /** Streaming only: after N content chunks send `data: {"error":{…}}` and end without [DONE]. */
   streamErrorAfterTokens?: number;
   /** Streaming only: after N content chunks send nothing more, the connection open, until the client leaves. */

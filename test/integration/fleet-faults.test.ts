@@ -183,6 +183,38 @@ describe("a host answering 4xx, and the circuit breaker", () => {
     expect((await chatOnce(stack)).instance).toBe(other!.instance.id);
   });
 
+  it("answers a JSON request elsewhere when its host cut the body mid-way: no byte had reached the client", async () => {
+    const [cutter, other] = stack.hosts;
+    await waitFor(async () => (await getInstance(stack, cutter!.instance.id)).live?.routable === true, {
+      what: "the cutter to be routable again",
+    });
+    cutter!.gpu.setFaults({ cutJsonBody: true });
+    await prefer(stack, 0);
+    const [cutterBefore, otherBefore] = [cutter!.gpu.stats(), other!.gpu.stats()];
+    const failuresBefore = (await getInstance(stack, cutter!.instance.id)).live?.consecutive_failures ?? 0;
+    const requestId = `json-cut-${crypto.randomUUID()}`;
+    const res = await stack.post("/v1/chat/completions", chat(stack, "Hello"), { "x-request-id": requestId });
+    cutter!.gpu.setFaults({});
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-inventiv-instance")).toBe(other!.instance.id);
+    const answer = (await res.json()) as { object: string; usage: { completion_tokens: number } };
+    expect(answer.object).toBe("chat.completion");
+    expect(cutter!.gpu.stats()).toMatchObject({ requests: cutterBefore.requests + 1, cut: cutterBefore.cut + 1 });
+    expect(other!.gpu.stats().requests).toBe(otherBefore.requests + 1);
+    // One row, the answered attempt's: the cut one reached no client and is not billed.
+    expect(await usageRowFor(stack, requestId)).toMatchObject({
+      status: "succeeded",
+      instanceId: other!.instance.id,
+      outputTokens: answer.usage.completion_tokens,
+    });
+    await waitFor(
+      async () => (await getInstance(stack, cutter!.instance.id)).live?.consecutive_failures === failuresBefore + 1,
+      {
+        what: "the cut to count against the cutter",
+      },
+    );
+  });
+
   it("passes a 500 through untouched, does not retry it, and counts it against the host", async () => {
     const [, failing] = stack.hosts;
     failing!.gpu.setFaults({ failNext: { count: 1, status: 500 } });

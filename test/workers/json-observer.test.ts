@@ -1,7 +1,7 @@
 // The JSON relay: bytes pass through untouched, usage is read from the end, and a large body
 // (float embeddings, tens of MB) is never held or parsed whole.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { jsonObserver } from "../../worker/proxy/json-observer";
+import { jsonObserver, wholeJsonEnd } from "../../worker/proxy/json-observer";
 import { type RelayEnd, relay } from "../../worker/proxy/relay";
 
 const enc = new TextEncoder();
@@ -114,6 +114,25 @@ describe("JSON relay", () => {
       error: "response body was not JSON",
       workerFault: true,
     });
+  });
+
+  it("reads a body read whole (attempt.ts) exactly as the relay reads it streamed", async () => {
+    const content = "Hällo wörld 🙂 ".repeat(400);
+    const bodies = [
+      JSON.stringify({ choices: [{ message: { content: "hi" } }], usage: { prompt_tokens: 3, completion_tokens: 1 } }),
+      JSON.stringify({ usage: { prompt_tokens: 9, completion_tokens: 1200 }, choices: [{ message: { content } }] }),
+      JSON.stringify({ choices: [{ message: { content } }, { text: "abc" }] }),
+      "<html>bad gateway</html>",
+      embeddings(1.2, undefined),
+    ];
+    const ends = [];
+    for (const text of bodies) {
+      const bytes = enc.encode(text);
+      const relayed = await run(splitAt(bytes, randomCuts(bytes.length, 7, bytes.length)));
+      expect(wholeJsonEnd(bytes)).toEqual(relayed.end);
+      ends.push(relayed.end.outcome === "failed" ? "failed" : relayed.end.usage === null ? "no usage" : "usage");
+    }
+    expect(ends).toEqual(["usage", "usage", "no usage", "failed", "no usage"]);
   });
 
   it("emits the input byte for byte, and ends the same, for random splits through multi-byte characters", async () => {

@@ -59,6 +59,10 @@ export const expectedTypes = (kind: AnswerKind): string => Object.keys(READERS[k
 export const isAnswer = (kind: AnswerKind, contentType: string | null): boolean =>
   readerFor(kind, contentType) !== undefined;
 
+/** True when the answer is JSON, whose usage comes only with its last bytes (attempt.ts reads small ones whole). */
+export const readsWhole = (kind: AnswerKind, contentType: string | null): boolean =>
+  readerFor(kind, contentType) === json;
+
 /** The observer for an answer that passed isAnswer. */
 export function observerFor(kind: AnswerKind, contentType: string | null, clientWantsUsage: boolean): BodyObserver {
   return (readerFor(kind, contentType) ?? bytes)(clientWantsUsage);

@@ -11,8 +11,9 @@ import { defaultTokenPolicy, estimateRequestCost } from "../routing/token-load";
 import { eventCharge, type UsageEvent } from "../usage/event";
 import { type MeteredRequest, usageEventFor } from "../usage/from-request";
 import { recordUsage } from "../usage/record";
-import { type AnswerKind, expectedTypes, isAnswer, observerFor } from "./answers";
-import { type PrimedBody, withFirstChunk } from "./first-chunk";
+import { type AnswerKind, observerFor } from "./answers";
+import { callHost } from "./attempt";
+import { wholeJsonEnd } from "./json-observer";
 import { leaseSource } from "./lease-source";
 import { type RelayEnd, relay } from "./relay";
 import type { StreamedBody } from "./streamed-body";
@@ -62,64 +63,7 @@ function attemptTimeoutMs(config: RouterConfig, stream: boolean): number {
 
 const emptyBody = (): ReadableStream<Uint8Array> => new ReadableStream({ start: (controller) => controller.close() });
 
-type Attempt =
-  | { kind: "answered"; response: Response; primed?: PrimedBody; firstChunkAt?: number }
-  | { kind: "failed"; status: 502 | 504; reason: string; code: string };
-
 const answerOf = (plan: ForwardPlan): AnswerKind => plan.answer ?? (plan.stream ? "sse" : "json");
-
-/**
- * Why a host's answer is not one at all, or null: a redirect (never followed: the prompt must not
- * go anywhere the operator did not register), or a 2xx that is not of the kind asked for (a proxy's
- * web page, plain JSON to a stream). Such an answer is the host's fault.
- */
-function notAnAnswer(response: Response, kind: AnswerKind): string | null {
-  if (response.status >= 300 && response.status < 400) return `answered ${response.status}; hosts must not redirect`;
-  if (!response.ok) return null;
-  const type = response.headers.get("content-type") ?? "";
-  return isAnswer(kind, type)
-    ? null
-    : `answered ${response.status} with Content-Type \`${type}\`, not \`${expectedTypes(kind)}\``;
-}
-
-async function callWorker(lease: Lease, plan: ForwardPlan, timeoutMs: number): Promise<Attempt> {
-  // The timeout covers the headers and, for a 2xx answer, its first bytes (see first-chunk.ts);
-  // after that a long stream is bounded by the relay's idle timeout.
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const method = plan.method ?? "POST";
-    const { payload } = plan;
-    const response = await fetch(`${lease.baseUrl}${plan.endpoint}`, {
-      method,
-      headers: {
-        "content-type": typeof payload === "string" ? "application/json" : payload.contentType,
-        "x-request-id": plan.requestId,
-        // The host's own vLLM --api-key; the client's key never leaves the router.
-        ...(lease.apiKey ? { authorization: `Bearer ${lease.apiKey}` } : {}),
-      },
-      // An upload that fails mid-way aborts the call, so the host never takes a cut body for a whole one.
-      body:
-        method !== "POST" ? undefined : typeof payload === "string" ? payload : payload.open(() => controller.abort()),
-      signal: controller.signal,
-      redirect: "manual",
-    });
-    const wrong = notAnAnswer(response, answerOf(plan));
-    if (wrong) {
-      await response.body?.cancel();
-      return { kind: "failed", status: 502, reason: wrong, code: "upstream_bad_answer" };
-    }
-    if (!response.ok || !response.body) return { kind: "answered", response };
-    const primed = await withFirstChunk(response.body);
-    return { kind: "answered", response, primed, firstChunkAt: Date.now() };
-  } catch (err) {
-    return controller.signal.aborted
-      ? { kind: "failed", status: 504, reason: `no answer within ${timeoutMs} ms`, code: "upstream_timeout" }
-      : { kind: "failed", status: 502, reason: `connection failed: ${String(err)}`, code: "upstream_unreachable" };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export async function forward(
   env: Env,
@@ -206,7 +150,11 @@ export async function forward(
       break;
     }
     const { lease } = pick;
-    const result = await callWorker(lease, plan, Math.min(timeoutMs, budgetMs - (Date.now() - started)));
+    const result = await callHost(
+      lease,
+      { ...plan, answer: answerOf(plan) },
+      Math.min(timeoutMs, budgetMs - (Date.now() - started)),
+    );
     // An upload that failed on the client's side (too large, too slow, cut) is the answer, whatever
     // the host made of the part it got, and not the host's fault.
     if (typeof plan.payload !== "string" && result.kind === "failed") await plan.payload.settled(1_000);
@@ -254,6 +202,13 @@ export async function forward(
       return { response: new Response(failure.text, { status: upstream.status, headers }), settled };
     }
 
+    if (result.whole) {
+      const end = wholeJsonEnd(result.whole);
+      const settled = Promise.resolve(
+        settle(lease, attempt, upstream.status, end, end.workerFault ? "host_failed" : "ok"),
+      );
+      return { response: new Response(result.whole, { status: upstream.status, headers }), settled };
+    }
     const kind = answerOf(plan);
     const observer = observerFor(kind, upstream.headers.get("content-type"), plan.clientWantsUsage);
     const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);

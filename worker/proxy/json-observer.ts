@@ -38,6 +38,42 @@ function generatedChars(body: Completion): number {
   return chars;
 }
 
+const result = (
+  outcome: RelayEnd["outcome"],
+  usage: HostUsage | null,
+  outputChars: number,
+  error: string | null,
+): RelayEnd => ({ outcome, usage, outputChars, error });
+
+/** How a complete JSON answer ended, from its tail and (when it was small enough to keep) its whole text. */
+function answerEnd(tail: string, full: string | null): RelayEnd {
+  // Usage is the body's last member (OpenAI, vLLM): read it from the tail, so a large body
+  // (embeddings) is never parsed whole. A quote inside a JSON string is escaped, so
+  // `"usage":{` in the raw text is always structure.
+  const usage = tailUsage(tail);
+  if (usage) return result("completed", usage, 0, null);
+  // Too big to have kept: no usage, and no text counted. Bodies this large are embeddings in
+  // practice, which generate no text; guessing from the byte count would bill JSON and floats
+  // as output. The event is still marked estimated (input from the prompt).
+  if (full === null) return result("completed", null, 0, null);
+  try {
+    const body = JSON.parse(full) as Completion;
+    return result("completed", usageFromWire(body.usage), generatedChars(body), null);
+  } catch {
+    // Declared JSON (forward.ts checked the Content-Type) but not JSON: the host's fault, not billable.
+    return {
+      ...result("failed", { inputTokens: 0, outputTokens: 0 }, 0, "response body was not JSON"),
+      workerFault: true,
+    };
+  }
+}
+
+/** A JSON answer read whole (proxy/attempt.ts): the same reading as the relay's, in one pass. */
+export function wholeJsonEnd(bytes: Uint8Array): RelayEnd {
+  const text = new TextDecoder().decode(bytes);
+  return answerEnd(text.slice(-TAIL_CHARS), text.length <= FULL_TEXT_MAX_CHARS ? text : null);
+}
+
 export function jsonObserver(): BodyObserver {
   const decoder = new TextDecoder();
   let tail = "";
@@ -47,17 +83,6 @@ export function jsonObserver(): BodyObserver {
     tail = (tail + piece).slice(-TAIL_CHARS);
     if (full !== null) full = full.length + piece.length <= FULL_TEXT_MAX_CHARS ? full + piece : null;
   };
-  const result = (
-    outcome: RelayEnd["outcome"],
-    usage: HostUsage | null,
-    outputChars: number,
-    error: string | null,
-  ): RelayEnd => ({
-    outcome,
-    usage,
-    outputChars,
-    error,
-  });
   return {
     chunk(bytes, emit) {
       // Decoded before it is emitted: enqueueing could one day transfer (detach) the buffer.
@@ -67,25 +92,7 @@ export function jsonObserver(): BodyObserver {
     finished: () => null,
     end() {
       take(decoder.decode());
-      // Usage is the body's last member (OpenAI, vLLM): read it from the tail, so a large body
-      // (embeddings) is never parsed whole. A quote inside a JSON string is escaped, so
-      // `"usage":{` in the raw text is always structure.
-      const usage = tailUsage(tail);
-      if (usage) return result("completed", usage, 0, null);
-      // Too big to have kept: no usage, and no text counted. Bodies this large are embeddings in
-      // practice, which generate no text; guessing from the byte count would bill JSON and floats
-      // as output. The event is still marked estimated (input from the prompt).
-      if (full === null) return result("completed", null, 0, null);
-      try {
-        const body = JSON.parse(full) as Completion;
-        return result("completed", usageFromWire(body.usage), generatedChars(body), null);
-      } catch {
-        // Declared JSON (forward.ts checked the Content-Type) but not JSON: the host's fault, not billable.
-        return {
-          ...result("failed", { inputTokens: 0, outputTokens: 0 }, 0, "response body was not JSON"),
-          workerFault: true,
-        };
-      }
+      return answerEnd(tail, full);
     },
     fail: (reason) => result("failed", null, 0, reason),
     aborted: () => result("aborted", null, 0, "client closed the connection"),
