@@ -1,5 +1,5 @@
-// Group commit: the usage events of one isolate that end together reach their outbox shard in one
-// call and one SQLite transaction, each caller is answered only once its own event is stored, and
+// Group commit: the usage events of one organization that end together in one isolate reach one of
+// its outbox shards in one call and one SQLite transaction, each caller is answered only once its own event is stored, and
 // the shard keeps one Postgres pool across flushes.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { inArray } from "drizzle-orm";
@@ -29,15 +29,27 @@ async function summed(orgId: string): Promise<{ counters: OutboxCounters; status
 }
 
 describe("recordUsage (group commit)", () => {
-  it("sends the events that end together in one call and one transaction per shard", async () => {
+  it("sends an organization's events that end together in one call and one transaction, to one shard", async () => {
     const ledger = await newLedger();
+    const other = await newLedger();
     const events = Array.from({ length: 24 }, () => usageEvent(ledger));
-    const touched = new Set(events.map((e) => outboxShard(ledger.orgId, e.requestId)));
-    expect(touched.size).toBeGreaterThan(1); // 24 random ids over 4 shards: the grouping is per shard
+    const others = Array.from({ length: 5 }, () => usageEvent(other));
+    await Promise.all([...events, ...others].map((e) => recordUsage(env, e)));
+    const { counters, status } = await summed(ledger.orgId);
+    expect(counters).toEqual({ calls: 1, events: 24, commits: 1, poolsOpened: 0 });
+    expect(status.backlog).toBe(24);
+    // The group went to the shard its first event picks; the other organization's to one of its own.
+    expect(await shard(outboxShard(ledger.orgId, events[0]!.requestId)).status()).toMatchObject({ backlog: 24 });
+    expect((await summed(other.orgId)).counters).toEqual({ calls: 1, events: 5, commits: 1, poolsOpened: 0 });
+  });
+
+  it("sends a group that reached its size cap at once, the rest in the next group", async () => {
+    const ledger = await newLedger();
+    const events = Array.from({ length: 205 }, () => usageEvent(ledger));
     await Promise.all(events.map((e) => recordUsage(env, e)));
     const { counters, status } = await summed(ledger.orgId);
-    expect(counters).toEqual({ calls: touched.size, events: 24, commits: touched.size, poolsOpened: 0 });
-    expect(status.backlog).toBe(24);
+    expect(counters).toEqual({ calls: 2, events: 205, commits: 2, poolsOpened: 0 });
+    expect(status.backlog).toBe(205);
   });
 
   it("answers each caller only once its own event is stored", async () => {
@@ -49,7 +61,7 @@ describe("recordUsage (group commit)", () => {
     expect(await shard(outboxShard(ledger.orgId, e.requestId)).counters()).toMatchObject({ calls: 1, events: 1 });
   });
 
-  it("spreads an organization over its own shards, never another organization's", async () => {
+  it("spreads an organization's groups over its own shards, never another organization's", async () => {
     const a = await newLedger();
     const b = await newLedger();
     const names = new Set(Array.from({ length: 64 }, (_, i) => outboxShard(a.orgId, `ledger-${i}`)));

@@ -1,5 +1,5 @@
-// Which UsageOutbox shard holds a request's usage: its organization's, then a fixed hash of its
-// ledger id, so a replayed event always lands where the first copy is (and is ignored there).
+// Which UsageOutbox shard holds a group of usage events (worker/usage/record.ts): its organization's,
+// then a fixed hash of the group's first ledger id, so groups spread evenly over the shards.
 // Per organization, so no shard is a ceiling for the whole deployment: the ceiling is one
 // organization's, SHARDS_PER_ORGANIZATION times what one shard sustains (`npm run bench:objects`).
 export const SHARDS_PER_ORGANIZATION = 4;
@@ -9,6 +9,7 @@ export const shardName = (organizationId: string, index: number): string => `usa
 export const shardsOf = (organizationId: string): string[] =>
   Array.from({ length: SHARDS_PER_ORGANIZATION }, (_, i) => shardName(organizationId, i));
 
+/** The shard for a group whose first event has this ledger id. */
 export function outboxShard(organizationId: string, ledgerId: string): string {
   let h = 0;
   for (let i = 0; i < ledgerId.length; i++) h = (h * 31 + ledgerId.charCodeAt(i)) >>> 0;
