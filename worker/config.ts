@@ -174,7 +174,7 @@ export const CONFIG_VARS = {
       "How long an ended request's lease release waits for the isolate's next acquire on its fleet to carry it, before one call sends all that is owed.",
   },
   USAGE_GROUP_COMMIT_MS: {
-    default: 2,
+    default: 10,
     min: 0,
     max: 100,
     unit: "milliseconds",
