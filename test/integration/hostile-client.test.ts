@@ -186,4 +186,11 @@ describe("bodies are read only for a known caller, and only for so long", () => 
       code: "request_timeout",
     });
   });
+
+  it("so is a body with a Content-Length (read in one native call) that trickles in", async () => {
+    const slices = Array.from({ length: 20 }, () => " ");
+    const answer = await rawRequest(chatHead(stack.tenant.adminKey, "Content-Length: 20\r\n"), slices, 100);
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body).error.code).toBe("request_timeout");
+  });
 });
