@@ -1,0 +1,92 @@
+// `npm run bench:compare -- <ref> [<ref>…]`: routers built from git refs ("." for the working tree),
+// measured side by side against the pass-through Worker, interleaved round by round so a busy spell
+// hits every version alike: sequential p50, JSON throughput and workerd CPU per request at
+// concurrency 32, stream throughput at 32. For ablations (a branch with one part switched off) and
+// before/after checks of a hot-path change; `npm run bench` remains the full figure set.
+import { HttpClient } from "../load/http";
+import { spawnStack } from "../load/stack-process";
+import { chatBody, sequential, streamThroughput, type Target, throughput } from "./overhead-probes";
+import { cpuMs, workerdListeningOn } from "./workerd-cpu";
+
+const PASSTHROUGH = new URL("./passthrough/wrangler.toml", import.meta.url).pathname;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
+const SECONDS = Number(process.env.BENCH_THROUGHPUT_MS) || 2500;
+
+type Figure = "p50" | "rps" | "cpu" | "sps";
+interface Entry {
+  label: string;
+  target: Target;
+  samples: Record<Figure, number[]>;
+}
+
+const pidOf = (url: string): number | undefined => workerdListeningOn(Number(new URL(url).port));
+const median = (v: number[]): number => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)] ?? Number.NaN;
+
+async function main(refs: string[]): Promise<void> {
+  if (refs.length === 0) throw new Error("name at least one git ref (or . for the working tree)");
+  const stacks: Awaited<ReturnType<typeof spawnStack>>[] = [];
+  const entries: Entry[] = [];
+  const entry = (label: string, url: string, apiKey: string): Entry => ({
+    label,
+    target: { key: "c", name: label, client: new HttpClient(url, apiKey, 30_000), pid: pidOf(url) },
+    samples: { p50: [], rps: [], cpu: [], sps: [] },
+  });
+  try {
+    for (const [i, ref] of refs.entries()) {
+      const stack = await spawnStack(
+        {
+          hosts: 1,
+          hostStatus: "ready",
+          tokenDelayMs: 0,
+          ttftMs: 0,
+          passthroughConfig: i === 0 ? PASSTHROUGH : undefined,
+          routerRef: ref === "." ? undefined : ref,
+        },
+        `bench/results/compare-${i}.log`,
+      );
+      stacks.push(stack);
+      if (i === 0 && stack.passthroughUrl) entries.push(entry("passthrough", stack.passthroughUrl, stack.apiKey));
+      entries.push(entry(ref, stack.baseUrl, stack.apiKey));
+    }
+    const model = stacks[0]?.model ?? "";
+    const [json, sse] = [chatBody(model, false), chatBody(model, true)];
+    for (const { target } of entries) {
+      await throughput(target, json, 32, 1500);
+      await streamThroughput(target, sse, 32, 500);
+    }
+    for (let r = 1; r <= ROUNDS; r++) {
+      for (const { target, samples } of entries) {
+        samples.p50.push((await sequential(target, json, 150)).p50);
+        const before = cpuMs(target.pid);
+        const x = await throughput(target, json, 32, SECONDS);
+        samples.rps.push(x.rps);
+        samples.cpu.push((cpuMs(target.pid) - before) / Math.max(1, x.ok));
+        const y = await streamThroughput(target, sse, 32, SECONDS);
+        samples.sps.push(y.rps);
+        const errors = [...x.errors, ...y.errors];
+        if (errors.length > 0) console.log(`${target.name}: ${errors.length} failed, e.g. ${errors[0]}`);
+      }
+      process.stderr.write(`compare: round ${r}/${ROUNDS}\n`);
+    }
+    const base = entries[0]?.samples;
+    const ratio = (e: Entry, f: Figure): string =>
+      base ? `${(median(e.samples[f]) / median(base[f])).toFixed(2)}×` : "";
+    for (const e of entries) {
+      const m = (f: Figure): number => median(e.samples[f]);
+      console.log(
+        `${e.label.padEnd(18)} rps ${m("rps").toFixed(0).padStart(5)} (${ratio(e, "rps")})  streams/s ${m("sps").toFixed(0).padStart(5)} (${ratio(e, "sps")})  cpu ${m("cpu").toFixed(2)} ms/req  p50 ${m("p50").toFixed(2)} ms`,
+      );
+    }
+  } finally {
+    for (const { target } of entries) await target.client.destroy().catch(() => {});
+    for (const s of stacks) await s.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
