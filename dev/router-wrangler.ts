@@ -14,6 +14,8 @@ export interface WranglerRouterOptions {
   inspectorPort?: number;
   /** Local Durable Object storage (`--persist-to`; wrangler's own default is .wrangler/state). */
   persistTo?: string;
+  /** Another wrangler config (`--config`): a router built from a git ref (load/router-ref.ts). */
+  configPath?: string;
   /** Called once if wrangler exits before stop() was asked for. */
   onExit?: (code: number | null) => void;
   readyTimeoutMs?: number;
@@ -34,6 +36,7 @@ export async function startWranglerRouter(o: WranglerRouterOptions): Promise<Wra
   const args = [WRANGLER_SCRIPT, "dev", "--ip", "127.0.0.1", "--port", String(o.port)];
   if (o.inspectorPort !== undefined) args.push("--inspector-port", String(o.inspectorPort));
   if (o.persistTo !== undefined) args.push("--persist-to", o.persistTo);
+  if (o.configPath !== undefined) args.push("--config", o.configPath);
   for (const [name, value] of Object.entries(o.vars)) args.push("--var", `${name}:${value}`);
   args.push("--show-interactive-dev-session=false");
   const child = spawn(nodeBinary(), args, {

@@ -17,7 +17,14 @@ import { startWsProxy, type WsProxy, type WsProxyOptions } from "./ws-proxy";
 
 export type RouterPart =
   | ({ runner: "miniflare" } & Partial<Omit<RouterOptions, "vars">> & { vars?: Record<string, string> })
-  | { runner: "wrangler"; port: number; inspectorPort?: number; persistTo?: string; vars?: Record<string, string> };
+  | {
+      runner: "wrangler";
+      port: number;
+      inspectorPort?: number;
+      persistTo?: string;
+      configPath?: string;
+      vars?: Record<string, string>;
+    };
 
 /** A simulated GPU host registered as instanceId with token; heartbeats to the stack's router. */
 export type HostPart = Partial<MockGpuOptions> & { instanceId: string; token: string };
@@ -165,6 +172,7 @@ async function startRouterPart(
       port: part.port,
       inspectorPort: part.inspectorPort,
       persistTo: part.persistTo,
+      configPath: part.configPath,
       vars,
       signal: o.signal,
       onExit: (code) => o.onPartExit?.("wrangler dev", code),

@@ -2,12 +2,13 @@
 // (database, proxy, router, pass-through worker) and the simulated GPU hosts. Their output —
 // workerd's log line per request included — goes to one log file, not the console.
 import { type ChildProcess, fork } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../dev/ports";
 import { exportRouterRef, type RouterSnapshot } from "./router-ref";
-import type { ControlPlaneInfo, ControlPlaneOptions, HostsOptions, StackOptions } from "./stack";
+import type { ControlPlaneInfo, ControlPlaneOptions, HostsOptions, StackOptions, WranglerPart } from "./stack";
 import type { StackMessage } from "./stack-server";
 
 export interface StackProcess {
@@ -83,17 +84,28 @@ async function spawnChild<T>(
   };
 }
 
+/** Free ports and a fresh Durable Object store, so it runs beside an `npm start` and starts empty. */
+async function wranglerPart(): Promise<WranglerPart> {
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  return { port, inspectorPort, persistTo: mkdtempSync(join(tmpdir(), "wrangler-state-")) };
+}
+
 export async function spawnStack(options: StackOptions, logFile: string): Promise<StackProcess> {
   mkdirSync(dirname(logFile), { recursive: true });
   closeSync(openSync(logFile, "w"));
   const hostPorts = await Promise.all(Array.from({ length: options.hosts }, () => freePort()));
   const snapshot: RouterSnapshot | undefined = options.routerRef ? exportRouterRef(options.routerRef) : undefined;
+  const wrangler = options.runner === "wrangler" ? await wranglerPart() : undefined;
+  const cleanUp = (): void => {
+    snapshot?.remove();
+    if (wrangler) rmSync(wrangler.persistTo, { recursive: true, force: true });
+  };
   const control = await spawnChild<ControlPlaneInfo>(
     "control",
-    { hostPorts, passthroughConfig: options.passthroughConfig, routerConfig: snapshot?.configPath },
+    { hostPorts, passthroughConfig: options.passthroughConfig, routerConfig: snapshot?.configPath, wrangler },
     logFile,
   ).catch((err: unknown) => {
-    snapshot?.remove();
+    cleanUp();
     throw err;
   });
   const c = control.info;
@@ -106,7 +118,7 @@ export async function spawnStack(options: StackOptions, logFile: string): Promis
     );
   } catch (err) {
     await control.stop();
-    snapshot?.remove();
+    cleanUp();
     throw err;
   }
   const hostText =
@@ -120,12 +132,12 @@ export async function spawnStack(options: StackOptions, logFile: string): Promis
     model: c.model,
     hostUrls: running.info.hostUrls,
     passthroughUrl: c.passthroughUrl,
-    description: `self-contained: router ${snapshot ? `built from ${options.routerRef} (${snapshot.commit.slice(0, 10)})` : "built from the working tree"} in workerd (Miniflare) at ${c.routerUrl}, ${hostText}, ${c.database}`,
+    description: `self-contained: router ${snapshot ? `built from ${options.routerRef} (${snapshot.commit.slice(0, 10)})` : "built from the working tree"} ${wrangler ? "under wrangler dev" : "in workerd (Miniflare)"} at ${c.routerUrl}, ${hostText}, ${c.database}`,
     logFile,
     async stop() {
       await running.stop();
       await control.stop();
-      snapshot?.remove();
+      cleanUp();
     },
   };
 }

@@ -1,7 +1,7 @@
 // A self-contained stack for a load run or the benchmark: the composer `npm start` and the
-// tests use (dev/stack.ts), with the router in workerd through Miniflare instead
-// of `wrangler dev` (one process, no proxy hop). Two halves, each run in its own child process
-// (stack-process.ts): the control plane — database (DATABASE_URL's server or embedded PGlite),
+// tests use (dev/stack.ts), with the router in workerd through Miniflare (one process, no proxy
+// hop) or, for `npm run bench:wrangler`, under `wrangler dev` as `npm start` runs it. Two halves,
+// each run in its own child process (stack-process.ts): the control plane — database (DATABASE_URL's server or embedded PGlite),
 // migrations, demo seed, the Neon-style ws proxy, the router, an optional pass-through worker —
 // and the simulated GPU hosts, so a PGlite batch write never blocks a host's event loop.
 import { startRouter } from "../dev/router-miniflare";
@@ -12,6 +12,15 @@ import type { StackConfig } from "./config";
 export interface StackOptions extends StackConfig {
   /** Also run this pass-through worker (a wrangler config) in front of the first host: the benchmark's floor. */
   passthroughConfig?: string;
+  /** "wrangler": the router under `wrangler dev` (its proxy and workerd processes), as `npm start` runs it. */
+  runner?: "miniflare" | "wrangler";
+}
+
+/** `wrangler dev`'s ports (picked by the parent) and its Durable Object storage. */
+export interface WranglerPart {
+  port: number;
+  inspectorPort: number;
+  persistTo: string;
 }
 
 export interface ControlPlaneOptions {
@@ -20,6 +29,8 @@ export interface ControlPlaneOptions {
   passthroughConfig?: string;
   /** The router's wrangler config; the working tree's when absent. */
   routerConfig?: string;
+  /** Run the router under `wrangler dev` instead of Miniflare. */
+  wrangler?: WranglerPart;
 }
 
 /** Plain data, so it can cross a process boundary. */
@@ -50,7 +61,9 @@ export async function startControlPlane(o: ControlPlaneOptions, log: Log): Promi
     database: {},
     seed: { hosts: o.hostPorts.map((port, i) => ({ port, token: `load-worker-token-${i + 1}` })) },
     wsProxy: {},
-    router: { runner: "miniflare", configPath: o.routerConfig },
+    router: o.wrangler
+      ? { runner: "wrangler", ...o.wrangler, configPath: o.routerConfig }
+      : { runner: "miniflare", configPath: o.routerConfig },
     log,
   });
   try {
