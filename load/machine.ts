@@ -47,22 +47,35 @@ function processTable(): Map<number, [number, number]> {
   return table;
 }
 
+function treeOf(root: number, table: Map<number, [number, number]>): Set<number> {
+  const mine = new Set([root]);
+  // Parents usually have lower pids, but not always: repeat until no new descendant appears.
+  for (let changed = true, rounds = 0; changed && rounds < 10; rounds++) {
+    changed = false;
+    for (const [pid, [ppid]] of table)
+      if (!mine.has(pid) && mine.has(ppid)) {
+        mine.add(pid);
+        changed = true;
+      }
+  }
+  return mine;
+}
+
+/** The pids of this process's descendants alive now (children, wrangler's workerd…); [] without /proc. */
+export function descendantPids(): number[] {
+  try {
+    return [...treeOf(process.pid, processTable())].filter((pid) => pid !== process.pid);
+  } catch {
+    return [];
+  }
+}
+
 function snapshot(): Snapshot | null {
   try {
     const { busy, total } = machineJiffies();
     const table = processTable();
     const ours = new Map<number, number>();
-    const mine = new Set([process.pid]);
-    // Parents usually have lower pids, but not always: repeat until no new descendant appears.
-    for (let changed = true, rounds = 0; changed && rounds < 10; rounds++) {
-      changed = false;
-      for (const [pid, [ppid]] of table)
-        if (!mine.has(pid) && mine.has(ppid)) {
-          mine.add(pid);
-          changed = true;
-        }
-    }
-    for (const pid of mine) ours.set(pid, table.get(pid)?.[1] ?? 0);
+    for (const pid of treeOf(process.pid, table)) ours.set(pid, table.get(pid)?.[1] ?? 0);
     return { at: Date.now(), busy, total, ours };
   } catch {
     return null;

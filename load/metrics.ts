@@ -60,7 +60,7 @@ export interface Timeline {
 
 /** Latencies are recorded in microseconds; anything above 10 min is clamped. */
 const MAX_US = 600_000_000;
-const histogram = (digits: 2 | 3): Histogram =>
+export const histogram = (digits: 2 | 3): Histogram =>
   build({
     bitBucketSize: "packed",
     numberOfSignificantValueDigits: digits,
@@ -68,7 +68,7 @@ const histogram = (digits: 2 | 3): Histogram =>
     highestTrackableValue: MAX_US,
     autoResize: false,
   });
-const toUs = (ms: number): number => Math.min(MAX_US, Math.max(1, Math.round(ms * 1000)));
+export const toUs = (ms: number): number => Math.min(MAX_US, Math.max(1, Math.round(ms * 1000)));
 
 interface Window {
   count: number;
@@ -207,7 +207,7 @@ function sorted(map: Map<string, number>): { reason: string; count: number }[] {
   return [...map.entries()].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
 }
 
-function summarize(h: Histogram): LatencySummary | null {
+export function summarize(h: Histogram): LatencySummary | null {
   if (h.totalCount === 0) return null;
   const ms = (us: number): number => Math.round(us) / 1000;
   return {
