@@ -12,7 +12,7 @@ import type { UsageEvent } from "../worker/usage/event";
 import { flushBatch } from "../worker/usage/flush";
 
 const FLUSH_DELAY_MS = 200;
-/** Rows per Postgres transaction. */
+/** Rows per Postgres write (one statement). */
 const BATCH_SIZE = 500;
 
 /** One organization's dead letters (a payload that is not even JSON belongs to nobody: it is only logged). */

@@ -263,7 +263,7 @@ export const chatSessions = pgTable(
 );
 
 /**
- * What /metrics exposes as counters, bumped by the usage writer in the same transaction as the
+ * What /metrics exposes as counters, bumped by the usage writer in the same statement as the
  * ledger rows it inserted: exactly once per request, whichever isolate served it. One row per
  * (organization, model, HTTP status, outcome); durations in whole milliseconds (exact sums).
  */

@@ -1,4 +1,4 @@
-// The /metrics counters the usage writer bumps in the ledger's transaction: exact sums, histogram
+// The /metrics counters the usage writer bumps in the ledger's statement: exact sums, histogram
 // buckets by inclusive bound, and a replayed batch (or the replayed half of one) changes nothing.
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";

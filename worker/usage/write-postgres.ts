@@ -1,189 +1,139 @@
-// Writes a batch of usage events in one transaction. Rows are keyed by request id and the
-// counters are bumped only for rows this call inserted, so replaying a batch changes nothing.
+// Writes a batch of usage events: the ledger rows and every counter fed by them, in ONE statement
+// with ONE parameter (the batch as JSON, batch-json.ts). A single statement is atomic, and one round
+// trip with one bound value costs the flushing object a fraction of the CPU of a transaction of
+// per-row parameters and per-key upserts.
+//
+// Rows are keyed by request id and every counter aggregates only the rows `inserted` returned, so
+// replaying a batch (or the written half of one) changes nothing: exactly once.
+//
+// Every upsert inserts its keys in ORDER BY <conflict key>, so the row locks are taken in one order
+// in every flush: two shards flushing at once cannot deadlock.
+//
+// Column names are written out: schema/ is their source of truth and the usage tests, which read
+// the tables through it, catch any drift.
 import { sql } from "drizzle-orm";
-import { chatSessions, inferenceUsage, instanceRequestMetrics, runtimeModels } from "../../schema";
+import {
+  chatSessions,
+  inferenceUsage,
+  instanceRequestMetrics,
+  runtimeModels,
+  usageCounters,
+  usageHistogramBuckets,
+} from "../../schema";
 import type { Db } from "../db";
-import { eventCharge, secondsText, type UsageEvent } from "./event";
-import { bumpMetricCounters } from "./write-metrics";
-
-interface Totals {
-  requests: number;
-  succeeded: number;
-  failed: number;
-  aborted: number;
-  input: number;
-  output: number;
-  first: Date;
-  last: Date;
-}
-
-function addTo(map: Map<string, Totals>, key: string, e: UsageEvent): void {
-  const at = new Date(e.occurredAt);
-  const t = map.get(key) ?? {
-    requests: 0,
-    succeeded: 0,
-    failed: 0,
-    aborted: 0,
-    input: 0,
-    output: 0,
-    first: at,
-    last: at,
-  };
-  t.requests += 1;
-  t[e.status === "succeeded" ? "succeeded" : e.status === "failed" ? "failed" : "aborted"] += 1;
-  t.input += e.inputTokens;
-  t.output += e.outputTokens;
-  if (at < t.first) t.first = at;
-  if (at > t.last) t.last = at;
-  map.set(key, t);
-}
-
-/** Counter rows in one order in every transaction, so two shards flushing at once cannot deadlock. */
-const inKeyOrder = <T>(map: Map<string, T>): [string, T][] => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+import { batchJson } from "./batch-json";
+import type { UsageEvent } from "./event";
 
 export async function writeUsageBatch(db: Db, events: UsageEvent[]): Promise<number> {
   if (events.length === 0) return 0;
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(inferenceUsage)
-      .values(
-        events.map((e) => ({
-          requestId: e.requestId,
-          occurredAt: new Date(e.occurredAt),
-          apiKeyId: e.apiKeyId,
-          consumerOrganizationId: e.organizationId,
-          organizationModelId: e.offeringId,
-          modelId: e.modelUuid,
-          instanceId: e.instanceId,
-          endpoint: e.endpoint,
-          kind: e.kind ?? "generation",
-          status: e.status,
-          inputTokens: e.inputTokens,
-          outputTokens: e.outputTokens,
-          totalTokens: e.inputTokens + e.outputTokens,
-          usageEstimated: e.estimated,
-          unitPriceInputPer1k: e.priceInputPer1k,
-          unitPriceOutputPer1k: e.priceOutputPer1k,
-          audioSeconds: secondsText(e.audioMs ?? 0),
-          inputCharacters: e.inputCharacters ?? 0,
-          unitPricePerAudioSecond: e.pricePerAudioSecond ?? "0",
-          unitPricePerCharacter: e.pricePerCharacter ?? "0",
-          chargedAmount: eventCharge(e),
-          metadata: {
-            x_request_id: e.clientRequestId,
-            model: e.modelHfId,
-            session: e.sessionKey,
-            http_status: e.httpStatus,
-            attempts: e.attempts,
-            duration_ms: e.durationMs,
-            ttft_ms: e.ttftMs ?? null,
-            error: e.error,
-          },
-        })),
-      )
-      .onConflictDoNothing({ target: inferenceUsage.requestId })
-      .returning({ requestId: inferenceUsage.requestId });
-    const fresh = new Set(inserted.map((r) => r.requestId));
-    const newEvents = events.filter((e) => fresh.has(e.requestId));
-
-    const byInstance = new Map<string, Totals>();
-    const byModel = new Map<string, Totals>();
-    const bySession = new Map<string, Totals>();
-    const latestInSession = new Map<string, UsageEvent>();
-    for (const e of newEvents) {
-      // A refused request reached no host and no session: it is in the ledger and the /metrics counters only.
-      if (e.status === "refused") continue;
-      if (e.instanceId) addTo(byInstance, e.instanceId, e);
-      addTo(byModel, e.modelHfId, e);
-      if (e.sessionKey) {
-        const key = `${e.organizationId}\u0000${e.sessionKey}`;
-        addTo(bySession, key, e);
-        const latest = latestInSession.get(key);
-        if (!latest || e.occurredAt >= latest.occurredAt) latestInSession.set(key, e);
-      }
-    }
-
-    for (const [instanceId, t] of inKeyOrder(byInstance)) {
-      await tx
-        .insert(instanceRequestMetrics)
-        .values({
-          instanceId,
-          totalRequests: t.requests,
-          successfulRequests: t.succeeded,
-          failedRequests: t.failed,
-          abortedRequests: t.aborted,
-          totalInputTokens: t.input,
-          totalOutputTokens: t.output,
-          totalTokens: t.input + t.output,
-          firstRequestAt: t.first,
-          lastRequestAt: t.last,
-        })
-        .onConflictDoUpdate({
-          target: instanceRequestMetrics.instanceId,
-          set: {
-            totalRequests: sql`${instanceRequestMetrics.totalRequests} + ${t.requests}`,
-            successfulRequests: sql`${instanceRequestMetrics.successfulRequests} + ${t.succeeded}`,
-            failedRequests: sql`${instanceRequestMetrics.failedRequests} + ${t.failed}`,
-            abortedRequests: sql`${instanceRequestMetrics.abortedRequests} + ${t.aborted}`,
-            totalInputTokens: sql`${instanceRequestMetrics.totalInputTokens} + ${t.input}`,
-            totalOutputTokens: sql`${instanceRequestMetrics.totalOutputTokens} + ${t.output}`,
-            totalTokens: sql`${instanceRequestMetrics.totalTokens} + ${t.input + t.output}`,
-            firstRequestAt: sql`least(${instanceRequestMetrics.firstRequestAt}, ${t.first})`,
-            lastRequestAt: sql`greatest(${instanceRequestMetrics.lastRequestAt}, ${t.last})`,
-          },
-        });
-    }
-
-    for (const [modelId, t] of inKeyOrder(byModel)) {
-      await tx
-        .insert(runtimeModels)
-        .values({
-          modelId,
-          firstSeenAt: t.first,
-          lastSeenAt: t.last,
-          totalRequests: t.requests,
-          failedRequests: t.failed,
-        })
-        .onConflictDoUpdate({
-          target: runtimeModels.modelId,
-          set: {
-            lastSeenAt: sql`greatest(${runtimeModels.lastSeenAt}, ${t.last})`,
-            totalRequests: sql`${runtimeModels.totalRequests} + ${t.requests}`,
-            failedRequests: sql`${runtimeModels.failedRequests} + ${t.failed}`,
-          },
-        });
-    }
-
-    for (const [key, t] of inKeyOrder(bySession)) {
-      const e = latestInSession.get(key);
-      if (!e) continue;
-      // Shards flush independently, so this batch may be older than what the row has seen: it then
-      // adds to the counters but must not move the session back to an earlier model or instance.
-      const newer = sql`${t.last}::timestamptz >= ${chatSessions.lastUsedAt}`;
-      await tx
-        .insert(chatSessions)
-        .values({
-          organizationId: e.organizationId,
-          sessionKey: e.sessionKey ?? "",
-          modelId: e.modelUuid,
-          instanceId: e.instanceId,
-          requestCount: t.requests,
-          totalTokens: t.input + t.output,
-          createdAt: t.first,
-          lastUsedAt: t.last,
-        })
-        .onConflictDoUpdate({
-          target: [chatSessions.organizationId, chatSessions.sessionKey],
-          set: {
-            modelId: sql`case when ${newer} then ${e.modelUuid}::uuid else ${chatSessions.modelId} end`,
-            instanceId: sql`case when ${newer} then coalesce(${e.instanceId}::uuid, ${chatSessions.instanceId}) else ${chatSessions.instanceId} end`,
-            requestCount: sql`${chatSessions.requestCount} + ${t.requests}`,
-            totalTokens: sql`${chatSessions.totalTokens} + ${t.input + t.output}`,
-            lastUsedAt: sql`greatest(${chatSessions.lastUsedAt}, ${t.last})`,
-          },
-        });
-    }
-    await bumpMetricCounters(tx, newEvents);
-    return newEvents.length;
-  });
+  const result = await db.execute<{ inserted: number }>(sql`
+    WITH batch AS (
+      SELECT * FROM json_to_recordset(${batchJson(events)}::json) AS x(
+        i integer, rid text, at timestamptz, key uuid, org uuid, offer uuid, model uuid, inst uuid,
+        endpoint text, kind text, status text, tin bigint, tout bigint, est boolean, pin numeric,
+        pout numeric, audio numeric, chars bigint, paudio numeric, pchar numeric, charge numeric,
+        meta jsonb, hf text, session text, http integer, dur bigint, ttft bigint, dur_le integer,
+        ttft_le integer)
+    ),
+    inserted AS (
+      INSERT INTO ${inferenceUsage} (
+        request_id, occurred_at, api_key_id, consumer_organization_id, organization_model_id,
+        model_id, instance_id, endpoint, kind, status, input_tokens, output_tokens, total_tokens,
+        usage_estimated, unit_price_input_per_1k, unit_price_output_per_1k, audio_seconds,
+        input_characters, unit_price_per_audio_second, unit_price_per_character, charged_amount,
+        metadata)
+      SELECT rid, at, key, org, offer, model, inst, endpoint, kind, status, tin, tout, tin + tout,
+        est, pin, pout, audio, chars, paudio, pchar, charge, meta
+      FROM batch
+      ON CONFLICT (request_id) DO NOTHING
+      RETURNING request_id
+    ),
+    fresh AS (SELECT batch.* FROM batch JOIN inserted ON inserted.request_id = batch.rid),
+    -- A refused request reached no host and no session: it is in the ledger and the /metrics counters only.
+    served AS (SELECT * FROM fresh WHERE status <> 'refused'),
+    instance_totals AS (
+      INSERT INTO ${instanceRequestMetrics} AS t (
+        instance_id, total_requests, successful_requests, failed_requests, aborted_requests,
+        total_input_tokens, total_output_tokens, total_tokens, first_request_at, last_request_at)
+      SELECT inst, count(*), count(*) FILTER (WHERE status = 'succeeded'),
+        count(*) FILTER (WHERE status = 'failed'),
+        count(*) FILTER (WHERE status NOT IN ('succeeded', 'failed')),
+        sum(tin), sum(tout), sum(tin + tout), min(at), max(at)
+      FROM served WHERE inst IS NOT NULL
+      GROUP BY inst ORDER BY inst
+      ON CONFLICT (instance_id) DO UPDATE SET
+        total_requests = t.total_requests + excluded.total_requests,
+        successful_requests = t.successful_requests + excluded.successful_requests,
+        failed_requests = t.failed_requests + excluded.failed_requests,
+        aborted_requests = t.aborted_requests + excluded.aborted_requests,
+        total_input_tokens = t.total_input_tokens + excluded.total_input_tokens,
+        total_output_tokens = t.total_output_tokens + excluded.total_output_tokens,
+        total_tokens = t.total_tokens + excluded.total_tokens,
+        first_request_at = least(t.first_request_at, excluded.first_request_at),
+        last_request_at = greatest(t.last_request_at, excluded.last_request_at)
+    ),
+    model_totals AS (
+      INSERT INTO ${runtimeModels} AS t (model_id, first_seen_at, last_seen_at, total_requests, failed_requests)
+      SELECT hf, min(at), max(at), count(*), count(*) FILTER (WHERE status = 'failed')
+      FROM served
+      GROUP BY hf ORDER BY hf
+      ON CONFLICT (model_id) DO UPDATE SET
+        last_seen_at = greatest(t.last_seen_at, excluded.last_seen_at),
+        total_requests = t.total_requests + excluded.total_requests,
+        failed_requests = t.failed_requests + excluded.failed_requests
+    ),
+    -- Per session: the totals over its events, with the model and instance of its latest one.
+    session_totals AS (
+      SELECT DISTINCT ON (org, session) org, session, model, inst,
+        count(*) OVER w AS requests, sum(tin + tout) OVER w AS tokens,
+        min(at) OVER w AS first_at, max(at) OVER w AS last_at
+      FROM served WHERE session <> ''
+      WINDOW w AS (PARTITION BY org, session)
+      ORDER BY org, session, at DESC, i DESC
+    ),
+    sessions AS (
+      INSERT INTO ${chatSessions} AS t (
+        organization_id, session_key, model_id, instance_id, request_count, total_tokens, created_at,
+        last_used_at)
+      SELECT org, session, model, inst, requests, tokens, first_at, last_at
+      FROM session_totals ORDER BY org, session
+      -- Shards flush independently, so this batch may be older than what the row has seen: it then
+      -- adds to the counters but must not move the session back to an earlier model or instance.
+      ON CONFLICT (organization_id, session_key) DO UPDATE SET
+        model_id = CASE WHEN excluded.last_used_at >= t.last_used_at THEN excluded.model_id ELSE t.model_id END,
+        instance_id = CASE WHEN excluded.last_used_at >= t.last_used_at
+          THEN coalesce(excluded.instance_id, t.instance_id) ELSE t.instance_id END,
+        request_count = t.request_count + excluded.request_count,
+        total_tokens = t.total_tokens + excluded.total_tokens,
+        last_used_at = greatest(t.last_used_at, excluded.last_used_at)
+    ),
+    -- The /metrics counters (refused requests included), on the same exactly-once path as the ledger.
+    counters AS (
+      INSERT INTO ${usageCounters} AS t (
+        organization_id, model, http_status, outcome, requests, input_tokens, output_tokens,
+        charged_amount, duration_ms_sum, ttft_count, ttft_ms_sum)
+      SELECT org, hf, http, status, count(*), sum(tin), sum(tout), sum(charge), sum(dur), count(ttft),
+        coalesce(sum(ttft), 0)
+      FROM fresh
+      GROUP BY org, hf, http, status ORDER BY org, hf, http, status
+      ON CONFLICT (organization_id, model, http_status, outcome) DO UPDATE SET
+        requests = t.requests + excluded.requests,
+        input_tokens = t.input_tokens + excluded.input_tokens,
+        output_tokens = t.output_tokens + excluded.output_tokens,
+        charged_amount = t.charged_amount + excluded.charged_amount,
+        duration_ms_sum = t.duration_ms_sum + excluded.duration_ms_sum,
+        ttft_count = t.ttft_count + excluded.ttft_count,
+        ttft_ms_sum = t.ttft_ms_sum + excluded.ttft_ms_sum
+    ),
+    buckets AS (
+      INSERT INTO ${usageHistogramBuckets} AS t (organization_id, model, histogram, le_ms, count)
+      SELECT org, hf, h.histogram, h.le_ms, count(*)
+      FROM fresh CROSS JOIN LATERAL (VALUES ('duration', dur_le), ('ttft', ttft_le)) AS h(histogram, le_ms)
+      WHERE h.le_ms IS NOT NULL
+      GROUP BY org, hf, h.histogram, h.le_ms ORDER BY org, hf, h.histogram, h.le_ms
+      ON CONFLICT (organization_id, model, histogram, le_ms) DO UPDATE SET count = t.count + excluded.count
+    )
+    SELECT count(*)::integer AS inserted FROM inserted
+  `);
+  return result.rows[0]?.inserted ?? 0;
 }
