@@ -5,7 +5,7 @@
 // before/after checks of a hot-path change; `npm run bench` remains the full figure set.
 import { HttpClient } from "../load/http";
 import { spawnStack } from "../load/stack-process";
-import { chatBody, sequential, streamThroughput, type Target, throughput } from "./overhead-probes";
+import { chatBody, median, sequential, streamThroughput, type Target, throughput } from "./overhead-probes";
 import { cpuMs, workerdListeningOn } from "./workerd-cpu";
 
 const PASSTHROUGH = new URL("./passthrough/wrangler.toml", import.meta.url).pathname;
@@ -20,7 +20,6 @@ interface Entry {
 }
 
 const pidOf = (url: string): number | undefined => workerdListeningOn(Number(new URL(url).port));
-const median = (v: number[]): number => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)] ?? Number.NaN;
 
 async function main(refs: string[]): Promise<void> {
   if (refs.length === 0) throw new Error("name at least one git ref (or . for the working tree)");

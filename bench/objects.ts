@@ -7,6 +7,7 @@
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { startRouter } from "../dev/router-miniflare";
+import { median } from "./overhead-probes";
 
 const CONFIG = fileURLToPath(new URL("./objects/wrangler.toml", import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -20,8 +21,6 @@ const CASES = [
   { path: "/limiter/admit-settle", what: "LimiterObject: admit + settle (a limited key's request)", perOp: 1 },
   { path: "/outbox/enqueue", what: "UsageOutbox: one event per call (group commit sends many)", perOp: 1 },
 ];
-
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
 
 // The outbox's flush has no database here and says so on every retry: those lines are not figures.
 const quiet = (message: string) => {

@@ -37,6 +37,14 @@ export function chatBody(model: string, stream: boolean): Record<string, unknown
   };
 }
 
+/** The median of the finite values (NaN when none): the figure a benchmark quotes over its rounds. */
+export function median(values: number[]): number {
+  const s = values.filter((v) => Number.isFinite(v)).sort((x, y) => x - y);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;

@@ -15,7 +15,15 @@ import { HttpClient } from "../load/http";
 import { createLimitedKey } from "../load/limits";
 import { CpuMeter } from "../load/machine";
 import { spawnStack } from "../load/stack-process";
-import { chatBody, sequential, streamFirstChunk, streamThroughput, type Target, throughput } from "./overhead-probes";
+import {
+  chatBody,
+  median,
+  sequential,
+  streamFirstChunk,
+  streamThroughput,
+  type Target,
+  throughput,
+} from "./overhead-probes";
 import { cpuMs, workerdListeningOn } from "./workerd-cpu";
 
 const num = (name: string, fallback: number): number => {
@@ -85,13 +93,6 @@ async function round(
     note(t, r.errors);
   }
   return out;
-}
-
-function median(values: number[]): number {
-  const s = values.filter((v) => Number.isFinite(v)).sort((x, y) => x - y);
-  if (s.length === 0) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
 const fmt = (v: number, unit: "ms" | "req/s"): string =>

@@ -47,58 +47,44 @@ export const refuseDeclaredOversize = createMiddleware<AppEnv>(async (c, next) =
 
 class ReadTimeout extends Error {}
 
-/** Rejects with ReadTimeout after `ms`; `stop` clears the timer. */
-function deadlineOf(ms: number): { deadline: Promise<never>; stop(): void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadTimeout()), ms);
-  });
-  return { deadline, stop: () => clearTimeout(timer) };
-}
-
-/**
- * A body with a declared length (refuseDeclaredOversize has checked it against the limit, and the
- * runtime never reads past it) is read in one native call under one deadline: a JSON request costs no
- * JS per chunk. A chunked one is read here chunk by chunk, counted against the limit as it comes.
- */
-async function readDeclared(request: Request, timeoutMs: number): Promise<string> {
-  const { deadline, stop } = deadlineOf(timeoutMs);
-  try {
-    return await Promise.race([request.text(), deadline]);
-  } catch (err) {
-    if (err instanceof ReadTimeout) throw readTimedOut(timeoutMs);
-    throw unreadable();
-  } finally {
-    stop();
+/** The chunks of a body without a declared length, counted against the limit as they come. */
+async function readCounted(reader: ReadableStreamDefaultReader<Uint8Array>, maxBytes: number): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    text += decoder.decode(value, { stream: true });
   }
 }
 
-/** The whole body as text; 413 over the limit, 408 too slow, 400 when the framing is broken. */
+/**
+ * The whole body as text; 413 over the limit, 408 too slow, 400 when the framing is broken. A body
+ * with a declared length (refuseDeclaredOversize has checked it against the limit, and the runtime
+ * never reads past it) is read in one native call: a JSON request costs no JS per chunk. Either way
+ * one deadline covers the whole read.
+ */
 export async function readBodyText(c: Context<AppEnv>): Promise<string> {
   const stream = c.req.raw.body;
   if (!stream) return "";
   const { MAX_BODY_BYTES: maxBytes, BODY_READ_TIMEOUT_MS: timeoutMs } = configOf(c.env);
-  if (c.req.header("content-length") !== undefined) return readDeclared(c.req.raw, timeoutMs);
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let size = 0;
-  const { deadline, stop } = deadlineOf(timeoutMs);
+  const reader = c.req.header("content-length") === undefined ? stream.getReader() : null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReadTimeout()), timeoutMs);
+  });
   try {
-    for (;;) {
-      const { done, value } = await Promise.race([reader.read(), deadline]);
-      if (done) return text + decoder.decode();
-      size += value.byteLength;
-      if (size > maxBytes) throw tooLarge(maxBytes);
-      text += decoder.decode(value, { stream: true });
-    }
+    return await Promise.race([reader ? readCounted(reader, maxBytes) : c.req.raw.text(), deadline]);
   } catch (err) {
-    reader.cancel().catch(() => {});
+    reader?.cancel().catch(() => {});
     if (err instanceof RouterError) throw err;
     if (err instanceof ReadTimeout) throw readTimedOut(timeoutMs);
     throw unreadable();
   } finally {
-    stop();
+    clearTimeout(timer);
   }
 }
 

@@ -82,6 +82,7 @@ export async function forward(
   const cost = estimateRequestCost(plan.promptChars, plan.maxTokens, defaultTokenPolicy);
   const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey, plan.holder?.instanceId, cost);
   const record = (event: UsageEvent) => (plan.metered === false ? Promise.resolve() : recordUsage(env, event));
+  const kind = answerOf(plan);
   const tried: string[] = [];
   let lastFailure: RouterError | null = null;
 
@@ -152,7 +153,7 @@ export async function forward(
     const { lease } = pick;
     const result = await callHost(
       lease,
-      { ...plan, answer: answerOf(plan) },
+      { ...plan, answer: kind },
       Math.min(timeoutMs, budgetMs - (Date.now() - started)),
     );
     // An upload that failed on the client's side (too large, too slow, cut) is the answer, whatever
@@ -209,7 +210,6 @@ export async function forward(
       );
       return { response: new Response(result.whole, { status: upstream.status, headers }), settled };
     }
-    const kind = answerOf(plan);
     const observer = observerFor(kind, upstream.headers.get("content-type"), plan.clientWantsUsage);
     const { body, ended } = relay(result.primed ?? upstream.body ?? emptyBody(), observer, idleMs);
     const settled = ended.then((end) =>

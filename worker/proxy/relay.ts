@@ -110,8 +110,16 @@ export function relay(
     return result;
   };
 
+  /** The client went away: stop reading the host. */
+  const leave = (): RelayEnd => {
+    reader.cancel().catch(() => {});
+    return observer.aborted();
+  };
+
   const pump = async (): Promise<RelayEnd> => {
     let end: RelayEnd;
+    // Set when the body cannot carry an error (audio): the client's stream is broken instead of ended.
+    let broken: string | null = null;
     try {
       for (;;) {
         const { done, value } = await read();
@@ -135,22 +143,11 @@ export function relay(
       const reason =
         err instanceof IdleTimeout || idle ? `upstream idle for ${idleTimeoutMs} ms` : "upstream connection lost";
       end = { ...observer.fail(reason, emit), workerFault: true };
-      if (!(await delivered(flush()))) return leave();
-      if (observer.breaksOnFailure) {
-        writer.abort(new Error(reason)).catch(() => {});
-        return end;
-      }
-      writer.close().catch(() => {});
-      return end;
+      if (observer.breaksOnFailure) broken = reason;
     }
     if (!(await delivered(flush()))) return leave();
-    writer.close().catch(() => {});
+    (broken === null ? writer.close() : writer.abort(new Error(broken))).catch(() => {});
     return end;
-  };
-  /** The client went away: stop reading the host. */
-  const leave = (): RelayEnd => {
-    reader.cancel().catch(() => {});
-    return observer.aborted();
   };
   const ended = pump();
   void ended.then(() => watchdog.stop());
