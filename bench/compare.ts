@@ -1,9 +1,11 @@
 // `npm run bench:compare -- <ref> [<ref>…]`: routers built from git refs ("." for the working tree),
 // measured side by side against the pass-through Worker, interleaved round by round so a busy spell
 // hits every version alike: sequential p50, JSON throughput and workerd CPU per request at
-// concurrency 32, stream throughput at 32. For ablations (a branch with one part switched off) and
-// before/after checks of a hot-path change; `npm run bench` remains the full figure set.
+// concurrency 32, stream throughput at 32; with BENCH_LIMITED (limits as JSON) each ref also through a
+// key that has them. For ablations (a branch with one part switched off) and before/after checks of a
+// hot-path change; `npm run bench` remains the full figure set.
 import { HttpClient } from "../load/http";
+import { createLimitedKey } from "../load/limits";
 import { spawnStack } from "../load/stack-process";
 import { chatBody, median, sequential, streamThroughput, type Target, throughput } from "./overhead-probes";
 import { cpuMs, workerdListeningOn } from "./workerd-cpu";
@@ -11,6 +13,10 @@ import { cpuMs, workerdListeningOn } from "./workerd-cpu";
 const PASSTHROUGH = new URL("./passthrough/wrangler.toml", import.meta.url).pathname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const SECONDS = Number(process.env.BENCH_THROUGHPUT_MS) || 2500;
+/** BENCH_LIMITED (the admin API's limits as JSON): each ref is also measured with a key that has them. */
+const LIMITED = process.env.BENCH_LIMITED
+  ? (JSON.parse(process.env.BENCH_LIMITED) as Record<string, unknown>)
+  : undefined;
 
 type Figure = "p50" | "rps" | "cpu" | "sps";
 interface Entry {
@@ -46,6 +52,11 @@ async function main(refs: string[]): Promise<void> {
       stacks.push(stack);
       if (i === 0 && stack.passthroughUrl) entries.push(entry("passthrough", stack.passthroughUrl, stack.apiKey));
       entries.push(entry(ref, stack.baseUrl, stack.apiKey));
+      if (LIMITED) {
+        const admin = new HttpClient(stack.baseUrl, stack.apiKey, 30_000);
+        const limited = await createLimitedKey(admin, LIMITED).finally(() => admin.destroy());
+        entries.push(entry(`${ref} limited`, stack.baseUrl, limited.key));
+      }
     }
     const model = stacks[0]?.model ?? "";
     const [json, sse] = [chatBody(model, false), chatBody(model, true)];

@@ -18,7 +18,11 @@ const CASES = [
   { path: "/fleet/acquire-release", what: "FleetObject: acquire + release (two calls a request)", perOp: 1 },
   { path: "/fleet/acquire-carrying-release", what: "FleetObject: one acquire a request (the release on it)", perOp: 1 },
   { path: "/fleet/replicas", what: "one fleet of 4 FleetObject replicas, one acquire a request", perOp: 1 },
-  { path: "/limiter/admit-settle", what: "LimiterObject: admit + settle (a limited key's request)", perOp: 1 },
+  {
+    path: "/limiter/admit-settle",
+    what: "LimiterObject: admit carrying earlier settlements (a limited key's request)",
+    perOp: 1,
+  },
   { path: "/outbox/enqueue", what: "UsageOutbox: one event per call (group commit sends many)", perOp: 1 },
 ];
 

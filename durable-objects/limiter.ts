@@ -6,7 +6,7 @@
 // A limited key of a limited organization is one call from the Worker: the key's object asks the
 // organization's (see LimiterAdmit).
 import { DurableObject } from "cloudflare:workers";
-import type { LimitedScope, LimiterAdmit, LimiterAnswer, LimiterScope } from "../worker/contracts";
+import type { LimitedScope, LimiterAdmit, LimiterAnswer, LimiterScope, Settlement } from "../worker/contracts";
 import type { Env } from "../worker/env";
 import { ledgerSpendSince } from "../worker/limits/ledger-spend";
 import { combineQuotas, LimiterState, periodStart, type Quota, type StoredBudget } from "../worker/limits/policy";
@@ -20,13 +20,18 @@ export class LimiterObject extends DurableObject<Env> {
 
   /** Admits or refuses one request; `limits` are the key's or organization's as the caller read them. */
   async admit(call: LimiterAdmit): Promise<LimiterAnswer> {
-    const { scope, parent, ask } = call;
+    const { scope, parent, ask, settled = [] } = call;
     await this.use(scope);
+    await this.apply(settled, { confirmed: false });
     const own = this.state.admit(ask);
-    if (!own.ok || parent === null) return { ...own, by: scope.kind };
+    if (!own.ok || parent === null) {
+      // What this call carried for the organization's limiter still goes there.
+      if (parent !== null && settled.length > 0) await limiterFor(this.env, parent).settle(settled, null);
+      return { ...own, by: scope.kind };
+    }
     let next: LimiterAnswer;
     try {
-      next = await limiterFor(this.env, parent).admit({ scope: parent, parent: null, ask });
+      next = await limiterFor(this.env, parent).admit({ scope: parent, parent: null, ask, settled });
     } catch (err) {
       this.state.cancel(ask.id);
       throw err;
@@ -36,13 +41,24 @@ export class LimiterObject extends DurableObject<Env> {
   }
 
   /**
-   * The request has ended (however it ended): counted tokens and actual cost replace its reservation,
-   * here and in `parent`'s limiter.
+   * Requests have ended (however they ended): counted tokens and actual cost replace their reservations,
+   * here and in `parent`'s limiter. Settling one twice counts once.
    */
-  async settle(id: string, usedTokens: number, cost: string, parent: LimiterScope | null): Promise<void> {
-    this.state.settle(id, usedTokens, cost);
-    const stored = this.state.limits.budget ? this.ctx.storage.put("budget", this.state.storedBudget()) : undefined;
-    await Promise.all([stored, parent ? limiterFor(this.env, parent).settle(id, usedTokens, cost, null) : undefined]);
+  async settle(settled: Settlement[], parent: LimiterScope | null): Promise<void> {
+    const stored = this.apply(settled, { confirmed: true });
+    await Promise.all([stored, parent ? limiterFor(this.env, parent).settle(settled, null) : undefined]);
+  }
+
+  /**
+   * Applies settlements and stores the budget's spend. Carried by an admission, the write does not hold
+   * the admission's answer (`allowUnconfirmed`): it is still made, and a crash before it lands loses
+   * only that moment's spend from storage, never from the ledger.
+   */
+  private apply(settled: Settlement[], { confirmed }: { confirmed: boolean }): Promise<void> | undefined {
+    if (settled.length === 0) return undefined;
+    for (const s of settled) this.state.settle(s.id, s.usedTokens, s.cost);
+    if (!this.state.limits.budget) return undefined;
+    return this.ctx.storage.put("budget", this.state.storedBudget(), { allowUnconfirmed: !confirmed });
   }
 
   /** What is left under `scope`'s limits now (the /metrics gauges); reads the ledger on a period's first use. */

@@ -239,6 +239,14 @@ export const CONFIG_VARS = {
     meaning:
       "Output reserved against `tpm` and a budget for a request without `max_tokens`; under a budget such a request is sent with this `max_tokens`.",
   },
+  LIMITS_SETTLE_WINDOW_MS: {
+    default: 5,
+    min: 0,
+    max: 1_000,
+    unit: "milliseconds",
+    meaning:
+      "How long an ended request's settlement waits for the isolate's next admission by its limiter to carry it, before one call sends all that is owed. Until then its reservation still counts, so a limit is never exceeded.",
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type ConfigVarName = keyof typeof CONFIG_VARS;

@@ -194,6 +194,15 @@ export interface LimiterAdmit {
   scope: LimitedScope;
   parent: LimitedScope | null;
   ask: Ask;
+  /** Settlements this isolate owes the limiter, applied before the admission (worker/limits/owed-settlements.ts). */
+  settled?: Settlement[];
+}
+
+/** A request has ended: what it really used replaces its reservation. */
+export interface Settlement {
+  id: string;
+  usedTokens: number;
+  cost: string;
 }
 
 /** The admission, and on a refusal which of the two scopes refused. */

@@ -115,11 +115,16 @@ export default {
       case "/limiter/admit-settle": {
         const limiter = env.LIMITER.get(env.LIMITER.idFromName(`bench-${crypto.randomUUID()}`));
         const scope = { kind: "key" as const, id: crypto.randomUUID(), limits: { rpm: 1_000_000, tpm: 1e12 } };
+        // As the Worker does: each admission carries the settlements of the requests that ended before it.
+        let owed: { id: string; usedTokens: number; cost: string }[] = [];
         await drive(ops, concurrency, async (i) => {
           const id = `ask-${i}`;
-          await limiter.admit({ scope, parent: null, ask: { id, tokens: 300, cost: "0.001" } });
-          await limiter.settle(id, 250, "0.0008", null);
+          const settled = owed;
+          owed = [];
+          await limiter.admit({ scope, parent: null, ask: { id, tokens: 300, cost: "0.001" }, settled });
+          owed.push({ id, usedTokens: 250, cost: "0.0008" });
         });
+        if (owed.length > 0) await limiter.settle(owed, null);
         break;
       }
       case "/outbox/enqueue": {

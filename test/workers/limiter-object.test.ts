@@ -43,7 +43,7 @@ describe("LimiterObject", () => {
     const admitted = await stub.admit({ scope: s, parent: null, ask: first });
     expect(admitted.ok).toBe(true);
     expect(admitted.quota.remainingBudget).toBe("0.25000000"); // 1 - 0.25 spent - 0.5 reserved
-    await stub.settle(first.id, 0, "0.1", null);
+    await stub.settle([{ id: first.id, usedTokens: 0, cost: "0.1" }], null);
     const stored = await runInDurableObject(stub, (_, state) => state.storage.get<StoredBudget>("budget"));
     expect(stored?.spentE8).toBe("35000000");
     expect((await stub.quota()).remainingBudget).toBe("0.65000000");
@@ -64,7 +64,7 @@ describe("LimiterObject", () => {
     // Key B counts only the one the organization admitted, not the one it refused.
     expect((await limiterFor(env, keyB).quota()).remainingRequests).toBe(4);
     // Settlement goes through the key's object to the organization's.
-    await limiterFor(env, keyA).settle(first.id, 4, "0", org);
+    await limiterFor(env, keyA).settle([{ id: first.id, usedTokens: 4, cost: "0" }], org);
     expect((await limiterFor(env, keyA).quota()).inflight).toBe(0);
     expect((await limiterFor(env, org).quota()).inflight).toBe(1);
   });

@@ -35,12 +35,12 @@ describe("owed lease releases", () => {
     let delivered = 0;
     for (const l of [first, second])
       void releaseLater(env, scope, 0, { leaseId: l.leaseId, outcome: "ok" }).then(() => delivered++);
-    const carried = carryReleases(env, scope, 0);
-    expect(carried?.releases.map((r) => r.leaseId)).toEqual([first.leaseId, second.leaseId]);
+    const carried = carryReleases(scope, 0);
+    expect(carried?.items.map((r) => r.leaseId)).toEqual([first.leaseId, second.leaseId]);
     // Nothing else is owed: the flush, when its window ends, finds nothing to send.
-    expect(carryReleases(env, scope, 0)).toBeUndefined();
+    expect(carryReleases(scope, 0)).toBeUndefined();
     expect(await inflight(fleet)).toEqual([2]);
-    leaseOf(await fleet.acquire({ releases: carried?.releases }));
+    leaseOf(await fleet.acquire({ releases: carried?.items }));
     carried?.settle(true);
     await Promise.resolve();
     expect(delivered).toBe(2);
@@ -60,9 +60,9 @@ describe("owed lease releases", () => {
     const fleet = await fleetWithHost("retried");
     const lease = leaseOf(await fleet.acquire());
     const done = releaseLater(env, scope, 0, { leaseId: lease.leaseId, outcome: "host_failed" });
-    const carried = carryReleases(env, scope, 0);
+    const carried = carryReleases(scope, 0);
     // The call may have reached the object before it failed: applied here, then sent again by the flush.
-    await fleet.releaseBatch(carried?.releases ?? []);
+    await fleet.releaseBatch(carried?.items ?? []);
     carried?.settle(false);
     await done;
     const [member] = await fleet.snapshot();

@@ -1,7 +1,8 @@
 // Admission of a limited key's request (routes/inference.ts): exactly one LimiterObject call before the
 // request is forwarded (the key's, which asks the organization's when both have limits; else the
 // organization's), reserving its worst case, and one settlement with what it really used when it ends
-// however it ends (waitUntil, off the response path). Keys without limits never come here.
+// however it ends (waitUntil, off the response path), carried by the isolate's next admission there
+// (owed-settlements.ts). Keys without limits never come here.
 // Refusals are 429s in OpenAI's shape and ledger rows `refused` at no charge. An unreachable limiter:
 // budgets fail closed (503), rate limits as RATE_LIMIT_FAIL_MODE says.
 import type { Caller } from "../app-env";
@@ -15,6 +16,7 @@ import { chargedAmount, estimateTokens, type TokenUsage } from "../usage/event";
 import { type MeteredRequest, unservedEvent } from "../usage/from-request";
 import { recordUsage } from "../usage/record";
 import { rateLimitHeaders, refusalError } from "./headers";
+import { carrySettlements, settleLater } from "./owed-settlements";
 import type { Ask } from "./policy";
 
 /** A limiter that has not answered in this long is taken as unreachable. */
@@ -96,9 +98,13 @@ export async function admitLimited(
   };
 
   let answer: LimiterAnswer;
+  // The call carries what this isolate owes the limiter (owed-settlements.ts); a failed call owes it again.
+  const carried = carrySettlements(first);
   try {
-    answer = await callLimiter(env, { scope: first, parent, ask });
+    answer = await callLimiter(env, { scope: first, parent, ask, settled: carried?.items });
+    carried?.settle(true);
   } catch (err) {
+    carried?.settle(false);
     const closed = isBudgeted(req.caller) || configOf(env).RATE_LIMIT_FAIL_MODE === "closed";
     console.error(
       JSON.stringify({ msg: "limiter_unavailable", request_id: req.requestId, served: !closed, error: String(err) }),
@@ -123,22 +129,11 @@ export async function admitLimited(
     headers: rateLimitHeaders(answer.quota),
     settle: (ended) =>
       ctx.waitUntil(
-        ended
-          .then(
-            (s) => ({ tokens: s.inputTokens + s.outputTokens, cost: s.cost }),
-            () => ({ tokens: 0, cost: "0" }),
-          )
-          // Once more on a fresh stub if it fails: an unsettled reservation holds its slot until HOLD_MAX_MS.
-          .then(({ tokens, cost }) =>
-            limiterFor(env, first)
-              .settle(ask.id, tokens, cost, parent)
-              .catch(() => limiterFor(env, first).settle(ask.id, tokens, cost, parent)),
-          )
-          .catch((err: unknown) =>
-            console.error(
-              JSON.stringify({ msg: "limiter_settle_failed", request_id: req.requestId, error: String(err) }),
-            ),
-          ),
+        ended.then(
+          (s) =>
+            settleLater(env, first, parent, { id: ask.id, usedTokens: s.inputTokens + s.outputTokens, cost: s.cost }),
+          () => settleLater(env, first, parent, { id: ask.id, usedTokens: 0, cost: "0" }),
+        ),
       ),
   };
 }

@@ -59,9 +59,9 @@ function directSource(
     replica: number,
     call: (releases: LeaseRelease[] | undefined) => Promise<AcquireResult>,
   ): Promise<AcquireResult> => {
-    const carried = carryReleases(env, scope, replica);
+    const carried = carryReleases(scope, replica);
     try {
-      const result = await call(carried?.releases);
+      const result = await call(carried?.items);
       carried?.settle(true);
       if (result.ok) result.lease.replica = replica;
       return result;
