@@ -4,10 +4,9 @@
 // round to sending: a late generator adds to it instead of hiding it (no coordinated omission),
 // and its lateness is reported on its own. Answers are validated; a wrong one is an error.
 import { performance } from "node:perf_hooks";
-import { type HttpClient, networkReason, statusReason } from "../load/http";
+import type { HttpClient } from "../load/http";
 import { Collector, type EndpointSummary, histogram, type LatencySummary, summarize, toUs } from "../load/metrics";
-import { validateChat, validateChatStream } from "../load/validate";
-import { chatBody } from "./overhead-probes";
+import { chatBody, validatedChat } from "./overhead-probes";
 
 export interface OpenLoopOptions {
   /** Arrivals per second, warm-up and window alike. */
@@ -36,28 +35,7 @@ export interface OpenLoopResult {
   maxInFlight: number;
 }
 
-const PATH = "/v1/chat/completions";
-
 const isStream = (i: number, share: number): boolean => Math.floor((i + 1) * share) > Math.floor(i * share);
-
-/** One request: null when answered right, else a groupable reason; ttfc for streams. */
-async function chatOnce(
-  client: HttpClient,
-  body: Record<string, unknown>,
-  stream: boolean,
-): Promise<{ error: string | null; ttfcMs?: number }> {
-  try {
-    if (!stream) {
-      const r = await client.send("POST", PATH, { body });
-      return { error: r.status === 200 ? validateChat(r.text).error : statusReason(r.status, r.text) };
-    }
-    const r = await client.stream(PATH, { body });
-    if (r.status !== 200) return { error: statusReason(r.status, r.text) };
-    return { error: validateChatStream(r.events).error, ttfcMs: r.ttfcMs ?? undefined };
-  } catch (err) {
-    return { error: networkReason(err) };
-  }
-}
 
 /**
  * Completions per second, as the least-squares slope of completion time against due time scaled
@@ -102,7 +80,7 @@ export async function runOpenLoop(client: HttpClient, o: OpenLoopOptions): Promi
     const lateMs = performance.now() - due;
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
-    const r = await chatOnce(client, stream ? bodies.stream : bodies.json, stream);
+    const r = await validatedChat(client, stream ? bodies.stream : bodies.json, stream);
     inFlight -= 1;
     const ended = performance.now();
     if (!measured) return;
@@ -112,10 +90,10 @@ export async function runOpenLoop(client: HttpClient, o: OpenLoopOptions): Promi
       endpoint: stream ? "chat_stream" : "chat",
       endedAtMs: ended - windowStart,
       latencyMs,
-      ttfcMs: r.ttfcMs === undefined ? undefined : r.ttfcMs + lateMs,
-      error: r.error ?? undefined,
+      ttfcMs: "error" in r || r.ttfcMs === null ? undefined : r.ttfcMs + lateMs,
+      error: "error" in r ? r.error : undefined,
     });
-    if (r.error !== null) return;
+    if ("error" in r) return;
     all.recordValue(toUs(latencyMs));
     okDue.push(due);
     okEnded.push(ended);

@@ -50,24 +50,40 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
-/** One chat request; returns its latency, or an error reason. */
-async function chatOnce(t: Target, body: Record<string, unknown>): Promise<{ ms: number } | { error: string }> {
+/** A chat answered right: its latency, and for a stream the time to its first event. */
+export type ChatOutcome = { ms: number; ttfcMs: number | null } | { error: string };
+
+/** One chat, streamed or not, with its answer validated: a wrong answer is an error, not a sample. */
+export async function validatedChat(
+  client: HttpClient,
+  body: Record<string, unknown>,
+  stream: boolean,
+): Promise<ChatOutcome> {
   try {
-    const r = await t.client.send("POST", CHAT_PATH, { body });
+    if (!stream) {
+      const r = await client.send("POST", CHAT_PATH, { body });
+      if (r.status !== 200) return { error: statusReason(r.status, r.text) };
+      const check = validateChat(r.text);
+      return check.error === null ? { ms: r.latencyMs, ttfcMs: null } : { error: check.error };
+    }
+    const r = await client.stream(CHAT_PATH, { body });
     if (r.status !== 200) return { error: statusReason(r.status, r.text) };
-    const check = validateChat(r.text);
-    return check.error === null ? { ms: r.latencyMs } : { error: check.error };
+    const check = validateChatStream(r.events);
+    if (check.error !== null) return { error: check.error };
+    return r.ttfcMs === null ? { error: "stream: no events" } : { ms: r.latencyMs, ttfcMs: r.ttfcMs };
   } catch (err) {
     return { error: networkReason(err) };
   }
 }
+
+const errorOf = (r: ChatOutcome): string | null => ("error" in r ? r.error : null);
 
 /** `n` requests one after another. */
 export async function sequential(t: Target, body: Record<string, unknown>, n: number): Promise<LatencyFigures> {
   const samples: number[] = [];
   const errors: string[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await chatOnce(t, body);
+    const r = await validatedChat(t.client, body, false);
     if ("ms" in r) samples.push(r.ms);
     else errors.push(r.error);
   }
@@ -103,10 +119,7 @@ export function throughput(
   concurrency: number,
   durationMs: number,
 ): Promise<ThroughputFigures> {
-  return timedLoops(concurrency, durationMs, async () => {
-    const r = await chatOnce(t, body);
-    return "ms" in r ? null : r.error;
-  });
+  return timedLoops(concurrency, durationMs, async () => errorOf(await validatedChat(t.client, body, false)));
 }
 
 /** `concurrency` loops reading whole streams back to back for `durationMs`; complete streams per second. */
@@ -116,14 +129,7 @@ export function streamThroughput(
   concurrency: number,
   durationMs: number,
 ): Promise<ThroughputFigures> {
-  return timedLoops(concurrency, durationMs, async () => {
-    try {
-      const r = await t.client.stream(CHAT_PATH, { body });
-      return r.status === 200 ? validateChatStream(r.events).error : statusReason(r.status, r.text);
-    } catch (err) {
-      return networkReason(err);
-    }
-  });
+  return timedLoops(concurrency, durationMs, async () => errorOf(await validatedChat(t.client, body, true)));
 }
 
 /** `n` streams one after another: time from sending to the first SSE event. */
@@ -131,18 +137,9 @@ export async function streamFirstChunk(t: Target, body: Record<string, unknown>,
   const samples: number[] = [];
   const errors: string[] = [];
   for (let i = 0; i < n; i++) {
-    try {
-      const r = await t.client.stream(CHAT_PATH, { body });
-      if (r.status !== 200) {
-        errors.push(statusReason(r.status, r.text));
-        continue;
-      }
-      const check = validateChatStream(r.events);
-      if (check.error !== null || r.ttfcMs === null) errors.push(check.error ?? "stream: no events");
-      else samples.push(r.ttfcMs);
-    } catch (err) {
-      errors.push(networkReason(err));
-    }
+    const r = await validatedChat(t.client, body, true);
+    if ("error" in r) errors.push(r.error);
+    else if (r.ttfcMs !== null) samples.push(r.ttfcMs);
   }
   samples.sort((x, y) => x - y);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), errors };
