@@ -53,7 +53,8 @@ export function machineLine(r: Pick<RunResult, "machine"> & { target?: RunResult
   if (r.target && r.target.stackLog === null) {
     return `CPU during the run (${m.cpus} cores): machine ${m.machineBusyPct}% busy — the load generator ${m.ownPct}%, everything else (a local router under test included) ${m.othersPct}%`;
   }
-  const line = `CPU during the run (${m.cpus} cores): machine ${m.machineBusyPct}% busy — this run's processes ${m.ownPct}%, other processes ${m.othersPct}%`;
+  const roles = m.byRole?.length ? `\n  by process: ${m.byRole.map((r) => `${r.role} ${r.pct}%`).join(", ")}` : "";
+  const line = `CPU during the run (${m.cpus} cores): machine ${m.machineBusyPct}% busy — this run's processes ${m.ownPct}%, other processes ${m.othersPct}%${roles}`;
   return m.othersPct > OTHERS_BUSY_PCT
     ? `${line}\nwarning: other processes competed for the CPU; latency and throughput are not comparable with a quiet machine`
     : line;

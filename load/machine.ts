@@ -20,6 +20,25 @@ export interface CpuShare {
   machineBusyPct: number | null;
   ownPct: number | null;
   othersPct: number | null;
+  /** This run's share by process role (workerd, wrangler's Node proxy, the stack's children…), largest first. */
+  byRole?: { role: string; pct: number }[];
+}
+
+/** What a process of this run is, from its command line and the stack's role variable. */
+function roleOf(pid: number): string {
+  if (pid === process.pid) return "load generator";
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const exe = (cmd[0] ?? "").split("/").pop() ?? "";
+    if (exe === "workerd") return "workerd";
+    if (cmd.some((a) => a.endsWith("wrangler.js") || a.endsWith("wrangler-dist/cli.js"))) return "wrangler dev (Node)";
+    const role = /(?:^|\0)LOAD_STACK_ROLE=(\w+)/.exec(readFileSync(`/proc/${pid}/environ`, "utf8"))?.[1];
+    if (role === "control") return "stack: database, seed, ws proxy";
+    if (role === "hosts") return "stack: mock GPU hosts";
+    return exe || "other";
+  } catch {
+    return "ended";
+  }
 }
 
 function machineJiffies(): { busy: number; total: number } {
@@ -94,13 +113,23 @@ export class CpuMeter {
     const total = end.total - this.start.total;
     const busy = end.busy - this.start.busy;
     let own = 0;
-    for (const [pid, jiffies] of end.ours) own += jiffies - (this.start.ours.get(pid) ?? 0);
+    const roles = new Map<string, number>();
+    for (const [pid, jiffies] of end.ours) {
+      const used = jiffies - (this.start.ours.get(pid) ?? 0);
+      own += used;
+      const role = roleOf(pid);
+      roles.set(role, (roles.get(role) ?? 0) + used);
+    }
     const pct = (x: number): number => Math.round((1000 * x) / total) / 10;
     return {
       cpus: n,
       machineBusyPct: pct(busy),
       ownPct: pct(Math.min(own, busy)),
       othersPct: pct(Math.max(0, busy - own)),
+      byRole: [...roles]
+        .map(([role, jiffies]) => ({ role, pct: pct(jiffies) }))
+        .filter((r) => r.pct > 0)
+        .sort((a, b) => b.pct - a.pct),
     };
   }
 }
