@@ -174,3 +174,35 @@ describe("combineQuotas", () => {
     });
   });
 });
+
+describe("a window holding many admissions", () => {
+  it("counts exactly through expiry, compaction, settlement and an admission undone in the middle", () => {
+    const { state, clock } = limiter({ rpm: 5_000, tpm: 1_000_000 });
+    const asks: Ask[] = [];
+    // 5,000 admissions over 50 s, 100 tokens each: the request window is full, 500,000 tokens counted.
+    for (let i = 0; i < 5_000; i++) {
+      clock.now = T0 + i * 10;
+      const a = ask({ tokens: 100 });
+      asks.push(a);
+      expect(state.admit(a).ok).toBe(true);
+    }
+    const full = state.admit(ask());
+    expect(full).toMatchObject({ ok: false, reason: "requests" });
+    // The oldest admission (at T0) leaves the window at T0 + 60 s; now is T0 + 49.99 s.
+    expect(!full.ok && full.retryAfterMs).toBe(WINDOW_MS - 49_990);
+    // Settle the first 1,000 to 1 token each and undo one in the middle.
+    for (const a of asks.slice(0, 1_000)) state.settle(a.id, 1, "0");
+    state.cancel(asks[2_500]?.id ?? "");
+    expect(state.quota()).toMatchObject({ remainingRequests: 1, remainingTokens: 1_000_000 - 1_000 - 3_999 * 100 });
+    // 30 s on, the first 3,000 (T0 … T0 + 29.99 s, the undone one among them) have left: more than
+    // COMPACT_AFTER dropped at once. The 2,000 admitted from T0 + 30 s count, 100 tokens each.
+    clock.now = T0 + 60_000 + 29_990;
+    expect(state.quota()).toMatchObject({
+      remainingRequests: 5_000 - 2_000,
+      remainingTokens: 1_000_000 - 2_000 * 100,
+      resetRequestsMs: 10,
+    });
+    expect(state.admit(ask({ tokens: 100 })).ok).toBe(true);
+    expect(state.quota()).toMatchObject({ remainingRequests: 5_000 - 2_001, inflight: 4_000 });
+  });
+});

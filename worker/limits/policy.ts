@@ -3,9 +3,11 @@
 //
 // Windows are sliding logs, not fixed windows: a fixed minute lets 2 × rpm through across its
 // boundary (30 at 0:59, 30 more at 1:00), and a user who set 30 means 30 in any minute. The log is
-// bounded by the limit itself (at most rpm admissions are kept), so its cost stays flat.
+// bounded by the limit itself (at most rpm admissions are kept), and it keeps its own sums
+// (sliding-log.ts), so an admission or settlement costs the same with 30 entries as with 100,000.
 import type { Limits } from "../../schema/values";
 import { fromE8, toE8 } from "../usage/amount";
+import { SlidingLog } from "./sliding-log";
 
 export type { Limits };
 
@@ -47,15 +49,6 @@ export type Admission =
   | { ok: true; quota: Quota }
   | { ok: false; reason: RefusalReason; retryAfterMs: number; quota: Quota };
 
-interface Entry {
-  at: number;
-  id: string;
-}
-
-interface TokenEntry extends Entry {
-  tokens: number;
-}
-
 interface Held {
   at: number;
   costE8: bigint;
@@ -81,8 +74,8 @@ export function periodEnd(period: "day" | "month", now: number): number {
 }
 
 export class LimiterState {
-  private requests: Entry[] = [];
-  private tokens: TokenEntry[] = [];
+  private readonly requests = new SlidingLog();
+  private readonly tokens = new SlidingLog();
   private readonly held = new Map<string, Held>();
   private spentE8 = 0n;
   private budgetPeriod = 0;
@@ -125,13 +118,13 @@ export class LimiterState {
       quota: this.quota(now),
     });
     // The 30th of 30 passes (fewer than 30 counted before it); the 31st finds 30 and is refused.
-    if (rpm !== undefined && this.requests.length >= rpm)
-      return refuse("requests", (this.requests[this.requests.length - rpm]?.at ?? now) + WINDOW_MS - now);
+    if (rpm !== undefined && this.requests.size >= rpm)
+      return refuse("requests", (this.requests.at(this.requests.size - rpm)?.at ?? now) + WINDOW_MS - now);
     if (tpm !== undefined) {
-      const used = this.tokensUsed();
+      const used = this.tokens.sum;
       // A request larger than the whole limit is admitted into an empty window, or it never could be.
       if (used > 0 && used + ask.tokens > tpm)
-        return refuse("tokens", this.tokensFreeAt(used + ask.tokens - tpm) - now);
+        return refuse("tokens", (this.tokens.freedAt(used + ask.tokens - tpm, WINDOW_MS) ?? now + WINDOW_MS) - now);
     }
     if (maxConcurrent !== undefined && this.held.size >= maxConcurrent) return refuse("concurrency", 1_000);
     if (budget !== undefined) {
@@ -140,8 +133,8 @@ export class LimiterState {
       if (this.spentE8 + this.reservedE8() >= toE8(budget.amount))
         return refuse("budget", periodEnd(budget.period, now) - now);
     }
-    if (rpm !== undefined) this.requests.push({ at: now, id: ask.id });
-    if (tpm !== undefined) this.tokens.push({ at: now, id: ask.id, tokens: ask.tokens });
+    if (rpm !== undefined) this.requests.push({ at: now, id: ask.id, weight: 1 });
+    if (tpm !== undefined) this.tokens.push({ at: now, id: ask.id, weight: ask.tokens });
     this.held.set(ask.id, { at: now, costE8: toE8(ask.cost) });
     return { ok: true, quota: this.quota(now) };
   }
@@ -152,8 +145,7 @@ export class LimiterState {
     const held = this.held.get(id);
     if (!held) return; // settled already, or admitted before an eviction
     this.held.delete(id);
-    const entry = this.tokens.find((t) => t.id === id);
-    if (entry) entry.tokens = usedTokens;
+    this.tokens.reweigh(id, usedTokens);
     if (this.limits.budget) {
       this.rollPeriod(now);
       this.spentE8 += toE8(cost);
@@ -163,41 +155,25 @@ export class LimiterState {
   /** Undoes an admission as if it never happened (the organization's limiter refused what the key's admitted). */
   cancel(id: string): void {
     if (!this.held.delete(id)) return;
-    this.requests = this.requests.filter((r) => r.id !== id);
-    this.tokens = this.tokens.filter((t) => t.id !== id);
+    this.requests.remove(id);
+    this.tokens.remove(id);
   }
 
   quota(now = this.now()): Quota {
     this.expire(now);
     const { rpm, tpm, budget } = this.limits;
-    const used = this.tokensUsed();
+    const used = this.tokens.sum;
     return {
       limitRequests: rpm ?? null,
-      remainingRequests: rpm === undefined ? null : Math.max(0, rpm - this.requests.length),
-      resetRequestsMs:
-        rpm === undefined ? null : this.requests.length === 0 ? 0 : (this.requests[0]?.at ?? now) + WINDOW_MS - now,
+      remainingRequests: rpm === undefined ? null : Math.max(0, rpm - this.requests.size),
+      resetRequestsMs: rpm === undefined ? null : resetMs(this.requests, now),
       limitTokens: tpm ?? null,
       remainingTokens: tpm === undefined ? null : Math.max(0, tpm - used),
-      resetTokensMs:
-        tpm === undefined ? null : this.tokens.length === 0 ? 0 : (this.tokens[0]?.at ?? now) + WINDOW_MS - now,
+      resetTokensMs: tpm === undefined ? null : resetMs(this.tokens, now),
       inflight: this.held.size,
       remainingBudget:
         budget === undefined ? null : fromE8Signed(toE8(budget.amount) - this.spentE8 - this.reservedE8()),
     };
-  }
-
-  private tokensUsed(): number {
-    return this.tokens.reduce((a, t) => a + t.tokens, 0);
-  }
-
-  /** When `excess` tokens will have left the window. */
-  private tokensFreeAt(excess: number): number {
-    let freed = 0;
-    for (const t of this.tokens) {
-      freed += t.tokens;
-      if (freed >= excess) return t.at + WINDOW_MS;
-    }
-    return this.now() + WINDOW_MS;
   }
 
   private reservedE8(): bigint {
@@ -208,9 +184,13 @@ export class LimiterState {
 
   private expire(now: number): void {
     // An entry admitted at t counts while now < t + WINDOW_MS.
-    while (this.requests.length > 0 && (this.requests[0]?.at ?? 0) + WINDOW_MS <= now) this.requests.shift();
-    while (this.tokens.length > 0 && (this.tokens[0]?.at ?? 0) + WINDOW_MS <= now) this.tokens.shift();
-    for (const [id, h] of this.held) if (h.at + HOLD_MAX_MS <= now) this.held.delete(id);
+    this.requests.expire(now, WINDOW_MS);
+    this.tokens.expire(now, WINDOW_MS);
+    // Maps iterate in insertion order, which is admission order: stop at the first young reservation.
+    for (const [id, h] of this.held) {
+      if (h.at + HOLD_MAX_MS > now) break;
+      this.held.delete(id);
+    }
     this.rollPeriod(now);
   }
 
@@ -224,6 +204,12 @@ export class LimiterState {
     }
   }
 }
+
+/** Until the oldest counted entry leaves the window (0 when none counts). */
+const resetMs = (log: SlidingLog, now: number): number => {
+  const oldest = log.at(0);
+  return oldest ? oldest.at + WINDOW_MS - now : 0;
+};
 
 const fromE8Signed = (e8: bigint): string => (e8 < 0n ? `-${fromE8(-e8)}` : fromE8(e8));
 
