@@ -2,7 +2,7 @@
 // heartbeat, leases, the circuit breaker, and adoption of the control plane's statuses. Plain code
 // on an injected clock: FleetObject owns storage, alarms and RPC and hands every decision to this.
 // Methods that change a member return what must be written to storage; nothing here does I/O.
-import { beforeReadyStatuses, type InstanceStatus } from "../../schema";
+import type { InstanceStatus } from "../../schema";
 import type {
   AcquireOptions,
   AcquireResult,
@@ -13,7 +13,7 @@ import type {
   MemberView,
 } from "../contracts";
 import type { ProbeOutcome } from "../probes/probe-host";
-import { defaultThresholds, initialProbeState, type ProbeThresholds } from "../probes/probe-state";
+import { defaultThresholds, type ProbeThresholds } from "../probes/probe-state";
 import { learnRate, type ServedSample, unknownCapacity } from "../routing/capacity";
 import { type ControlPlaneRow, reconcile } from "../routing/control-plane-sync";
 import {
@@ -31,7 +31,7 @@ import { costOf, type RequestCost, type TokenPolicy } from "../routing/token-loa
 import { chooseHost } from "./choose-host";
 import { HostViews } from "./host-views";
 import { Leases } from "./leases";
-import { admittedMember, adoptLoad, applyProbeOutcome, type ProbeEffect } from "./member-signals";
+import { admittedMember, applyProbeOutcome, applyReport, type ProbeEffect } from "./member-signals";
 import { type FleetProbeTarget, probeTargets } from "./probe-targets";
 import { restoredMember, type StoredMember } from "./stored-member";
 
@@ -57,7 +57,6 @@ export interface SyncChanges {
   retire: string[];
 }
 
-const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
 /** Rows a sync admits when the fleet does not know them; the others serve nothing. */
 const ADMITTED_FROM_SYNC: ReadonlySet<InstanceStatus> = new Set(["booting", "ready", "draining"]);
 
@@ -105,41 +104,14 @@ export class FleetState {
       return { outcome: { ok: false, reason: "terminated" }, save: null };
     const baseUrl = report.baseUrl ?? known?.baseUrl;
     if (!baseUrl) return { outcome: { ok: false, reason: "base_url_required" }, save: null };
-    const member: FleetMember = known ?? {
-      ...admittedMember({
-        instanceId: report.instanceId,
-        baseUrl,
-        model: report.model ?? "",
-        sealedApiKey: report.sealedApiKey ?? null,
-        knownStatus: report.knownStatus,
-      }),
-      hostStatus: report.hostStatus ?? "starting",
-    };
-    const before = `${member.status}/${member.hostStatus}/${member.baseUrl}/${member.probe?.phase}`;
-    member.baseUrl = baseUrl;
-    member.hostStatus = report.hostStatus ?? member.hostStatus;
-    member.lastHeartbeatAt = now;
-    if (report.model) member.model = report.model;
-    if (report.sealedApiKey !== undefined) member.sealedApiKey = report.sealedApiKey;
-    if (report.agent) member.agent = { ...report.agent, reportedAt: now };
-    if (report.queueDepth !== null) {
-      const waiting = Math.min(report.waiting ?? 0, report.queueDepth);
-      const sample = { waiting, running: report.queueDepth - waiting, kvUsage: null };
-      adoptLoad(member, sample, now, "heartbeat", (at) => this.leases.issuedAfter(member.instanceId, at));
-      this.views.readingAdopted(member);
-    }
-    // A host that boots and says it is ready becomes routable; operator states are kept. Its agent's
-    // word stands for a first probe verdict: the router's probes may still take it out.
-    if (report.hostStatus === "ready" && (member.probe?.phase ?? "booting") === "booting") {
-      if (BEFORE_READY.has(member.status)) member.status = "ready";
-      member.probe = { ...(member.probe ?? initialProbeState()), phase: "up", consecutiveFailures: 0 };
-    }
+    const { member, changed } = applyReport(known, { ...report, baseUrl }, now, (at) =>
+      this.leases.issuedAfter(report.instanceId, at),
+    );
+    if (report.queueDepth !== null) this.views.readingAdopted(member);
     if (!known) {
       this.members.set(member.instanceId, member);
       this.roster = [...this.members.values()];
     }
-    const changed =
-      !known || before !== `${member.status}/${member.hostStatus}/${member.baseUrl}/${member.probe?.phase}`;
     const persist = changed || now - (this.persistedAt.get(member.instanceId) ?? 0) > PERSIST_EVERY_MS;
     if (persist) this.persistedAt.set(member.instanceId, now);
     return { outcome: { ok: true, status: member.status, baseUrl, persist }, save: persist ? member : null };

@@ -1,5 +1,6 @@
-// How a probe round or a heartbeat's load changes one fleet member: pure, on the member's own fields.
-import type { HostAdmission } from "../contracts";
+// How a heartbeat, a probe round or a load reading changes one fleet member: pure, on the member's own fields.
+import { beforeReadyStatuses } from "../../schema";
+import type { HostAdmission, HostObservation } from "../contracts";
 import type { LoadSample } from "../probes/load-signals";
 import type { ProbeOutcome } from "../probes/probe-host";
 import { applyProbe, initialProbeState, type ProbeThresholds } from "../probes/probe-state";
@@ -7,7 +8,7 @@ import { unknownCapacity } from "../routing/capacity";
 import type { FleetMember } from "../routing/fleet-policy";
 import { fresher, type LoadReading } from "../routing/load-reading";
 
-const BEFORE_READY = new Set(["provisioning", "booting"]);
+const BEFORE_READY: ReadonlySet<string> = new Set(beforeReadyStatuses);
 
 /** A member for a host registered by the admin API: booting, unheard of, probed from now on. */
 export const admittedMember = (a: Omit<HostAdmission, "scope">): FleetMember => ({
@@ -28,6 +29,47 @@ export const admittedMember = (a: Omit<HostAdmission, "scope">): FleetMember => 
   agent: null,
   capacity: { ...unknownCapacity(), declaredSlots: a.maxNumSeqs ?? null },
 });
+
+/**
+ * A heartbeat (or a probe's finding) on the member it is about, a new one when `known` is undefined:
+ * its address, status, key, agent facts and load. `changed`: what a restarted object must know differs.
+ */
+export function applyReport(
+  known: FleetMember | undefined,
+  report: HostObservation & { baseUrl: string },
+  now: number,
+  leasesAfter: (at: number) => number,
+): { member: FleetMember; changed: boolean } {
+  const member: FleetMember = known ?? {
+    ...admittedMember({
+      instanceId: report.instanceId,
+      baseUrl: report.baseUrl,
+      model: report.model ?? "",
+      sealedApiKey: report.sealedApiKey ?? null,
+      knownStatus: report.knownStatus,
+    }),
+    hostStatus: report.hostStatus ?? "starting",
+  };
+  const facts = () => `${member.status}/${member.hostStatus}/${member.baseUrl}/${member.probe?.phase}`;
+  const before = facts();
+  member.baseUrl = report.baseUrl;
+  member.hostStatus = report.hostStatus ?? member.hostStatus;
+  member.lastHeartbeatAt = now;
+  if (report.model) member.model = report.model;
+  if (report.sealedApiKey !== undefined) member.sealedApiKey = report.sealedApiKey;
+  if (report.agent) member.agent = { ...report.agent, reportedAt: now };
+  if (report.queueDepth !== null) {
+    const waiting = Math.min(report.waiting ?? 0, report.queueDepth);
+    adoptLoad(member, { waiting, running: report.queueDepth - waiting, kvUsage: null }, now, "heartbeat", leasesAfter);
+  }
+  // A host that boots and says it is ready becomes routable; operator states are kept. Its agent's
+  // word stands for a first probe verdict: the router's probes may still take it out.
+  if (report.hostStatus === "ready" && (member.probe?.phase ?? "booting") === "booting") {
+    if (BEFORE_READY.has(member.status)) member.status = "ready";
+    member.probe = { ...(member.probe ?? initialProbeState()), phase: "up", consecutiveFailures: 0 };
+  }
+  return { member, changed: !known || before !== facts() };
+}
 
 /**
  * Adopts a load sample taken at `at` unless the member holds a fresher one. `leasesAfter` counts the
