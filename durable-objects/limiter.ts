@@ -12,9 +12,13 @@ import { ledgerSpendSince } from "../worker/limits/ledger-spend";
 import { combineQuotas, LimiterState, periodStart, type Quota, type StoredBudget } from "../worker/limits/policy";
 import { limiterFor } from "../worker/stubs";
 
+const BUDGET_STORE_DELAY_MS = 100;
+
 export class LimiterObject extends DurableObject<Env> {
   private readonly state = new LimiterState({}, Date.now);
   private restored = false;
+  /** A write of the budget's spend is due (storeSoon). */
+  private storeTimer: ReturnType<typeof setTimeout> | undefined;
   /** The ledger read in progress, shared by admissions that arrive meanwhile. */
   private basing: Promise<void> | null = null;
 
@@ -22,7 +26,8 @@ export class LimiterObject extends DurableObject<Env> {
   async admit(call: LimiterAdmit): Promise<LimiterAnswer> {
     const { scope, parent, ask, settled = [] } = call;
     await this.use(scope);
-    await this.apply(settled, { confirmed: false });
+    this.apply(settled);
+    if (settled.length > 0) this.storeSoon();
     const own = this.state.admit(ask);
     if (!own.ok || parent === null) {
       // What this call carried for the organization's limiter still goes there.
@@ -45,20 +50,29 @@ export class LimiterObject extends DurableObject<Env> {
    * here and in `parent`'s limiter. Settling one twice counts once.
    */
   async settle(settled: Settlement[], parent: LimiterScope | null): Promise<void> {
-    const stored = this.apply(settled, { confirmed: true });
+    this.apply(settled);
+    const stored = this.state.limits.budget ? this.ctx.storage.put("budget", this.state.storedBudget()) : undefined;
     await Promise.all([stored, parent ? limiterFor(this.env, parent).settle(settled, null) : undefined]);
   }
 
-  /**
-   * Applies settlements and stores the budget's spend. Carried by an admission, the write does not hold
-   * the admission's answer (`allowUnconfirmed`): it is still made, and a crash before it lands loses
-   * only that moment's spend from storage, never from the ledger.
-   */
-  private apply(settled: Settlement[], { confirmed }: { confirmed: boolean }): Promise<void> | undefined {
-    if (settled.length === 0) return undefined;
+  private apply(settled: Settlement[]): void {
     for (const s of settled) this.state.settle(s.id, s.usedTokens, s.cost);
-    if (!this.state.limits.budget) return undefined;
-    return this.ctx.storage.put("budget", this.state.storedBudget(), { allowUnconfirmed: !confirmed });
+  }
+
+  /**
+   * The budget's spend after settlements an admission carried is written within BUDGET_STORE_DELAY_MS,
+   * once for all that arrive meanwhile, and without holding any answer (`allowUnconfirmed`): a write
+   * per admission cost a limited key's sequential p50 about 3 ms. A crash before it lands loses that
+   * moment's spend from the object's storage, never from the ledger.
+   */
+  private storeSoon(): void {
+    if (!this.state.limits.budget || this.storeTimer !== undefined) return;
+    this.storeTimer = setTimeout(() => {
+      this.storeTimer = undefined;
+      this.ctx.storage
+        .put("budget", this.state.storedBudget(), { allowUnconfirmed: true })
+        .catch((err: unknown) => console.error(JSON.stringify({ msg: "limiter_store_failed", error: String(err) })));
+    }, BUDGET_STORE_DELAY_MS);
   }
 
   /** What is left under `scope`'s limits now (the /metrics gauges); reads the ledger on a period's first use. */

@@ -1,13 +1,14 @@
 // Limiter settlements riding on later calls, in workerd against the real LimiterObject: the isolate's
 // next admission carries what is owed (applied before it admits, here and in the organization's
-// limiter), a quiet isolate flushes after the window, a failed carrying call owes them again, and a
-// settlement delivered twice counts once.
-import { env } from "cloudflare:test";
+// limiter), a quiet isolate flushes after the window, a failed carrying call owes them again, a
+// settlement delivered twice counts once, and a budget's spend they carry is stored shortly after.
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { LimitedScope } from "../../worker/contracts";
 import { carrySettlements, settleLater } from "../../worker/limits/owed-settlements";
-import type { Limits } from "../../worker/limits/policy";
+import type { Limits, StoredBudget } from "../../worker/limits/policy";
 import { limiterFor } from "../../worker/stubs";
+import { waitFor } from "../support/wait";
 
 const scope = (limits: Limits, kind: LimitedScope["kind"] = "key"): LimitedScope => ({
   kind,
@@ -65,5 +66,22 @@ describe("owed limiter settlements", () => {
     carried?.settle(false);
     await again;
     expect(await limiter.quota()).toMatchObject({ inflight: 0, remainingTokens: 970 });
+  });
+});
+
+describe("a budget's spend carried by admissions", () => {
+  it("is stored once, shortly after, for all the admissions that carried some", async () => {
+    const key = scope({ budget: { amount: "10", period: "day" } });
+    const limiter = limiterFor(env, key);
+    const spend = (id: string, cost: string) => ({ id, usedTokens: 0, cost });
+    const a = ask(0);
+    const b = ask(0);
+    await limiter.admit({ scope: key, parent: null, ask: { ...a, cost: "1" } });
+    await limiter.admit({ scope: key, parent: null, ask: { ...b, cost: "1" }, settled: [spend(a.id, "0.25")] });
+    await limiter.admit({ scope: key, parent: null, ask: ask(0), settled: [spend(b.id, "0.5")] });
+    const stored = () => runInDurableObject(limiter, (_, state) => state.storage.get<StoredBudget>("budget"));
+    // Both settlements count at once; the write follows within BUDGET_STORE_DELAY_MS.
+    expect((await limiter.quota()).remainingBudget).toBe("9.25000000");
+    await waitFor(async () => (await stored())?.spentE8 === "75000000", { timeoutMs: 2_000, what: "the spend stored" });
   });
 });
