@@ -2,7 +2,7 @@
 // measured side by side against the pass-through Worker, interleaved round by round so a busy spell
 // hits every version alike: sequential p50, JSON throughput and workerd CPU per request at
 // concurrency 32, stream throughput at 32; with BENCH_LIMITED (limits as JSON) each ref also through a
-// key that has them. For ablations (a branch with one part switched off) and before/after checks of a
+// key that has them, with BENCH_SESSION=1 also as one chat session. For ablations (a branch with one part switched off) and before/after checks of a
 // hot-path change; `npm run bench` remains the full figure set.
 import { HttpClient } from "../load/http";
 import { createLimitedKey } from "../load/limits";
@@ -13,6 +13,8 @@ import { cpuMs, workerdListeningOn } from "./workerd-cpu";
 const PASSTHROUGH = new URL("./passthrough/wrangler.toml", import.meta.url).pathname;
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 const SECONDS = Number(process.env.BENCH_THROUGHPUT_MS) || 2500;
+/** BENCH_SESSION=1: each ref is also measured with an X-Inventiv-Session (through the SessionObject). */
+const SESSION = process.env.BENCH_SESSION === "1";
 /** BENCH_LIMITED (the admin API's limits as JSON): each ref is also measured with a key that has them. */
 const LIMITED = process.env.BENCH_LIMITED
   ? (JSON.parse(process.env.BENCH_LIMITED) as Record<string, unknown>)
@@ -31,9 +33,9 @@ async function main(refs: string[]): Promise<void> {
   if (refs.length === 0) throw new Error("name at least one git ref (or . for the working tree)");
   const stacks: Awaited<ReturnType<typeof spawnStack>>[] = [];
   const entries: Entry[] = [];
-  const entry = (label: string, url: string, apiKey: string): Entry => ({
+  const entry = (label: string, url: string, apiKey: string, headers: Record<string, string> = {}): Entry => ({
     label,
-    target: { key: "c", name: label, client: new HttpClient(url, apiKey, 30_000), pid: pidOf(url) },
+    target: { key: "c", name: label, client: new HttpClient(url, apiKey, 30_000, headers), pid: pidOf(url) },
     samples: { p50: [], rps: [], cpu: [], sps: [] },
   });
   try {
@@ -52,6 +54,9 @@ async function main(refs: string[]): Promise<void> {
       stacks.push(stack);
       if (i === 0 && stack.passthroughUrl) entries.push(entry("passthrough", stack.passthroughUrl, stack.apiKey));
       entries.push(entry(ref, stack.baseUrl, stack.apiKey));
+      // One session for all loops: its object takes one decision at a time, as one conversation's would.
+      if (SESSION)
+        entries.push(entry(`${ref} session`, stack.baseUrl, stack.apiKey, { "x-inventiv-session": "bench" }));
       if (LIMITED) {
         const admin = new HttpClient(stack.baseUrl, stack.apiKey, 30_000);
         const limited = await createLimitedKey(admin, LIMITED).finally(() => admin.destroy());

@@ -67,7 +67,15 @@ export class SessionObject extends DurableObject<Env> {
     const now = Date.now();
     const { next, repin } = advanceSession(this.state, input, result.lease.instanceId, result.repin, now);
     try {
-      await this.ctx.storage.put(STATE_KEY, next);
+      // A new or moved pin is stored before the answer, so affinity survives a restart. The same pin
+      // used once more only records its use, a write that holds no answer: awaited, every session
+      // request waited for a storage commit.
+      const moved = next.instanceId !== this.state?.instanceId || next.modelUuid !== this.state.modelUuid;
+      if (moved) await this.ctx.storage.put(STATE_KEY, next);
+      else
+        this.ctx.storage
+          .put(STATE_KEY, next, { allowUnconfirmed: true })
+          .catch((err: unknown) => console.error(JSON.stringify({ msg: "session_store_failed", error: String(err) })));
       if (!this.alarmSet) {
         await this.ctx.storage.setAlarm(now + this.idleTtlMs);
         this.alarmSet = true;

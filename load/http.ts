@@ -45,6 +45,8 @@ export class HttpClient {
     readonly baseUrl: string,
     private readonly apiKey: string,
     readonly timeoutMs: number,
+    /** Sent with every request (e.g. an X-Inventiv-Session); a request's own headers win. */
+    private readonly always: Record<string, string> = {},
   ) {
     // One connection per in-flight request, reused across requests like a browser or SDK would.
     this.agent = new Agent({
@@ -120,7 +122,7 @@ export class HttpClient {
   }
 
   private headers(o: SendOptions): Record<string, string> {
-    const h: Record<string, string> = { ...o.headers };
+    const h: Record<string, string> = { ...this.always, ...o.headers };
     if (o.body !== undefined) h["content-type"] = "application/json";
     if (o.auth !== false) h.authorization = `Bearer ${o.key ?? this.apiKey}`;
     return h;
