@@ -1,10 +1,11 @@
 // One LimiterObject per limited API key or organization (worker/stubs.ts `limiterFor`): rate limits
 // and budgets held in one place, so they are exact across every isolate and region. The rules are
 // plain code in worker/limits/policy.ts; this object is storage and RPC around them. Windows live in
-// memory (a minute long: an eviction forgets at most the last minute); the budget's spend is stored on
-// every settlement, and on a period's first admission it starts from the ledger's spend for the period.
-// A limited key of a limited organization is one call from the Worker: the key's object asks the
-// organization's (see LimiterAdmit).
+// memory (a minute long: an eviction forgets at most the last minute); the budget's spend is stored by
+// every `settle` call and soon after settlements an admission carried (storeSoon), and on a period's
+// first admission it starts from the ledger's spend for the period. A limited key of a limited
+// organization is one call from the Worker: the key's object asks the organization's (see LimiterAdmit),
+// and settlements ride on admissions (worker/limits/owed-settlements.ts).
 import { DurableObject } from "cloudflare:workers";
 import type { LimitedScope, LimiterAdmit, LimiterAnswer, LimiterScope, Settlement } from "../worker/contracts";
 import type { Env } from "../worker/env";
