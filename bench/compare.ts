@@ -2,8 +2,8 @@
 // measured side by side against the pass-through Worker, interleaved round by round so a busy spell
 // hits every version alike: sequential p50, JSON throughput and workerd CPU per request at
 // concurrency 32, stream throughput at 32; with BENCH_LIMITED (limits as JSON) each ref also through a
-// key that has them, with BENCH_SESSION=1 also as one chat session. For ablations (a branch with one part switched off) and before/after checks of a
-// hot-path change; `npm run bench` remains the full figure set.
+// key that has them, with BENCH_SESSION=1 also as one chat session. For ablations (a branch with one
+// part switched off) and before/after checks of a hot-path change; `npm run bench` remains the full set.
 import { HttpClient } from "../load/http";
 import { createLimitedKey } from "../load/limits";
 import { spawnStack } from "../load/stack-process";

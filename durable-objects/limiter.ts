@@ -12,6 +12,7 @@ import type { Env } from "../worker/env";
 import { ledgerSpendSince } from "../worker/limits/ledger-spend";
 import { combineQuotas, LimiterState, periodStart, type Quota, type StoredBudget } from "../worker/limits/policy";
 import { limiterFor } from "../worker/stubs";
+import { writeBehind } from "./write-behind";
 
 const BUDGET_STORE_DELAY_MS = 100;
 
@@ -70,9 +71,7 @@ export class LimiterObject extends DurableObject<Env> {
     if (!this.state.limits.budget || this.storeTimer !== undefined) return;
     this.storeTimer = setTimeout(() => {
       this.storeTimer = undefined;
-      this.ctx.storage
-        .put("budget", this.state.storedBudget(), { allowUnconfirmed: true })
-        .catch((err: unknown) => console.error(JSON.stringify({ msg: "limiter_store_failed", error: String(err) })));
+      writeBehind(this.ctx.storage, "budget", this.state.storedBudget(), "limiter budget");
     }, BUDGET_STORE_DELAY_MS);
   }
 

@@ -9,6 +9,7 @@ import type { Env } from "../worker/env";
 import { replicaCount, sessionReplica } from "../worker/fleet/replicas";
 import { advanceSession, idleUntil, pinnedIdFor } from "../worker/sessions/session-pin";
 import { fleetFor } from "../worker/stubs";
+import { writeBehind } from "./write-behind";
 
 const STATE_KEY = "session";
 
@@ -72,10 +73,7 @@ export class SessionObject extends DurableObject<Env> {
       // request waited for a storage commit.
       const moved = next.instanceId !== this.state?.instanceId || next.modelUuid !== this.state.modelUuid;
       if (moved) await this.ctx.storage.put(STATE_KEY, next);
-      else
-        this.ctx.storage
-          .put(STATE_KEY, next, { allowUnconfirmed: true })
-          .catch((err: unknown) => console.error(JSON.stringify({ msg: "session_store_failed", error: String(err) })));
+      else writeBehind(this.ctx.storage, STATE_KEY, next, "session");
       if (!this.alarmSet) {
         await this.ctx.storage.setAlarm(now + this.idleTtlMs);
         this.alarmSet = true;

@@ -60,6 +60,22 @@ export class OwedCalls<T> {
     };
   }
 
+  /**
+   * Makes `call` carry what is owed to `name`: delivered when it resolves, owed again when it throws.
+   * The call's own result or error passes through.
+   */
+  async ride<R>(name: string, call: (items: T[] | undefined) => Promise<R>): Promise<R> {
+    const carried = this.carry(name);
+    try {
+      const result = await call(carried?.items);
+      carried?.settle(true);
+      return result;
+    } catch (err) {
+      carried?.settle(false);
+      throw err;
+    }
+  }
+
   private async flush(name: string, debt: Debt<T>): Promise<void> {
     if (this.owed.get(name) !== debt) return; // a call carried them
     this.owed.delete(name);

@@ -4,7 +4,7 @@
 import { FleetObject } from "../../durable-objects/fleet";
 import { LimiterObject } from "../../durable-objects/limiter";
 import { UsageOutbox } from "../../durable-objects/usage-outbox";
-import type { Lease } from "../../worker/contracts";
+import type { Lease, Settlement } from "../../worker/contracts";
 import type { UsageEvent } from "../../worker/usage/event";
 
 export { FleetObject, LimiterObject, UsageOutbox };
@@ -116,7 +116,7 @@ export default {
         const limiter = env.LIMITER.get(env.LIMITER.idFromName(`bench-${crypto.randomUUID()}`));
         const scope = { kind: "key" as const, id: crypto.randomUUID(), limits: { rpm: 1_000_000, tpm: 1e12 } };
         // As the Worker does: each admission carries the settlements of the requests that ended before it.
-        let owed: { id: string; usedTokens: number; cost: string }[] = [];
+        let owed: Settlement[] = [];
         await drive(ops, concurrency, async (i) => {
           const id = `ask-${i}`;
           const settled = owed;

@@ -18,6 +18,13 @@ export const releaseLater = (env: Env, scope: FleetScope, replica: number, relea
     fleetFor(env, scope, replica).releaseBatch(batch),
   );
 
-/** Takes what is owed to the replica for an acquire to carry; undefined when nothing is. */
+/** Makes an acquire on the replica carry what is owed to it (owed-calls.ts `ride`). */
+export const withReleases = <R>(
+  scope: FleetScope,
+  replica: number,
+  call: (releases: LeaseRelease[] | undefined) => Promise<R>,
+): Promise<R> => releases.ride(fleetName(scope, replica), call);
+
+/** Takes what is owed to the replica for a call to carry; undefined when nothing is. */
 export const carryReleases = (scope: FleetScope, replica: number): Carried<LeaseRelease> | undefined =>
   releases.carry(fleetName(scope, replica));

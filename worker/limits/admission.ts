@@ -16,7 +16,7 @@ import { chargedAmount, estimateTokens, type TokenUsage } from "../usage/event";
 import { type MeteredRequest, unservedEvent } from "../usage/from-request";
 import { recordUsage } from "../usage/record";
 import { rateLimitHeaders, refusalError } from "./headers";
-import { carrySettlements, settleLater } from "./owed-settlements";
+import { settleLater, withSettlements } from "./owed-settlements";
 import type { Ask } from "./policy";
 
 /** A limiter that has not answered in this long is taken as unreachable. */
@@ -98,13 +98,10 @@ export async function admitLimited(
   };
 
   let answer: LimiterAnswer;
-  // The call carries what this isolate owes the limiter (owed-settlements.ts); a failed call owes it again.
-  const carried = carrySettlements(first);
   try {
-    answer = await callLimiter(env, { scope: first, parent, ask, settled: carried?.items });
-    carried?.settle(true);
+    // The call carries what this isolate owes the limiter (owed-settlements.ts); a failed call owes it again.
+    answer = await withSettlements(first, (settled) => callLimiter(env, { scope: first, parent, ask, settled }));
   } catch (err) {
-    carried?.settle(false);
     const closed = isBudgeted(req.caller) || configOf(env).RATE_LIMIT_FAIL_MODE === "closed";
     console.error(
       JSON.stringify({ msg: "limiter_unavailable", request_id: req.requestId, served: !closed, error: String(err) }),

@@ -18,6 +18,10 @@ export const settleLater = (env: Env, scope: LimiterScope, parent: LimiterScope 
     limiterFor(env, scope).settle(batch, parent),
   );
 
-/** Takes what is owed to `scope`'s limiter for an admission to carry; undefined when nothing is. */
+/** Makes an admission by `scope`'s limiter carry what is owed to it (owed-calls.ts `ride`). */
+export const withSettlements = <R>(scope: LimiterScope, call: (settled: Settlement[] | undefined) => Promise<R>) =>
+  settlements.ride(limiterName(scope), call);
+
+/** Takes what is owed to `scope`'s limiter for a call to carry; undefined when nothing is. */
 export const carrySettlements = (scope: LimiterScope): Carried<Settlement> | undefined =>
   settlements.carry(limiterName(scope));

@@ -19,7 +19,7 @@ const KV_USAGE = [
   "vllm_gpu_cache_usage_perc",
 ];
 
-/** Values of the first of `names` that has any sample, one per series; undefined when none does. */
+/** Values of the first of `names` that has a sample, one per series; undefined when none does. */
 function seriesOf(families: ReadonlyMap<string, PrometheusFamily>, names: readonly string[]): number[] | undefined {
   for (const name of names) {
     const values = (families.get(name)?.metrics ?? []).map((s) => Number(s.value)).filter(Number.isFinite);

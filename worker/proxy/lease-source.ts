@@ -5,7 +5,7 @@
 import type { Caller } from "../app-env";
 import type { AcquireResult, LeaseRelease } from "../contracts";
 import type { Env } from "../env";
-import { carryReleases } from "../fleet/owed-releases";
+import { withReleases } from "../fleet/owed-releases";
 import { nextReplica, replicaCount, sessionReplica } from "../fleet/replicas";
 import type { RequestCost } from "../routing/token-load";
 import { fleetFor, sessionFor } from "../stubs";
@@ -52,23 +52,15 @@ function directSource(
 ): LeaseSource {
   // The host holding the request's state is the only choice; a session cannot move it.
   const scope = { organizationId: caller.organizationId, modelUuid };
-  // Each call carries what this isolate owes the fleet (fleet/owed-releases.ts).
   const replicas = replicaCount(env);
   // Each call carries what this isolate owes that replica; its lease says which replica it came from.
   const carrying = async (
     replica: number,
     call: (releases: LeaseRelease[] | undefined) => Promise<AcquireResult>,
   ): Promise<AcquireResult> => {
-    const carried = carryReleases(scope, replica);
-    try {
-      const result = await call(carried?.items);
-      carried?.settle(true);
-      if (result.ok) result.lease.replica = replica;
-      return result;
-    } catch (err) {
-      carried?.settle(false);
-      throw err;
-    }
+    const result = await withReleases(scope, replica, call);
+    if (result.ok) result.lease.replica = replica;
+    return result;
   };
   if (only !== undefined)
     return () => {
