@@ -17,6 +17,7 @@ const CONCURRENCY = [1, 8, 32];
 const CASES = [
   { path: "/fleet/acquire-release", what: "FleetObject: acquire + release (two calls a request)", perOp: 1 },
   { path: "/fleet/acquire-carrying-release", what: "FleetObject: one acquire a request (the release on it)", perOp: 1 },
+  { path: "/fleet/spares", what: "FleetObject: an acquire brings 4 spares for the next requests", perOp: 1 },
   { path: "/fleet/replicas", what: "one fleet of 4 FleetObject replicas, one acquire a request", perOp: 1 },
   {
     path: "/limiter/admit-settle",

@@ -93,7 +93,9 @@ export class FleetObject extends DurableObject<Env> {
 
   acquire(options: AcquireOptions = {}): AcquireResult {
     const result = this.state.acquire(options);
-    if (result.ok) result.lease.apiKey = this.keys.get(result.lease.instanceId)?.key ?? null;
+    if (!result.ok) return result;
+    for (const lease of [result.lease, ...(result.spares ?? [])])
+      lease.apiKey = this.keys.get(lease.instanceId)?.key ?? null;
     return result;
   }
 

@@ -173,6 +173,22 @@ export const CONFIG_VARS = {
     meaning:
       "How long an ended request's lease release waits for the isolate's next acquire on its fleet to carry it, before one call sends all that is owed.",
   },
+  FLEET_SPARE_LEASES: {
+    default: 4,
+    min: 0,
+    max: 32,
+    unit: "leases",
+    meaning:
+      "Most leases an isolate holds ahead for its next requests to a fleet, each chosen by the fleet as the next request would be, so those requests make no call; 0 asks for a lease every request.",
+  },
+  FLEET_SPARE_TTL_MS: {
+    default: 50,
+    min: 1,
+    max: 1_000,
+    unit: "milliseconds",
+    meaning:
+      "How long a spare lease may wait for a request before it goes back unused: the most a host's choice can lag the fleet's state.",
+  },
   USAGE_GROUP_COMMIT_MS: {
     default: 10,
     min: 0,

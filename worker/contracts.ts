@@ -81,16 +81,24 @@ export interface AcquireOptions {
   cost?: RequestCost;
   /** Leases this isolate's ended requests hand back, applied before the choice. */
   releases?: LeaseRelease[];
+  /**
+   * Leases to open beyond this request's, each chosen as if another request like it came next: the isolate
+   * hands them to its next requests without a call (worker/fleet/spare-leases.ts). Plain requests only.
+   */
+  spares?: number;
 }
 
 /** `repin` is null when a session kept its host, and for requests without a session. */
 export type AcquireResult =
-  | { ok: true; lease: Lease; repin: RepinReason | null }
+  | { ok: true; lease: Lease; repin: RepinReason | null; spares?: Lease[] }
   /** `held`: an `only` host that is gone for good, or unavailable for now. */
   | { ok: false; reason: string; held?: "gone" | "unavailable" };
 
-/** How a leased request ended, as far as the host's health is concerned ("expired": unknown). */
-export type LeaseOutcome = "ok" | "host_failed" | "expired";
+/**
+ * How a leased request ended, as far as the host's health is concerned ("expired": unknown; "unused": a spare
+ * lease no request took).
+ */
+export type LeaseOutcome = "ok" | "host_failed" | "expired" | "unused";
 
 /** A lease handed back, with how its request ended (worker/fleet/owed-releases.ts delivers it). */
 export interface LeaseRelease {

@@ -98,6 +98,27 @@ export default {
         });
         break;
       }
+      // Spare leases (fleet/spare-leases.ts): an acquire brings up to 4 more, which the next requests take
+      // without a call; every release rides on a later acquire.
+      case "/fleet/spares": {
+        const fleet = await seededFleet(env);
+        const owed: string[] = [];
+        const spares: Lease[] = [];
+        await drive(ops, concurrency, async () => {
+          const spare = spares.shift();
+          if (spare) {
+            owed.push(spare.leaseId);
+            return;
+          }
+          const releases = owed.splice(0).map((leaseId) => ({ leaseId, outcome: "ok" as const }));
+          const r = await fleet.acquire({ releases, spares: 4 });
+          ok(r);
+          const got = r as { lease: Lease; spares?: Lease[] };
+          owed.push(got.lease.leaseId);
+          spares.push(...(got.spares ?? []));
+        });
+        break;
+      }
       // One fleet of 4 replicas (fleet/replicas.ts): requests in turn, each carrying its replica's releases.
       case "/fleet/replicas": {
         const replicas = await Promise.all(Array.from({ length: 4 }, () => seededFleet(env)));

@@ -6,6 +6,7 @@ import { withDb } from "../db";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
 import { fleetReplicas } from "../fleet/replicas";
+import { dropSpares } from "../fleet/spare-leases";
 import { UUID } from "../uuid";
 import { findInstance, updateStatus } from "./instance-store";
 
@@ -55,8 +56,11 @@ export async function changeInstanceStatus(
     });
   }
   if (changed) {
-    const [first, ...rest] = fleetReplicas(env, { organizationId, modelUuid: row.modelUuid });
+    const scope = { organizationId, modelUuid: row.modelUuid };
+    const [first, ...rest] = fleetReplicas(env, scope);
     const [known] = await Promise.all([first.setStatus(id, status), ...rest.map((f) => f.setStatus(id, status))]);
+    // This isolate's spare leases on it were chosen under the old status (others' lapse within FLEET_SPARE_TTL_MS).
+    await dropSpares(env, scope, id);
     // A host the fleet never knew runs nothing through the router: it is done at once.
     if (!known && status === "terminating")
       await withDb(env, (db) =>

@@ -9,6 +9,7 @@ import type {
   HeartbeatOutcome,
   HostAdmission,
   HostObservation,
+  Lease,
   LeaseOutcome,
   MemberView,
 } from "../contracts";
@@ -26,9 +27,9 @@ import {
   liveLoad,
 } from "../routing/fleet-policy";
 import { routeToHolder } from "../routing/holder-policy";
-import { type RepinReason, unroutableReason } from "../routing/session-policy";
+import { unroutableReason } from "../routing/session-policy";
 import { costOf, type RequestCost, type TokenPolicy } from "../routing/token-load";
-import { chooseHost } from "./choose-host";
+import { type ChoiceInput, chooseHost } from "./choose-host";
 import { HostViews } from "./host-views";
 import { Leases } from "./leases";
 import { admittedMember, applyProbeOutcome, applyReport, type ProbeEffect } from "./member-signals";
@@ -162,34 +163,45 @@ export class FleetState {
     if (options.only !== undefined) {
       const held = routeToHolder(this.members.get(options.only), now, policy);
       return held.ok
-        ? this.lease(held.member, now, null, request)
+        ? { ok: true, lease: this.lease(held.member, now, request), repin: null }
         : { ok: false, reason: held.reason, held: held.held };
     }
-    const route = chooseHost(
-      {
-        roster: this.roster,
-        find: (id) => this.members.get(id),
-        view: (m) => this.views.view(m),
-        request,
-        exclude,
-        pinnedId: options.session?.pinnedId,
-        now,
-        random: this.random,
-      },
-      policy,
-      tokens,
-    );
+    const { roster, random } = this;
+    const find = (id: string) => this.members.get(id);
+    const view = (m: FleetMember) => this.views.view(m);
+    const input: ChoiceInput = {
+      roster,
+      find,
+      view,
+      request,
+      exclude,
+      pinnedId: options.session?.pinnedId,
+      now,
+      random,
+    };
+    const choose = () => chooseHost(input, policy, tokens);
+    const route = choose();
     const chosen = route.chosen;
     if (!chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
-    return this.lease(chosen, now, route.repin, request);
+    const lease = this.lease(chosen, now, request);
+    if (!options.spares || options.session) return { ok: true, lease, repin: route.repin };
+    // Each spare is chosen as the next request like this one would be, with the leases before it counted;
+    // never one on a host only panic would choose (every routable one cooling down).
+    const spares: Lease[] = [];
+    while (spares.length < options.spares) {
+      const next = choose().chosen;
+      if (!next || !isRoutable(next, now, policy)) break;
+      spares.push(this.lease(next, now, request));
+    }
+    return { ok: true, lease, repin: null, ...(spares.length > 0 ? { spares } : {}) };
   }
 
-  private lease(chosen: FleetMember, now: number, repin: RepinReason | null, request: RequestCost): AcquireResult {
+  private lease(chosen: FleetMember, now: number, request: RequestCost): Lease {
     const leaseId = this.newLeaseId();
     this.leases.issue(leaseId, chosen.instanceId, now, costOf(request, this.settings.tokens));
     chosen.inflight += 1;
     chosen.inflightSinceReport += 1;
-    return { ok: true, lease: { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl }, repin };
+    return { leaseId, instanceId: chosen.instanceId, baseUrl: chosen.baseUrl };
   }
 
   /**

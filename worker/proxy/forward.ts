@@ -3,10 +3,11 @@
 // is not retried goes back to the client in OpenAI's shape (upstream-error.ts).
 
 import { configOf, type RouterConfig } from "../config";
-import type { Lease, LeaseOutcome } from "../contracts";
+import type { Lease, LeaseOutcome, ServedSample } from "../contracts";
 import type { Env } from "../env";
 import { RouterError } from "../errors";
 import { releaseLater } from "../fleet/owed-releases";
+import { dropSpares } from "../fleet/spare-leases";
 import { defaultTokenPolicy, estimateRequestCost } from "../routing/token-load";
 import { eventCharge, type UsageEvent } from "../usage/event";
 import { type MeteredRequest, usageEventFor } from "../usage/from-request";
@@ -80,7 +81,13 @@ export async function forward(
   const budgetMs = plan.stream ? config.UPSTREAM_BUDGET_MS : 2 * timeoutMs;
   const fleet = { organizationId: plan.caller.organizationId, modelUuid: plan.resolved.model.id };
   const cost = estimateRequestCost(plan.promptChars, plan.maxTokens, defaultTokenPolicy);
-  const acquire = leaseSource(env, plan.resolved.model.id, plan.caller, plan.sessionKey, plan.holder?.instanceId, cost);
+  const acquire = leaseSource(env, (work) => ctx.waitUntil(work), {
+    modelUuid: plan.resolved.model.id,
+    caller: plan.caller,
+    sessionKey: plan.sessionKey,
+    only: plan.holder?.instanceId,
+    cost,
+  });
   const record = (event: UsageEvent) => (plan.metered === false ? Promise.resolve() : recordUsage(env, event));
   const kind = answerOf(plan);
   const tried: string[] = [];
@@ -104,6 +111,15 @@ export async function forward(
     });
 
   /**
+   * The lease goes back, carried by this isolate's next acquire on the fleet or sent within
+   * FLEET_RELEASE_WINDOW_MS; a host that failed also loses the spare leases this isolate holds on it.
+   */
+  const giveBack = (lease: Lease, outcome: LeaseOutcome, served?: ServedSample): Promise<unknown> => {
+    const released = releaseLater(env, fleet, lease.replica ?? 0, { leaseId: lease.leaseId, outcome, served });
+    return outcome === "host_failed" ? Promise.all([released, dropSpares(env, fleet, lease.instanceId)]) : released;
+  };
+
+  /**
    * An answered request has ended: return its lease and meter it (independently: one failing never costs the
    * other), both held by waitUntil until durable. What it cost is known at once: the access log and the
    * limits settle on that, without waiting for the outbox or the fleet.
@@ -122,9 +138,7 @@ export async function forward(
       firstChunkAt !== null && end.outcome === "completed"
         ? { outputTokens: event.outputTokens, decodeMs: Date.now() - firstChunkAt }
         : undefined;
-    // Carried by this isolate's next acquire on the fleet, or sent within FLEET_RELEASE_WINDOW_MS.
-    const released = releaseLater(env, fleet, lease.replica ?? 0, { leaseId: lease.leaseId, outcome: health, served });
-    ctx.waitUntil(Promise.all([released, record(event)]));
+    ctx.waitUntil(Promise.all([giveBack(lease, health, served), record(event)]));
     return {
       instanceId: lease.instanceId,
       status,
@@ -163,8 +177,7 @@ export async function forward(
     if (clientFault || result.kind === "failed" || RETRYABLE_STATUS.has(result.response.status)) {
       if (result.kind === "answered") await result.response.body?.cancel();
       // The next attempt's acquire carries it, so the breaker knows before it chooses again.
-      const outcome = clientFault ? "ok" : "host_failed";
-      ctx.waitUntil(releaseLater(env, fleet, lease.replica ?? 0, { leaseId: lease.leaseId, outcome }));
+      ctx.waitUntil(giveBack(lease, clientFault ? "ok" : "host_failed"));
       tried.push(lease.instanceId);
       lastFailure =
         clientFault ??
