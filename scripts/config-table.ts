@@ -1,10 +1,10 @@
-// README's table of router settings, rendered from worker/config.ts. `npm run docs:config` rewrites
+// README's table of router settings, rendered from worker/config-vars.ts. `npm run docs:config` rewrites
 // it in place; test/integration/config-docs.test.ts fails when README and the table disagree.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { CONFIG_VARS, isChoice, type SettingSpec } from "../worker/config";
+import { CONFIG_VARS, isChoice, type SettingSpec } from "../worker/config-vars";
 
-export const START = "<!-- config-table: generated from worker/config.ts by `npm run docs:config` -->";
+export const START = "<!-- config-table: generated from worker/config-vars.ts by `npm run docs:config` -->";
 export const END = "<!-- /config-table -->";
 
 const range = (spec: SettingSpec) =>

@@ -1,8 +1,8 @@
-// The settings are declared once (worker/config.ts); README, ARCHITECTURE.md and wrangler.toml must agree with it.
+// The settings are declared once (worker/config-vars.ts); README, ARCHITECTURE.md and wrangler.toml must agree with it.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configTable, readmeTable, unpadded } from "../../scripts/config-table";
-import { CONFIG_VARS } from "../../worker/config";
+import { CONFIG_VARS } from "../../worker/config-vars";
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
 
@@ -27,7 +27,7 @@ describe("the settings table", () => {
 
   it("is where ARCHITECTURE.md sends readers instead of repeating defaults", () => {
     const architecture = read("ARCHITECTURE.md");
-    expect(architecture).toContain("worker/config.ts");
+    expect(architecture).toContain("worker/config-vars.ts");
     for (const name of Object.keys(CONFIG_VARS))
       expect(architecture, `ARCHITECTURE.md gives ${name} a value`).not.toMatch(new RegExp(`\`${name}\`(, | \\()\\d`));
   });

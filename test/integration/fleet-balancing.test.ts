@@ -1,7 +1,7 @@
 // Load balancing against real mock GPU hosts: least live load with random tie-breaks, deep queues
 // avoided, no herding in a burst, stale and non-ready hosts never chosen, 503 when none is ready.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_VARS } from "../../worker/config";
+import { CONFIG_VARS } from "../../worker/config-vars";
 import { chatOnce, getInstance, tally } from "../support/fleet";
 import { type Stack, startStack } from "../support/stack";
 import { waitFor } from "../support/wait";

@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FleetObject } from "../../durable-objects/fleet";
 import { SessionObject } from "../../durable-objects/session";
 import { UsageOutbox } from "../../durable-objects/usage-outbox";
-import { CONFIG_VARS, type ConfigSource, configOf, parseConfig } from "../../worker/config";
+import { type ConfigSource, configOf, parseConfig } from "../../worker/config";
+import { CONFIG_VARS } from "../../worker/config-vars";
 import { RouterError } from "../../worker/errors";
 import app from "../../worker/index";
 
