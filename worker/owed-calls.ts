@@ -1,8 +1,13 @@
 // What an isolate owes a Durable Object but need not say at once (a lease's release, a limiter's
 // settlement): owed items ride on the isolate's next call to that object, or, when none comes within
-// the window, go in one batch call. Each item's promise settles once it is delivered (never rejects),
-// made in its own request's context, so that request's waitUntil holds the isolate until then. The
+// the window, go in one batch call. Whoever sends holds: the request that opened the debt waits out the
+// window and flushes, in its own context, and its promise settles once that is done; a request whose
+// call carried the items holds them on that call, and, if it failed, on the flush that owes them again
+// (`settle`'s promise). Every other item's promise settles at once: workerd cannot keep one request
+// waiting on another's I/O (it cancels the wait and warns), and the sender keeps the isolate alive. The
 // object must take an item twice as once: one whose carrying call failed is simply owed again.
+
+import { sleep } from "./sleep";
 
 const FLUSH_ATTEMPTS = 3;
 
@@ -12,13 +17,15 @@ export type SendBatch<T> = (items: T[]) => Promise<unknown>;
 /** Items a call to the object can carry; the caller says whether its call went through. */
 export interface Carried<T> {
   items: T[];
-  settle(delivered: boolean): void;
+  /** Settles once the items are delivered: at once when the call went through, else after they are sent again. */
+  settle(delivered: boolean): Promise<void>;
 }
+
+/** Holds the isolate for work that outlives the call (the request's waitUntil). */
+export type Hold = (work: Promise<unknown>) => void;
 
 interface Debt<T> {
   items: T[];
-  /** One per item, each made in its own request's context. */
-  delivered: (() => void)[];
   windowMs: number;
   send: SendBatch<T>;
 }
@@ -30,18 +37,19 @@ export class OwedCalls<T> {
   /** @param failure the log line's `msg` when a batch could not be delivered at all */
   constructor(private readonly failure: string) {}
 
-  /** The item is owed to `name`; resolves once it is delivered (carried, or sent after `windowMs`). */
+  /**
+   * The item is owed to `name`. For the request that opens the debt, settles once the window has passed and
+   * it flushed what nobody carried; for the others, at once (see above). Never rejects.
+   */
   later(name: string, item: T, windowMs: number, send: SendBatch<T>): Promise<void> {
-    let debt = this.owed.get(name);
-    if (!debt) {
-      const fresh: Debt<T> = { items: [], delivered: [], windowMs, send };
-      debt = fresh;
-      this.owed.set(name, fresh);
-      setTimeout(() => void this.flush(name, fresh), windowMs);
+    const debt = this.owed.get(name);
+    if (debt) {
+      debt.items.push(item);
+      return Promise.resolve();
     }
-    const done = new Promise<void>((resolve) => debt.delivered.push(resolve));
-    debt.items.push(item);
-    return done;
+    const fresh: Debt<T> = { items: [item], windowMs, send };
+    this.owed.set(name, fresh);
+    return sleep(windowMs).then(() => this.flush(name, fresh));
   }
 
   /** Takes what is owed to `name` for a call to carry; undefined when nothing is. */
@@ -51,27 +59,23 @@ export class OwedCalls<T> {
     this.owed.delete(name);
     return {
       items: debt.items,
-      settle: (delivered) => {
-        if (delivered) for (const resolve of debt.delivered) resolve();
-        else
-          for (const [i, item] of debt.items.entries())
-            void this.later(name, item, debt.windowMs, debt.send).then(debt.delivered[i]);
+      settle: async (delivered) => {
+        if (delivered) return;
+        await Promise.all(debt.items.map((item) => this.later(name, item, debt.windowMs, debt.send)));
       },
     };
   }
 
   /**
-   * Makes `call` carry what is owed to `name`: delivered when it resolves, owed again when it throws.
-   * The call's own result or error passes through.
+   * Makes `call` carry what is owed to `name`: delivered when it resolves, owed again when it throws, the
+   * flush that sends them again held by `hold`. The call's own result or error passes through.
    */
-  async ride<R>(name: string, call: (items: T[] | undefined) => Promise<R>): Promise<R> {
+  async ride<R>(name: string, call: (items: T[] | undefined) => Promise<R>, hold: Hold): Promise<R> {
     const carried = this.carry(name);
     try {
-      const result = await call(carried?.items);
-      carried?.settle(true);
-      return result;
+      return await call(carried?.items);
     } catch (err) {
-      carried?.settle(false);
+      if (carried) hold(carried.settle(false));
       throw err;
     }
   }
@@ -88,9 +92,8 @@ export class OwedCalls<T> {
           console.error(JSON.stringify({ msg: this.failure, to: name, items: debt.items.length, error: String(err) }));
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        await sleep(50 * attempt);
       }
     }
-    for (const resolve of debt.delivered) resolve();
   }
 }

@@ -49,6 +49,8 @@ export interface Stack {
   database: TestDatabase;
   /** Every structured (JSON) line the Worker logged so far. */
   logs: LogLine[];
+  /** Every other line: workerd's own warnings (e.g. a promise settled from another request's context). */
+  runtimeLines: string[];
   /** Adds a host for the model and waits until the router has its heartbeat. */
   /** Adds a host for the model (for another organization when `orgId` is given). */
   addHost(options?: Partial<MockGpuOptions>, orgId?: string): Promise<TestHost>;
@@ -76,6 +78,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     pricePerCharacter: options.pricePerCharacter,
   });
   const logs: LogLine[] = [];
+  const runtimeLines: string[] = [];
   const local = await startLocalStack({
     router: {
       runner: "miniflare",
@@ -84,7 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         try {
           logs.push(JSON.parse(message) as LogLine);
         } catch {
-          // not one of ours
+          runtimeLines.push(message);
         }
       },
       vars: { DATABASE_URL: inject("databaseUrl"), DB_WS_PROXY: options.wsProxy ?? inject("wsProxy"), ...options.vars },
@@ -121,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     mockHosts: local.mockProvisioner?.hosts ?? new Map(),
     database,
     logs,
+    runtimeLines,
     addHost,
     post: (path, body, headers = {}) =>
       fetch(`${router.url}${path}`, {

@@ -1,6 +1,6 @@
 // Group commit: the usage events of one organization that end together in one isolate reach one of
-// its outbox shards in one call and one SQLite transaction, each caller is answered only once its own event is stored, and
-// the shard keeps one Postgres pool across flushes.
+// its outbox shards in one call and one SQLite transaction, the request that sends the group is answered
+// only once it is stored, and the shard keeps one Postgres pool across flushes.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -52,13 +52,20 @@ describe("recordUsage (group commit)", () => {
     expect(status.backlog).toBe(205);
   });
 
-  it("answers each caller only once its own event is stored", async () => {
+  it("holds the request that sends a group until the group is stored; the others are answered at once", async () => {
     const ledger = await newLedger();
-    const e = usageEvent(ledger);
-    await recordUsage(env, e);
-    const { status } = await summed(ledger.orgId);
-    expect(status.backlog).toBe(1);
-    expect(await shard(outboxShard(ledger.orgId, e.requestId)).counters()).toMatchObject({ calls: 1, events: 1 });
+    const order: string[] = [];
+    const opener = recordUsage(env, usageEvent(ledger)).then(() => order.push("opener"));
+    await recordUsage(env, usageEvent(ledger)).then(() => order.push("joiner"));
+    await opener;
+    expect(order).toEqual(["joiner", "opener"]);
+    expect((await summed(ledger.orgId)).status.backlog).toBe(2);
+    // The request that fills a group sends it, and is the one held.
+    const full = Array.from({ length: 200 }, () => usageEvent(ledger));
+    const held = full.map((e) => recordUsage(env, e));
+    await held[199];
+    expect((await summed(ledger.orgId)).status.backlog).toBe(202);
+    await Promise.all(held);
   });
 
   it("spreads an organization's groups over its own shards, never another organization's", async () => {

@@ -7,23 +7,24 @@
 import { configOf } from "../config";
 import type { FleetScope, LeaseRelease } from "../contracts";
 import type { Env } from "../env";
-import { type Carried, OwedCalls } from "../owed-calls";
+import { type Carried, type Hold, OwedCalls } from "../owed-calls";
 import { fleetFor, fleetName } from "../stubs";
 
 const releases = new OwedCalls<LeaseRelease>("lease_release_failed");
 
-/** The release is owed to its fleet replica; resolves once it is delivered, never rejects. */
+/** The release is owed to its fleet replica; resolves when this request has nothing more to send (owed-calls.ts). */
 export const releaseLater = (env: Env, scope: FleetScope, replica: number, release: LeaseRelease): Promise<void> =>
   releases.later(fleetName(scope, replica), release, configOf(env).FLEET_RELEASE_WINDOW_MS, (batch) =>
     fleetFor(env, scope, replica).releaseBatch(batch),
   );
 
-/** Makes an acquire on the replica carry what is owed to it (owed-calls.ts `ride`). */
+/** Makes an acquire on the replica carry what is owed to it (owed-calls.ts `ride`); `hold` keeps a resend. */
 export const withReleases = <R>(
   scope: FleetScope,
   replica: number,
   call: (releases: LeaseRelease[] | undefined) => Promise<R>,
-): Promise<R> => releases.ride(fleetName(scope, replica), call);
+  hold: Hold,
+): Promise<R> => releases.ride(fleetName(scope, replica), call, hold);
 
 /** Takes what is owed to the replica for a call to carry; undefined when nothing is. */
 export const carryReleases = (scope: FleetScope, replica: number): Carried<LeaseRelease> | undefined =>

@@ -9,6 +9,7 @@ import { configOf } from "../config";
 import type { FleetScope, Lease } from "../contracts";
 import type { Env } from "../env";
 import { costOf, defaultTokenPolicy, type RequestCost } from "../routing/token-load";
+import { sleep } from "../sleep";
 import { fleetName } from "../stubs";
 import { releaseLater } from "./owed-releases";
 
@@ -89,9 +90,7 @@ export function keepSpares(
   const tokens = costOf(cost, defaultTokenPolicy);
   const kept = leases.map((lease) => ({ lease, tokens, until: Date.now() + ttl }));
   pool.spares.push(...kept);
-  return new Promise((resolve) => setTimeout(resolve, ttl)).then(() =>
-    returnSpares(env, scope, (s) => kept.includes(s)),
-  );
+  return sleep(ttl).then(() => returnSpares(env, scope, (s) => kept.includes(s)));
 }
 
 /** Sends back unused the spares held on a host (it failed here, or its status changed). */

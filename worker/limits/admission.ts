@@ -100,7 +100,11 @@ export async function admitLimited(
   let answer: LimiterAnswer;
   try {
     // The call carries what this isolate owes the limiter (owed-settlements.ts); a failed call owes it again.
-    answer = await withSettlements(first, (settled) => callLimiter(env, { scope: first, parent, ask, settled }));
+    answer = await withSettlements(
+      first,
+      (settled) => callLimiter(env, { scope: first, parent, ask, settled }),
+      (work) => ctx.waitUntil(work),
+    );
   } catch (err) {
     const closed = isBudgeted(req.caller) || configOf(env).RATE_LIMIT_FAIL_MODE === "closed";
     console.error(

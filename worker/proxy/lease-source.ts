@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import { withReleases } from "../fleet/owed-releases";
 import { nextReplica, replicaCount, sessionReplica } from "../fleet/replicas";
 import { keepSpares, sparesWanted, takeSpare } from "../fleet/spare-leases";
+import type { Hold } from "../owed-calls";
 import type { RequestCost } from "../routing/token-load";
 import { fleetFor, sessionFor } from "../stubs";
 
@@ -23,9 +24,6 @@ export interface LeaseWanted {
   only?: string;
   cost: RequestCost;
 }
-
-/** Holds the isolate for work that outlives the lease (the request's waitUntil). */
-type Hold = (work: Promise<unknown>) => void;
 
 /**
  * The lease source for a request. A Durable Object call can throw (the object was reset by a
@@ -52,8 +50,8 @@ export function leaseSource(env: Env, hold: Hold, wanted: LeaseWanted): LeaseSou
 type Call = (releases: LeaseRelease[] | undefined) => Promise<AcquireResult>;
 
 /** Each call carries what this isolate owes that replica; its leases say which replica they came from. */
-async function carrying(scope: FleetScope, replica: number, call: Call): Promise<AcquireResult> {
-  const result = await withReleases(scope, replica, call);
+async function carrying(hold: Hold, scope: FleetScope, replica: number, call: Call): Promise<AcquireResult> {
+  const result = await withReleases(scope, replica, call, hold);
   if (result.ok) for (const lease of [result.lease, ...(result.spares ?? [])]) lease.replica = replica;
   return result;
 }
@@ -66,12 +64,12 @@ function directSource(env: Env, hold: Hold, wanted: LeaseWanted): LeaseSource {
   if (only !== undefined)
     return () => {
       const r = nextReplica(replicas);
-      return carrying(scope, r, (releases) => fleetFor(env, scope, r).acquire({ only, cost, releases }));
+      return carrying(hold, scope, r, (releases) => fleetFor(env, scope, r).acquire({ only, cost, releases }));
     };
   if (sessionKey === null) return plainSource(env, hold, scope, cost);
   const session = sessionFor(env, caller.organizationId, sessionKey);
   return (tried, attempt) =>
-    carrying(scope, sessionReplica(sessionKey, replicas), (releases) =>
+    carrying(hold, scope, sessionReplica(sessionKey, replicas), (releases) =>
       session.acquire({
         organizationId: caller.organizationId,
         sessionKey,
@@ -96,7 +94,7 @@ function plainSource(env: Env, hold: Hold, scope: FleetScope, cost: RequestCost)
     const spares = first ? sparesWanted(env, scope) : 0;
     let result: AcquireResult | undefined;
     try {
-      result = await carrying(scope, r, (releases) =>
+      result = await carrying(hold, scope, r, (releases) =>
         fleetFor(env, scope, r).acquire({ exclude: tried, cost, releases, spares }),
       );
       return result;

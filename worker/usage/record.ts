@@ -2,14 +2,16 @@
 // the response, and never throws. Events of one organization that end in this isolate within
 // USAGE_GROUP_COMMIT_MS of each other travel in one RPC to one of its shards and are stored in one
 // SQLite transaction (the group's shard is picked by its first event, so groups spread over the
-// shards). Each caller's promise settles only once its own event is committed (or given up on), so
-// the request's waitUntil still holds the isolate until its usage is durable, and an isolate that
-// dies first loses only events that no waitUntil had seen through. A failed hand-off is retried on
-// the same shard, whose store ignores a request id it already holds; the Postgres write is keyed by
-// request id as well, so no event is ever counted twice. As a last resort each event goes to the
-// log, from which it can be replayed.
+// shards). The request that sends a group (the one that opened it, or the one that filled it) holds
+// the isolate until the group is committed: its promise is the send. The others' settle at once, since
+// workerd cannot keep one request waiting on another's I/O (it cancels the wait and warns), and the
+// sender's waitUntil keeps the isolate alive anyway; an isolate that dies first loses only events no
+// sender had seen through. A failed hand-off is retried on the same shard, whose store ignores a
+// request id it already holds; the Postgres write is keyed by request id as well, so no event is ever
+// counted twice. As a last resort each event goes to the log, from which it can be replayed.
 import { configOf } from "../config";
 import type { Env } from "../env";
+import { sleep } from "../sleep";
 import { outboxFor } from "../stubs";
 import { noteOutboxStatus } from "./admission";
 import type { UsageEvent } from "./event";
@@ -23,32 +25,28 @@ interface Group {
   /** Where the whole group goes, and goes again on a retry. */
   shard: string;
   events: UsageEvent[];
-  /** One per event, each made in its own request's context, so its waitUntil resumes there. */
-  committed: (() => void)[];
 }
 
 /** The group still open for each organization in this isolate. */
 const open = new Map<string, Group>();
 
+/** Settles once the event is committed when this request sends its group, else at once (see above). */
 export function recordUsage(env: Env, event: UsageEvent): Promise<void> {
   const org = event.organizationId;
-  let group = open.get(org);
-  if (!group) {
-    const fresh: Group = { shard: outboxShard(org, event.requestId), events: [], committed: [] };
-    group = fresh;
-    open.set(org, fresh);
-    setTimeout(() => close(env, org, fresh), configOf(env).USAGE_GROUP_COMMIT_MS);
+  const group = open.get(org);
+  if (group) {
+    group.events.push(event);
+    return group.events.length >= MAX_GROUP ? close(env, org, group) : Promise.resolve();
   }
-  const done = new Promise<void>((resolve) => group.committed.push(resolve));
-  group.events.push(event);
-  if (group.events.length >= MAX_GROUP) close(env, org, group);
-  return done;
+  const fresh: Group = { shard: outboxShard(org, event.requestId), events: [event] };
+  open.set(org, fresh);
+  return sleep(configOf(env).USAGE_GROUP_COMMIT_MS).then(() => close(env, org, fresh));
 }
 
-function close(env: Env, org: string, group: Group): void {
-  if (open.get(org) !== group) return; // already sent
+function close(env: Env, org: string, group: Group): Promise<void> {
+  if (open.get(org) !== group) return Promise.resolve(); // the request that filled it sent it
   open.delete(org);
-  void send(env, group);
+  return send(env, group);
 }
 
 async function send(env: Env, group: Group): Promise<void> {
@@ -67,8 +65,7 @@ async function send(env: Env, group: Group): Promise<void> {
         }
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      await sleep(100 * attempt);
     }
   }
-  for (const resolve of group.committed) resolve();
 }
