@@ -24,15 +24,14 @@ import {
   type FleetPolicy,
   isIdle,
   isRoutable,
-  liveLoad,
 } from "../routing/fleet-policy";
 import { routeToHolder } from "../routing/holder-policy";
-import { unroutableReason } from "../routing/session-policy";
 import { costOf, type RequestCost, type TokenPolicy } from "../routing/token-load";
 import { type ChoiceInput, chooseHost } from "./choose-host";
 import { HostViews } from "./host-views";
 import { Leases } from "./leases";
 import { admittedMember, applyProbeOutcome, applyReport, type ProbeEffect } from "./member-signals";
+import { memberView } from "./member-view";
 import { type FleetProbeTarget, probeTargets } from "./probe-targets";
 import { restoredMember, type StoredMember } from "./stored-member";
 
@@ -243,14 +242,8 @@ export class FleetState {
   /** The given members (all when omitted) with their live load and routability. */
   view(instanceIds?: string[]): MemberView[] {
     const now = this.now();
-    const { policy } = this.settings;
     const wanted = instanceIds ? instanceIds.flatMap((id) => this.members.get(id) ?? []) : [...this.members.values()];
-    return wanted.map((m) => ({
-      ...m,
-      liveLoad: liveLoad(m),
-      routable: isRoutable(m, now, policy),
-      unroutable: unroutableReason(m, now, policy),
-    }));
+    return wanted.map((m) => memberView(m, now, this.settings.policy));
   }
 
   /**
