@@ -56,7 +56,9 @@ export class StaleIfErrorMemo<V> {
       if (now - entry.loadedAt < policy.freshMs && !options.force) return entry.value;
       if (now < entry.retryAt) return entry.value; // failed a moment ago: don't hammer a database that is down
       if (options.background && !options.force) {
-        options.background(this.refresh(key, load, policy).catch(() => {}));
+        // A refresh already under way, from whichever request, is not joined: a waitUntil that waits on
+        // another request's I/O is cancelled by workerd (with a warning), and that refresh stores the value.
+        if (!this.loading.has(key)) options.background(this.refresh(key, load, policy).catch(() => {}));
         return entry.value;
       }
     }

@@ -79,6 +79,9 @@ describe("StaleIfErrorMemo", () => {
     const background: Promise<unknown>[] = [];
     expect(await memo.get("k", slow, always, { background: (w) => background.push(w) })).toBe("v1");
     expect(background).toHaveLength(1);
+    // Another request meanwhile is served the same, and hands over no second wait on that refresh.
+    expect(await memo.get("k", slow, always, { background: (w) => background.push(w) })).toBe("v1");
+    expect(background).toHaveLength(1);
     release("v2");
     await Promise.all(background);
     expect(memo.peek("k")).toBe("v2");
