@@ -165,34 +165,37 @@ export class FleetState {
         ? { ok: true, lease: this.lease(held.member, now, request), repin: null }
         : { ok: false, reason: held.reason, held: held.held };
     }
-    const { roster, random } = this;
-    const find = (id: string) => this.members.get(id);
-    const view = (m: FleetMember) => this.views.view(m);
     const input: ChoiceInput = {
-      roster,
-      find,
-      view,
+      roster: this.roster,
+      find: (id) => this.members.get(id),
+      view: (m) => this.views.view(m),
       request,
       exclude,
       pinnedId: options.session?.pinnedId,
       now,
-      random,
+      random: this.random,
     };
-    const choose = () => chooseHost(input, policy, tokens);
-    const route = choose();
-    const chosen = route.chosen;
-    if (!chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
-    const lease = this.lease(chosen, now, request);
+    const route = chooseHost(input, policy, tokens);
+    if (!route.chosen) return { ok: false, reason: explainNoHost(this.members.values(), now, policy) };
+    const lease = this.lease(route.chosen, now, request);
     if (!options.spares || options.session) return { ok: true, lease, repin: route.repin };
-    // Each spare is chosen as the next request like this one would be, with the leases before it counted;
-    // never one on a host only panic would choose (every routable one cooling down).
-    const spares: Lease[] = [];
-    while (spares.length < options.spares) {
-      const next = choose().chosen;
-      if (!next || !isRoutable(next, now, policy)) break;
-      spares.push(this.lease(next, now, request));
-    }
+    const spares = this.spares(input, options.spares);
     return { ok: true, lease, repin: null, ...(spares.length > 0 ? { spares } : {}) };
+  }
+
+  /**
+   * Up to `n` more leases, each chosen as the next request like this one would be, with the leases before it
+   * counted; never one on a host only panic would choose (every routable one cooling down).
+   */
+  private spares(input: ChoiceInput, n: number): Lease[] {
+    const { policy, tokens } = this.settings;
+    const spares: Lease[] = [];
+    while (spares.length < n) {
+      const next = chooseHost(input, policy, tokens).chosen;
+      if (!next || !isRoutable(next, input.now, policy)) break;
+      spares.push(this.lease(next, input.now, input.request));
+    }
+    return spares;
   }
 
   private lease(chosen: FleetMember, now: number, request: RequestCost): Lease {

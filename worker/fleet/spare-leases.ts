@@ -24,8 +24,8 @@ interface Pool {
   spares: Spare[];
   /** When this isolate's requests to the fleet of the last FLEET_SPARE_TTL_MS began, oldest first. */
   began: number[];
-  /** Spares asked for by acquires still under way. */
-  asked: number;
+  /** An acquire that asked for spares is under way (one at a time asks). */
+  asking: boolean;
 }
 
 const pools = new Map<string, Pool>();
@@ -36,7 +36,7 @@ const poolOf = (scope: FleetScope): Pool => {
   const key = fleetName(scope);
   let pool = pools.get(key);
   if (!pool) {
-    pool = { spares: [], began: [], asked: 0 };
+    pool = { spares: [], began: [], asking: false };
     pools.set(key, pool);
   }
   return pool;
@@ -65,10 +65,10 @@ export function takeSpare(env: Env, scope: FleetScope, cost: RequestCost): Lease
  */
 export function sparesWanted(env: Env, scope: FleetScope): number {
   const pool = poolOf(scope);
-  if (pool.asked > 0) return 0;
+  if (pool.asking) return 0;
   const others = pool.began.length - 1;
   const wanted = Math.max(0, Math.min(configOf(env).FLEET_SPARE_LEASES, others - pool.spares.length));
-  pool.asked += wanted;
+  pool.asking = wanted > 0;
   return wanted;
 }
 
@@ -84,7 +84,7 @@ export function keepSpares(
   cost: RequestCost,
 ): Promise<void> {
   const pool = poolOf(scope);
-  pool.asked = Math.max(0, pool.asked - asked);
+  if (asked > 0) pool.asking = false;
   if (leases.length === 0) return Promise.resolve();
   const ttl = configOf(env).FLEET_SPARE_TTL_MS;
   const tokens = costOf(cost, defaultTokenPolicy);
