@@ -1,15 +1,10 @@
 // What an isolate owes a Durable Object but need not say at once (a lease's release, a limiter's
 // settlement): owed items ride on the isolate's next call to that object, or, when none comes within
-// the window, go in one batch call. Whoever sends holds: the request that opened the debt waits out the
-// window and flushes, in its own context, and its promise settles once that is done; a request whose
-// call carried the items holds them on that call, and, if it failed, on the flush that owes them again
-// (`settle`'s promise). Every other item's promise settles at once: workerd cannot keep one request
-// waiting on another's I/O (it cancels the wait and warns), and the sender keeps the isolate alive. The
-// object must take an item twice as once: one whose carrying call failed is simply owed again.
-
-import { sleep } from "./sleep";
-
-const FLUSH_ATTEMPTS = 3;
+// the window, go in one batch call (window-batch.ts: whoever sends holds). A request whose call
+// carried the items holds them on that call, and, if it failed, on the flush that owes them again
+// (`settle`'s promise). The object must take an item twice as once: one whose carrying call failed is
+// simply owed again.
+import { type Batch, retrying, WindowBatches } from "./window-batch";
 
 /** Delivers a batch in one call (on a fresh stub: one that saw an exception may be broken for good). */
 export type SendBatch<T> = (items: T[]) => Promise<unknown>;
@@ -24,15 +19,9 @@ export interface Carried<T> {
 /** Holds the isolate for work that outlives the call (the request's waitUntil). */
 export type Hold = (work: Promise<unknown>) => void;
 
-interface Debt<T> {
-  items: T[];
-  windowMs: number;
-  send: SendBatch<T>;
-}
-
 export class OwedCalls<T> {
   /** What this isolate owes each object, by the object's name. */
-  private readonly owed = new Map<string, Debt<T>>();
+  private readonly owed = new WindowBatches<T>();
 
   /** @param failure the log line's `msg` when a batch could not be delivered at all */
   constructor(private readonly failure: string) {}
@@ -42,26 +31,26 @@ export class OwedCalls<T> {
    * it flushed what nobody carried; for the others, at once (see above). Never rejects.
    */
   later(name: string, item: T, windowMs: number, send: SendBatch<T>): Promise<void> {
-    const debt = this.owed.get(name);
-    if (debt) {
-      debt.items.push(item);
-      return Promise.resolve();
-    }
-    const fresh: Debt<T> = { items: [item], windowMs, send };
-    this.owed.set(name, fresh);
-    return sleep(windowMs).then(() => this.flush(name, fresh));
+    return this.owed.add(name, item, () => ({
+      windowMs,
+      send: retrying(send, {
+        attempts: 3,
+        backoffMs: 50,
+        giveUp: (items, err) =>
+          console.error(JSON.stringify({ msg: this.failure, to: name, items: items.length, error: String(err) })),
+      }),
+    }));
   }
 
   /** Takes what is owed to `name` for a call to carry; undefined when nothing is. */
   carry(name: string): Carried<T> | undefined {
-    const debt = this.owed.get(name);
+    const debt: Batch<T> | undefined = this.owed.take(name);
     if (!debt) return undefined;
-    this.owed.delete(name);
     return {
       items: debt.items,
       settle: async (delivered) => {
         if (delivered) return;
-        await Promise.all(debt.items.map((item) => this.later(name, item, debt.windowMs, debt.send)));
+        await Promise.all(debt.items.map((item) => this.owed.add(name, item, () => debt.plan)));
       },
     };
   }
@@ -77,23 +66,6 @@ export class OwedCalls<T> {
     } catch (err) {
       if (carried) hold(carried.settle(false));
       throw err;
-    }
-  }
-
-  private async flush(name: string, debt: Debt<T>): Promise<void> {
-    if (this.owed.get(name) !== debt) return; // a call carried them
-    this.owed.delete(name);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await debt.send(debt.items);
-        break;
-      } catch (err) {
-        if (attempt >= FLUSH_ATTEMPTS) {
-          console.error(JSON.stringify({ msg: this.failure, to: name, items: debt.items.length, error: String(err) }));
-          break;
-        }
-        await sleep(50 * attempt);
-      }
     }
   }
 }
