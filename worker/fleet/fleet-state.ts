@@ -16,7 +16,7 @@ import type {
 import type { ProbeOutcome } from "../probes/probe-host";
 import { defaultThresholds, type ProbeThresholds } from "../probes/probe-state";
 import { learnRate, type ServedSample, unknownCapacity } from "../routing/capacity";
-import { type ControlPlaneRow, reconcile } from "../routing/control-plane-sync";
+import { admissionsFrom, type ControlPlaneRow, reconcile, type SyncChanges } from "../routing/control-plane-sync";
 import {
   ejectAfterFailure,
   explainNoHost,
@@ -45,21 +45,6 @@ export interface FleetSettings {
 
 /** An unchanged member is still written this often, so a restarted object has recent heartbeats. */
 export const PERSIST_EVERY_MS = 30_000;
-/** What one control-plane sync changed: members to write, to delete, and rows to write back. */
-export interface SyncChanges {
-  save: FleetMember[];
-  /** Hosts in Postgres this object did not know (a new replica, or an admission call that failed): probed now. */
-  admitted: FleetMember[];
-  forget: string[];
-  /** booting → ready, for Postgres. */
-  promote: string[];
-  /** terminating → terminated, for Postgres first; then `retired()` with the rows it changed. */
-  retire: string[];
-}
-
-/** Rows a sync admits when the fleet does not know them; the others serve nothing. */
-const ADMITTED_FROM_SYNC: ReadonlySet<InstanceStatus> = new Set(["booting", "ready", "draining"]);
-
 export class FleetState {
   private readonly members = new Map<string, FleetMember>();
   /** The same members as an array, for the policies' random access; rebuilt when membership changes. */
@@ -281,13 +266,7 @@ export class FleetState {
       forget.push(instanceId);
     }
     if (forget.length > 0) this.roster = [...this.members.values()];
-    const admitted: FleetMember[] = [];
-    for (const row of rows) {
-      if (this.members.has(row.id) || row.baseUrl === "" || !ADMITTED_FROM_SYNC.has(row.status)) continue;
-      const { id: instanceId, baseUrl, model, sealedApiKey, maxNumSeqs, status: knownStatus } = row;
-      const member = this.admit({ instanceId, baseUrl, model, sealedApiKey, knownStatus, maxNumSeqs });
-      if (member) admitted.push(member);
-    }
+    const admitted = admissionsFrom(rows, (id) => this.members.has(id)).flatMap((a) => this.admit(a) ?? []);
     return { save, admitted, forget, promote: changes.promote, retire: changes.retire };
   }
 

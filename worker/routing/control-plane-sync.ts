@@ -3,6 +3,7 @@
 // fleet promotes a booting host that reports ready, and Postgres may not have seen that yet; and it
 // retires a terminating host once nothing it was serving is still running (terminating → terminated).
 import { beforeReadyStatuses, type InstanceStatus } from "../../schema";
+import type { HostAdmission } from "../contracts";
 import type { FleetMember } from "./fleet-policy";
 
 export interface ControlPlaneRow {
@@ -28,7 +29,21 @@ export interface Reconciliation {
   retire: string[];
 }
 
+/** What one control-plane sync changed (FleetState.sync): members to write, to delete, and rows to write back. */
+export interface SyncChanges {
+  save: FleetMember[];
+  /** Hosts in Postgres this object did not know (a new replica, or an admission call that failed): probed now. */
+  admitted: FleetMember[];
+  forget: string[];
+  /** booting → ready, for Postgres. */
+  promote: string[];
+  /** terminating → terminated, for Postgres first; then `retired()` with the rows it changed. */
+  retire: string[];
+}
+
 const BEFORE_READY: ReadonlySet<InstanceStatus> = new Set(beforeReadyStatuses);
+/** Rows a sync admits when the fleet does not know them; the others serve nothing. */
+const ADMITTED_FROM_SYNC: ReadonlySet<InstanceStatus> = new Set(["booting", "ready", "draining"]);
 
 /**
  * `idle` says a member runs nothing: the router's own leases are not enough evidence (they start at
@@ -48,6 +63,19 @@ export function reconcile(
     else if (m.status === "ready" && BEFORE_READY.has(status)) out.promote.push(m.instanceId);
     else if (status !== m.status) out.adopt.push({ instanceId: m.instanceId, status });
     else if (status === "terminating" && idle(m)) out.retire.push(m.instanceId);
+  }
+  return out;
+}
+
+/** The rows a fleet that does not `know` them admits, as admissions (a row with no URL yet waits). */
+export function admissionsFrom(
+  rows: Iterable<ControlPlaneRow>,
+  known: (instanceId: string) => boolean,
+): Omit<HostAdmission, "scope">[] {
+  const out: Omit<HostAdmission, "scope">[] = [];
+  for (const { id: instanceId, baseUrl, model, sealedApiKey, maxNumSeqs, status: knownStatus } of rows) {
+    if (known(instanceId) || baseUrl === "" || !ADMITTED_FROM_SYNC.has(knownStatus)) continue;
+    out.push({ instanceId, baseUrl, model, sealedApiKey, knownStatus, maxNumSeqs });
   }
   return out;
 }
