@@ -6,7 +6,7 @@ import { type HttpClient, networkReason, statusReason } from "../load/http";
 import { validateChat, validateChatStream } from "../load/validate";
 
 export interface Target {
-  key: "a" | "b" | "c" | "d";
+  key: "a" | "b" | "c" | "d" | "e";
   name: string;
   client: HttpClient;
   /** The workerd process serving it (none for the host called directly): for CPU per request. */

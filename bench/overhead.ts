@@ -2,7 +2,8 @@
 // called (a) directly, (b) through a pass-through Worker in workerd (the floor any workerd proxy
 // pays), (c) through the router with auth, model resolution, Durable Object selection and metering,
 // and (d) the same with a key that has limits (never reached): one LimiterObject call before the host
-// and its settlement after.
+// and its settlement after. Streams are also called through (e) the pass-through relaying the body
+// through JS, a read and a write per chunk: what any relay that must see the bytes pays, before parsing them.
 // Both Workers run in workerd via Miniflare (no `wrangler dev` proxy hop). Targets are interleaved
 // (a b c a b c …) over several rounds and each figure is the median of the rounds, so a slow spell
 // on a busy machine hits all three alike. Prints a table, saves JSON under bench/results/.
@@ -66,14 +67,17 @@ async function round(
   const out = Object.fromEntries(targets.map((t) => [t.key, {} as Figures])) as Record<Target["key"], Figures>;
   const json = chatBody(model, false);
   const note = (t: Target, errs: string[]): void => void errors.get(t.key)?.push(...errs);
-  for (const t of targets) {
+  // The JS relay (e) differs from the pass-through (b) only in how a body passes: it runs the stream probes.
+  const jsonTargets = targets.filter((t) => t.key !== "e");
+  for (const t of targets) for (const { key } of FIGURES) out[t.key][key] = Number.NaN;
+  for (const t of jsonTargets) {
     const r = await sequential(t, json, SEQUENTIAL);
     out[t.key].seqP50 = r.p50;
     out[t.key].seqP99 = r.p99;
     note(t, r.errors);
   }
   for (const c of [32, 64] as const) {
-    for (const t of targets) {
+    for (const t of jsonTargets) {
       const cpuBefore = cpuMs(t.pid);
       const r = await throughput(t, json, c, THROUGHPUT_MS);
       out[t.key][c === 32 ? "rps32" : "rps64"] = r.rps;
@@ -107,15 +111,17 @@ function table(med: Record<Target["key"], Figures>): string {
     "b passthrough",
     "c router",
     "d limited key",
+    "e JS relay",
     "b/a",
     "c/a",
     "c/b",
+    "c/e",
     "c−b",
     "d−c",
   ];
   const signed = (v: number, unit: "ms" | "req/s"): string => `${v >= 0 ? "+" : ""}${fmt(v, unit)}`;
   const rows = FIGURES.map(({ key, label, unit }) => {
-    const [a, b, c, d] = [med.a[key], med.b[key], med.c[key], med.d[key]];
+    const [a, b, c, d, e] = [med.a[key], med.b[key], med.c[key], med.d[key], med.e[key]];
     return [
       label,
       unit,
@@ -123,9 +129,11 @@ function table(med: Record<Target["key"], Figures>): string {
       fmt(b, unit),
       fmt(c, unit),
       fmt(d, unit),
+      fmt(e, unit),
       ratio(b, a),
       ratio(c, a),
       ratio(c, b),
+      ratio(c, e),
       signed(c - b, unit),
       signed(d - c, unit),
     ];
@@ -176,6 +184,12 @@ async function main(): Promise<void> {
     name: `router, a key with limits ${JSON.stringify(LIMITS)}`,
     client: new HttpClient(stack.baseUrl, limited.key, 30_000),
     pid: pidOf(stack.baseUrl),
+  });
+  targets.push({
+    key: "e",
+    name: `pass-through worker relaying bodies through JS (${stack.passthroughUrl}, x-bench-relay: js)`,
+    client: new HttpClient(stack.passthroughUrl, stack.apiKey, 30_000, { "x-bench-relay": "js" }),
+    pid: pidOf(stack.passthroughUrl),
   });
   const errors = new Map<string, string[]>(targets.map((t) => [t.key, []]));
   try {
