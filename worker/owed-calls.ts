@@ -4,7 +4,7 @@
 // carried the items holds them on that call, and, if it failed, on the flush that owes them again
 // (`settle`'s promise). The object must take an item twice as once: one whose carrying call failed is
 // simply owed again.
-import { type Batch, retrying, WindowBatches } from "./window-batch";
+import { retrying, WindowBatches } from "./window-batch";
 
 /** Delivers a batch in one call (on a fresh stub: one that saw an exception may be broken for good). */
 export type SendBatch<T> = (items: T[]) => Promise<unknown>;
@@ -44,7 +44,7 @@ export class OwedCalls<T> {
 
   /** Takes what is owed to `name` for a call to carry; undefined when nothing is. */
   carry(name: string): Carried<T> | undefined {
-    const debt: Batch<T> | undefined = this.owed.take(name);
+    const debt = this.owed.take(name);
     if (!debt) return undefined;
     return {
       items: debt.items,

@@ -1,7 +1,7 @@
 // A trivial pass-through Worker: what any workerd proxy costs before doing anything of its own
 // (no auth, no database, no Durable Object, no body parsing). Request and response bodies stream.
 // With `x-bench-relay: js` it relays the answer's body through JS instead, one read and one write
-// per chunk, as any relay that must see the bytes (to meter them) does: the floor for the router's streams.
+// per chunk, as every relay that must see the bytes (to meter them) does: the floor for the router's streams.
 interface Env {
   UPSTREAM: string;
 }
