@@ -75,6 +75,15 @@ export function forgetOrganizationKeys(organizationId: string): void {
   records.deleteWhere((r) => r.organizationId === organizationId);
 }
 
+/**
+ * The SHA-256 of secrets that authenticated in this isolate (hashing is an async runtime call, and it ran
+ * on every request). A hash never changes, so nothing here needs invalidating: revocation acts on `records`.
+ * Only keys that were accepted enter, so made-up keys cannot fill it; cleared when full. It holds secrets
+ * in the isolate's memory, as every request that carries one already does while it runs.
+ */
+const acceptedHashes = new Map<string, string>();
+const ACCEPTED_HASHES_MAX = 1024;
+
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const key = presentedKey(c.req.raw.headers);
   if (!key) {
@@ -83,7 +92,13 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
       code: "missing_api_key",
     });
   }
-  c.set("caller", await callerForKeyHash(c, await sha256Hex(key)));
+  const known = acceptedHashes.get(key);
+  const hash = known ?? (await sha256Hex(key));
+  c.set("caller", await callerForKeyHash(c, hash));
+  if (known === undefined) {
+    if (acceptedHashes.size >= ACCEPTED_HASHES_MAX) acceptedHashes.clear();
+    acceptedHashes.set(key, hash);
+  }
   await next();
 });
 
