@@ -17,6 +17,7 @@ import type { Env } from "../env";
 import { RouterError } from "../errors";
 import { sha256Hex } from "../hash";
 import { memoPolicy, StaleIfErrorMemo } from "../stale-if-error";
+import { TtlCache } from "../ttl-cache";
 
 interface KeyRecord extends Caller {
   /** Set when this secret is the old one of a rotated key: refused after this epoch ms. */
@@ -78,11 +79,10 @@ export function forgetOrganizationKeys(organizationId: string): void {
 /**
  * The SHA-256 of secrets that authenticated in this isolate (hashing is an async runtime call, and it ran
  * on every request). A hash never changes, so nothing here needs invalidating: revocation acts on `records`.
- * Only keys that were accepted enter, so made-up keys cannot fill it; cleared when full. It holds secrets
- * in the isolate's memory, as every request that carries one already does while it runs.
+ * Only keys that were accepted enter, so made-up keys cannot fill it. It holds secrets in the isolate's
+ * memory, as every request that carries one does while it runs; the TTL bounds how long after the last one.
  */
-const acceptedHashes = new Map<string, string>();
-const ACCEPTED_HASHES_MAX = 1024;
+const acceptedHashes = new TtlCache<string>(10 * 60_000, 1024);
 
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const key = presentedKey(c.req.raw.headers);
@@ -95,10 +95,7 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const known = acceptedHashes.get(key);
   const hash = known ?? (await sha256Hex(key));
   c.set("caller", await callerForKeyHash(c, hash));
-  if (known === undefined) {
-    if (acceptedHashes.size >= ACCEPTED_HASHES_MAX) acceptedHashes.clear();
-    acceptedHashes.set(key, hash);
-  }
+  if (known === undefined) acceptedHashes.set(key, hash);
   await next();
 });
 
