@@ -1,7 +1,7 @@
 // `npm run bench:compare -- <ref> [<ref>…]`: routers built from git refs ("." for the working tree),
 // measured side by side against the pass-through Worker, interleaved round by round so a busy spell
 // hits every version alike: sequential p50, JSON throughput and workerd CPU per request at
-// concurrency 32, stream throughput at 32; with BENCH_LIMITED (limits as JSON) each ref also through a
+// concurrency 32, stream throughput and CPU per stream at 32; with BENCH_LIMITED (limits as JSON) each ref also through a
 // key that has them, with BENCH_SESSION=1 also as one chat session. For ablations (a branch with one
 // part switched off) and before/after checks of a hot-path change; `npm run bench` remains the full set.
 import { HttpClient } from "../load/http";
@@ -20,7 +20,7 @@ const LIMITED = process.env.BENCH_LIMITED
   ? (JSON.parse(process.env.BENCH_LIMITED) as Record<string, unknown>)
   : undefined;
 
-type Figure = "p50" | "rps" | "cpu" | "sps";
+type Figure = "p50" | "rps" | "cpu" | "sps" | "scpu";
 interface Entry {
   label: string;
   target: Target;
@@ -36,7 +36,7 @@ async function main(refs: string[]): Promise<void> {
   const entry = (label: string, url: string, apiKey: string, headers: Record<string, string> = {}): Entry => ({
     label,
     target: { key: "c", name: label, client: new HttpClient(url, apiKey, 30_000, headers), pid: pidOf(url) },
-    samples: { p50: [], rps: [], cpu: [], sps: [] },
+    samples: { p50: [], rps: [], cpu: [], sps: [], scpu: [] },
   });
   try {
     for (const [i, ref] of refs.entries()) {
@@ -76,8 +76,10 @@ async function main(refs: string[]): Promise<void> {
         const x = await throughput(target, json, 32, SECONDS);
         samples.rps.push(x.rps);
         samples.cpu.push((cpuMs(target.pid) - before) / Math.max(1, x.ok));
+        const streamsBefore = cpuMs(target.pid);
         const y = await streamThroughput(target, sse, 32, SECONDS);
         samples.sps.push(y.rps);
+        samples.scpu.push((cpuMs(target.pid) - streamsBefore) / Math.max(1, y.ok));
         const errors = [...x.errors, ...y.errors];
         if (errors.length > 0) console.log(`${target.name}: ${errors.length} failed, e.g. ${errors[0]}`);
       }
@@ -89,7 +91,7 @@ async function main(refs: string[]): Promise<void> {
     for (const e of entries) {
       const m = (f: Figure): number => median(e.samples[f]);
       console.log(
-        `${e.label.padEnd(18)} rps ${m("rps").toFixed(0).padStart(5)} (${ratio(e, "rps")})  streams/s ${m("sps").toFixed(0).padStart(5)} (${ratio(e, "sps")})  cpu ${m("cpu").toFixed(2)} ms/req  p50 ${m("p50").toFixed(2)} ms`,
+        `${e.label.padEnd(18)} rps ${m("rps").toFixed(0).padStart(5)} (${ratio(e, "rps")})  streams/s ${m("sps").toFixed(0).padStart(5)} (${ratio(e, "sps")})  cpu ${m("cpu").toFixed(2)} ms/req ${m("scpu").toFixed(2)} ms/stream  p50 ${m("p50").toFixed(2)} ms`,
       );
     }
   } finally {

@@ -137,6 +137,28 @@ describe("SSE relay", () => {
     }
   });
 
+  it("sends a read of whole, unchanged events as the host's own bytes, and re-serializes a read it changes", async () => {
+    // Valid SSE a serializer would not write back the same way: no space after the colon, a retry field.
+    const own = `retry: 3000\ndata:${JSON.stringify({ choices: [{ index: 0, delta: { content: "Hi" } }], usage: null })}\n\n`;
+    const reads = [own, usageChunk + DONE].map((r) => enc.encode(r));
+    const asked = await run(
+      reads.map((r) => r.slice()),
+      true,
+    );
+    expect(asked.text).toBe(own + usageChunk + DONE);
+    expect(asked.end).toMatchObject({ outcome: "completed", usage: { inputTokens: 11, outputTokens: 3 } });
+    // Not asked: the first read loses its `"usage": null` and the second its usage chunk, so both are rewritten.
+    const notAsked = await run(reads, false);
+    expect(notAsked.text).toBe(
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "Hi" } }] })}\n\n${DONE}`,
+    );
+    // A read that begins inside an event is serialized, whatever follows.
+    const split = await run([enc.encode(own.slice(0, 20)), enc.encode(own.slice(20) + DONE)], true);
+    expect(split.text).toBe(
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "Hi" } }], usage: null })}\n\n${DONE}`,
+    );
+  });
+
   it("forwards nothing after [DONE]", async () => {
     const { text, end } = await run([enc.encode(vllmStream + chunk("late"))], true);
     expect(text).toBe(vllmStream);

@@ -90,24 +90,16 @@ export function relay(
   });
   let out: Uint8Array[] = [];
   const emit = (bytes: Uint8Array) => void out.push(bytes);
-  // Rejects once the client has gone away (its side of the stream was cancelled).
-  const flush = async (): Promise<void> => {
+  /** Writes what the observer emitted; false once the client has gone away (its side was cancelled). */
+  const deliver = async (): Promise<boolean> => {
     const pending = out;
     out = [];
-    for (const bytes of pending) await writer.write(bytes);
-  };
-
-  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-    if (primed) {
-      const first = primed;
-      primed = undefined;
-      return first;
+    try {
+      for (const bytes of pending) await writer.write(bytes);
+      return true;
+    } catch {
+      return false;
     }
-    watchdog.reading();
-    const result = await reader.read();
-    watchdog.read();
-    if (idle) throw new IdleTimeout();
-    return result;
   };
 
   /** The client went away: stop reading the host. */
@@ -122,7 +114,18 @@ export function relay(
     let broken: string | null = null;
     try {
       for (;;) {
-        const { done, value } = await read();
+        // Read inline, not through a helper: one promise less per chunk.
+        let result: ReadableStreamReadResult<Uint8Array>;
+        if (primed) {
+          result = primed;
+          primed = undefined;
+        } else {
+          watchdog.reading();
+          result = await reader.read();
+          watchdog.read();
+          if (idle) throw new IdleTimeout();
+        }
+        const { done, value } = result;
         if (gone) return leave();
         if (done) {
           end = observer.end(emit);
@@ -135,7 +138,7 @@ export function relay(
           end = terminal;
           break;
         }
-        if (out.length > 0 && !(await delivered(flush()))) return leave();
+        if (out.length > 0 && !(await deliver())) return leave();
       }
     } catch (err) {
       if (gone) return leave();
@@ -145,21 +148,11 @@ export function relay(
       end = { ...observer.fail(reason, emit), workerFault: true };
       if (observer.breaksOnFailure) broken = reason;
     }
-    if (!(await delivered(flush()))) return leave();
+    if (!(await deliver())) return leave();
     (broken === null ? writer.close() : writer.abort(new Error(broken))).catch(() => {});
     return end;
   };
   const ended = pump();
   void ended.then(() => watchdog.stop());
   return { body: readable, ended };
-}
-
-/** True once every write went through; false when the client's side was cancelled. */
-async function delivered(writes: Promise<void>): Promise<boolean> {
-  try {
-    await writes;
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,9 @@
 // Reads an OpenAI/vLLM SSE stream event by event (not read by read) as it passes:
 // records usage, drops the usage chunk the client did not ask for (and the `"usage": null` that
 // asking put on every chunk, so the stream is what the host sends such a client), turns an in-stream error
-// or a cut into an OpenAI-shaped error event, and never forwards [DONE] after an error.
+// or a cut into an OpenAI-shaped error event, and never forwards [DONE] after an error. A read whose
+// events all pass unchanged, and which starts and ends on an event boundary, goes out as the very bytes
+// the host sent: no re-serializing or re-encoding of the common case.
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { openAIError } from "../errors";
 import { type TokenUsage, usageFromWire } from "../usage/event";
@@ -61,23 +63,37 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
   let sawDone = false;
   let error: string | null = null;
   let out = "";
+  // Events of the current read that pass unchanged, not yet serialized: while nothing in the read is
+  // changed, its own bytes can go out instead (see `chunk`).
+  let kept: (EventSourceMessage | string)[] = [];
+  let verbatim = true;
+  /** Something in this read is changed or dropped: what passed unchanged before it is serialized now. */
+  const rewrite = () => {
+    if (!verbatim) return;
+    verbatim = false;
+    for (const k of kept) out += typeof k === "string" ? k : serialize(k);
+    kept = [];
+  };
+  const pass = (ev: EventSourceMessage | string) => {
+    if (verbatim) kept.push(ev);
+    else out += typeof ev === "string" ? ev : serialize(ev);
+  };
 
   const onEvent = (ev: EventSourceMessage) => {
-    if (sawDone || error) return;
+    if (sawDone || error) return rewrite();
     if (ev.data === "[DONE]") {
       sawDone = true;
-      out += serialize(ev);
-      return;
+      return pass(ev);
     }
     let chunk: Chunk;
     try {
       chunk = JSON.parse(ev.data) as Chunk;
     } catch {
-      out += serialize(ev);
-      return;
+      return pass(ev);
     }
     if (chunk.error !== undefined && chunk.error !== null) {
       error = "upstream error event";
+      rewrite();
       out += upstreamErrorEvent(chunk.error);
       return;
     }
@@ -89,8 +105,7 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
         sawDone = true;
       }
       if (chunk.type === "response.failed") error = "upstream response.failed event";
-      out += serialize(ev);
-      return;
+      return pass(ev);
     }
     if (chunk.usage) usage = usageFromWire(chunk.usage) ?? usage;
     for (const choice of chunk.choices ?? []) {
@@ -98,17 +113,19 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
       if (typeof piece === "string") outputChars += piece.length;
     }
     const usageOnly = Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage;
-    if (usageOnly && !opts.clientWantsUsage) return;
-    if (chunk.usage === null && !opts.clientWantsUsage)
+    if (usageOnly && !opts.clientWantsUsage) return rewrite();
+    if (chunk.usage === null && !opts.clientWantsUsage) {
+      rewrite();
       out += serialize({ ...ev, data: withoutNullUsage(ev.data, chunk) });
-    else out += serialize(ev);
+    } else pass(ev);
   };
   const parser = createParser({
     onEvent,
-    onComment: (c) => (out += `: ${c}\n\n`),
+    onComment: (c) => pass(`: ${c}\n\n`),
     onError: (e) => {
       if (e.type !== "max-buffer-size-exceeded" || error) return;
       error = "upstream event exceeds the size limit";
+      rewrite();
       out += errorEvent({
         message: `The GPU host sent an event larger than ${MAX_EVENT_CHARS} characters.`,
         code: "upstream_event_too_large",
@@ -125,9 +142,19 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     parser.feed(text);
   };
 
-  const flush = (emit: (b: Uint8Array) => void) => {
-    if (out) emit(encoder.encode(out));
+  // Set while the text fed so far ends on an event boundary. CRLF reads are always re-serialized (normalized).
+  let atBoundary = true;
+  /** Emits this read's output: its own bytes when they are it, else what was serialized. */
+  const flush = (emit: (b: Uint8Array) => void, read?: { bytes: Uint8Array; whole: boolean }) => {
+    if (verbatim && read?.whole) {
+      if (kept.length > 0) emit(read.bytes);
+    } else {
+      rewrite();
+      if (out) emit(encoder.encode(out));
+    }
     out = "";
+    kept = [];
+    verbatim = true;
   };
   const result = (outcome: RelayEnd["outcome"], err: string | null): RelayEnd => ({
     outcome,
@@ -138,8 +165,12 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
 
   return {
     chunk(bytes, emit) {
-      feed(decoder.decode(bytes, { stream: true }));
-      flush(emit);
+      const text = decoder.decode(bytes, { stream: true });
+      // The read is whole events and nothing else: it began where an event ended, and ends one itself.
+      const whole = atBoundary && text.endsWith("\n\n") && !text.includes("\r");
+      atBoundary = text.endsWith("\n\n");
+      feed(text);
+      flush(emit, { bytes, whole });
     },
     finished: () => (error ? result("failed", error) : sawDone ? result("completed", null) : null),
     end(emit) {
