@@ -1,7 +1,8 @@
 // `npm test [-- vitest args]`: the suite once, with coverage — the workers project instrumented by
 // vitest, the integration routers by dev/coverage-bundle.ts — then scripts/coverage-report.ts merges
 // both, prints the figures per folder and, on a whole run (no arguments), fails below the floor.
-// COVERAGE=0 runs the same tests without instrumentation.
+// COVERAGE=0 runs the same tests without instrumentation. A run that has not ended after
+// TEST_DEADLINE_MINUTES (default 25) is stopped and fails: a hung test must not hold CI for its hour and a half.
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -10,8 +11,20 @@ import { nodeBinary, REPO } from "../dev/wrangler-bin";
 const args = process.argv.slice(2);
 const withCoverage = process.env.COVERAGE !== "0";
 
+const DEADLINE_MINUTES = Number(process.env.TEST_DEADLINE_MINUTES) || 25;
+
 const run = (nodeArgs: string[], env: NodeJS.ProcessEnv): number => {
-  const { status, signal } = spawnSync(nodeBinary(), nodeArgs, { cwd: REPO, stdio: "inherit", env });
+  const { status, signal, error } = spawnSync(nodeBinary(), nodeArgs, {
+    cwd: REPO,
+    stdio: "inherit",
+    env,
+    timeout: DEADLINE_MINUTES * 60_000,
+    killSignal: "SIGKILL",
+  });
+  if ((error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT")
+    console.error(
+      `test: stopped after ${DEADLINE_MINUTES} minutes (TEST_DEADLINE_MINUTES): the last file above is the one that hung`,
+    );
   return status ?? (signal ? 128 : 1);
 };
 
