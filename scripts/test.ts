@@ -23,7 +23,7 @@ const run = (nodeArgs: string[], env: NodeJS.ProcessEnv): number => {
   });
   if ((error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT")
     console.error(
-      `test: stopped after ${DEADLINE_MINUTES} minutes (TEST_DEADLINE_MINUTES): the last file above is the one that hung`,
+      `test: stopped after ${DEADLINE_MINUTES} minutes (TEST_DEADLINE_MINUTES): the files reported above finished, the hung one is among those not listed`,
     );
   return status ?? (signal ? 128 : 1);
 };

@@ -144,10 +144,10 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
 
   // Set while the text fed so far ends on an event boundary. CRLF reads are always re-serialized (normalized).
   let atBoundary = true;
-  /** Emits this read's output: its own bytes when they are it, else what was serialized. */
-  const flush = (emit: (b: Uint8Array) => void, read?: { bytes: Uint8Array; whole: boolean }) => {
-    if (verbatim && read?.whole) {
-      if (kept.length > 0) emit(read.bytes);
+  /** Emits this read's output: `own` (the read's bytes, when it is whole events) if nothing was changed, else what was serialized. */
+  const flush = (emit: (b: Uint8Array) => void, own?: Uint8Array) => {
+    if (verbatim && own) {
+      if (kept.length > 0) emit(own);
     } else {
       rewrite();
       if (out) emit(encoder.encode(out));
@@ -167,10 +167,11 @@ export function sseObserver(opts: { clientWantsUsage: boolean }): BodyObserver {
     chunk(bytes, emit) {
       const text = decoder.decode(bytes, { stream: true });
       // The read is whole events and nothing else: it began where an event ended, and ends one itself.
-      const whole = atBoundary && text.endsWith("\n\n") && !text.includes("\r");
-      atBoundary = text.endsWith("\n\n");
+      const endsEvent = text.endsWith("\n\n");
+      const whole = atBoundary && endsEvent && !text.includes("\r");
+      atBoundary = endsEvent;
       feed(text);
-      flush(emit, { bytes, whole });
+      flush(emit, whole ? bytes : undefined);
     },
     finished: () => (error ? result("failed", error) : sawDone ? result("completed", null) : null),
     end(emit) {
