@@ -1,6 +1,7 @@
 // Usage events are made durable here, in this object's SQLite, before anything else happens
-// to them (a group of them per call, in one transaction: worker/usage/record.ts); an alarm then
-// writes them to Postgres in batches, over one kept pool, and deletes what was written.
+// to them (a group of them per call, in one transaction and as few rows as fit: worker/usage/record.ts,
+// worker/usage/outbox-rows.ts); an alarm then writes them to Postgres in batches, over one kept pool,
+// and deletes what was written.
 // While Postgres is unreachable they wait here and the alarm backs off. Past the backlog bound
 // the object says so in every answer, and the router stops admitting traffic (worker/usage/admission.ts).
 import { DurableObject } from "cloudflare:workers";
@@ -10,9 +11,10 @@ import { KeptPool } from "../worker/db";
 import type { Env } from "../worker/env";
 import type { UsageEvent } from "../worker/usage/event";
 import { flushBatch } from "../worker/usage/flush";
+import { outboxRows, rowEvents } from "../worker/usage/outbox-rows";
 
 const FLUSH_DELAY_MS = 200;
-/** Rows per Postgres write (one statement). */
+/** Events per Postgres write (one statement), give or take the last row's. */
 const BATCH_SIZE = 500;
 
 /** One organization's dead letters (a payload that is not even JSON belongs to nobody: it is only logged). */
@@ -25,16 +27,6 @@ interface DeadLetter {
   event?: UsageEvent;
 }
 
-/** The stored event, or null when its payload is not a JSON object (nothing could ever write it). */
-function parseEvent(payload: string): UsageEvent | null {
-  try {
-    const value: unknown = JSON.parse(payload);
-    return typeof value === "object" && value !== null ? (value as UsageEvent) : null;
-  } catch {
-    return null;
-  }
-}
-
 export class UsageOutbox extends DurableObject<Env> {
   private failures = 0;
   /** Whether an alarm is set; kept in memory so enqueue does not ask storage every time. */
@@ -45,7 +37,7 @@ export class UsageOutbox extends DurableObject<Env> {
   private readonly maxBacklog: number;
   private readonly maxBackoffMs: number;
   private readonly db: KeptPool;
-  private readonly counted = { calls: 0, events: 0, commits: 0 };
+  private readonly counted = { calls: 0, events: 0, commits: 0, rowsWritten: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,11 +46,17 @@ export class UsageOutbox extends DurableObject<Env> {
     this.maxBackoffMs = config.USAGE_FLUSH_MAX_BACKOFF_MS;
     this.db = new KeptPool(env);
     const sql = ctx.storage.sql;
+    // request_id: the row's first event's (outbox-rows.ts); events: how many it holds.
     sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
       request_id TEXT PRIMARY KEY,
       payload TEXT NOT NULL,
-      enqueued_at INTEGER NOT NULL
+      enqueued_at INTEGER NOT NULL,
+      events INTEGER NOT NULL DEFAULT 1
     )`);
+    // A shard made before rows held groups has an event a row: the default says so.
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('outbox')").toArray();
+    if (!columns.some((c) => c.name === "events"))
+      sql.exec("ALTER TABLE outbox ADD COLUMN events INTEGER NOT NULL DEFAULT 1");
     sql.exec(`CREATE TABLE IF NOT EXISTS dead_letter (
       request_id TEXT PRIMARY KEY,
       payload TEXT NOT NULL,
@@ -72,9 +70,10 @@ export class UsageOutbox extends DurableObject<Env> {
     });
   }
 
-  /** A table scan: for startup and rare events, never per request. */
+  /** Events held (a table scan: for startup and rare events, never per request). */
   private countRows(table: "outbox" | "dead_letter"): number {
-    return this.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
+    const n = table === "outbox" ? "coalesce(sum(events), 0)" : "count(*)";
+    return this.ctx.storage.sql.exec<{ n: number }>(`SELECT ${n} AS n FROM ${table}`).one().n;
   }
 
   private async flushAt(time: number): Promise<void> {
@@ -87,20 +86,23 @@ export class UsageOutbox extends DurableObject<Env> {
     return this.enqueueBatch([event]);
   }
 
-  /** Stores a group of events (each once per request id) in one transaction and schedules a flush. */
+  /** Stores a group of events (a resent one once) in one transaction and schedules a flush. */
   async enqueueBatch(events: UsageEvent[]): Promise<OutboxStatus> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
+    const rows = outboxRows(events);
     const added = this.ctx.storage.transactionSync(() => {
       let n = 0;
-      for (const event of events) {
+      for (const row of rows) {
         const cursor = sql.exec(
-          "INSERT OR IGNORE INTO outbox (request_id, payload, enqueued_at) VALUES (?, ?, ?)",
-          event.requestId,
-          JSON.stringify(event),
+          "INSERT OR IGNORE INTO outbox (request_id, payload, enqueued_at, events) VALUES (?, ?, ?, ?)",
+          row.key,
+          row.payload,
           now,
+          row.events,
         );
-        if (cursor.rowsWritten > 0) n += 1;
+        this.counted.rowsWritten += cursor.rowsWritten;
+        if (cursor.rowsWritten > 0) n += row.events;
       }
       return n;
     });
@@ -183,21 +185,31 @@ export class UsageOutbox extends DurableObject<Env> {
   /** Writes the oldest batch to Postgres and forgets it; throws, keeping it, when it cannot. */
   private async flush(): Promise<void> {
     const sql = this.ctx.storage.sql;
-    // rowid order is insertion order, and new rows only ever get larger rowids than these.
-    const rows = sql
-      .exec<{ rowid: number; request_id: string; payload: string }>(
-        "SELECT rowid, request_id, payload FROM outbox ORDER BY rowid LIMIT ?",
-        BATCH_SIZE,
-      )
+    // rowid order is insertion order, and new rows only ever get larger rowids than these. The oldest
+    // rows up to BATCH_SIZE events (at least one row), found by their counts before any payload is read.
+    let last: number | undefined;
+    let taken = 0;
+    const counts = sql
+      .exec<{ rowid: number; events: number }>("SELECT rowid, events FROM outbox ORDER BY rowid LIMIT ?", BATCH_SIZE)
       .toArray();
-    const last = rows.at(-1);
-    if (!last) return;
+    for (const r of counts) {
+      if (last !== undefined && taken + r.events > BATCH_SIZE) break;
+      last = r.rowid;
+      taken += r.events;
+    }
+    if (last === undefined) return;
     const dead: DeadLetter[] = [];
     const events: UsageEvent[] = [];
+    const rows = sql
+      .exec<{ request_id: string; payload: string }>(
+        "SELECT request_id, payload FROM outbox WHERE rowid <= ? ORDER BY rowid",
+        last,
+      )
+      .toArray();
     for (const r of rows) {
-      const event = parseEvent(r.payload);
-      if (event) events.push(event);
-      else dead.push({ requestId: r.request_id, payload: r.payload, error: "payload is not a JSON object" });
+      const held = rowEvents(r.payload);
+      if (held) events.push(...held);
+      else dead.push({ requestId: r.request_id, payload: r.payload, error: "payload is not JSON events" });
     }
     for (const r of await this.db.run((db) => flushBatch(db, events))) {
       dead.push({ requestId: r.event.requestId, payload: JSON.stringify(r.event), error: r.error, event: r.event });
@@ -214,9 +226,9 @@ export class UsageOutbox extends DurableObject<Env> {
         );
       }
       // A range, not a list of ids: a query may bind at most 100 parameters.
-      sql.exec("DELETE FROM outbox WHERE rowid <= ?", last.rowid);
+      this.counted.rowsWritten += sql.exec("DELETE FROM outbox WHERE rowid <= ?", last).rowsWritten;
     });
-    this.pending = Math.max(0, this.pending - rows.length);
+    this.pending = Math.max(0, this.pending - taken);
     if (dead.length > 0) this.deadLettered = this.countRows("dead_letter");
     for (const d of dead) {
       const event = d.event ?? d.payload; // the raw text when it did not parse

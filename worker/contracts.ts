@@ -161,6 +161,11 @@ export interface OutboxCounters {
   events: number;
   /** SQLite transactions those calls committed (one per call). */
   commits: number;
+  /**
+   * Rows those calls and the flushes wrote, as SQLite counts them (an index entry is a row): what a Durable
+   * Object's storage bills. A group is stored as few rows as fit (worker/usage/outbox-rows.ts).
+   */
+  rowsWritten: number;
   /** Postgres pools opened by flushes: one, unless an error made it start afresh. */
   poolsOpened: number;
 }

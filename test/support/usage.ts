@@ -89,13 +89,10 @@ export async function outboxStatus(stack: Stack): Promise<OutboxStatus> {
 
 /** The tenant's usage outbox shards' counters, summed. */
 export async function outboxCounters(stack: Stack): Promise<OutboxCounters> {
-  const total: OutboxCounters = { calls: 0, events: 0, commits: 0, poolsOpened: 0 };
+  const total: OutboxCounters = { calls: 0, events: 0, commits: 0, rowsWritten: 0, poolsOpened: 0 };
   for (const shard of await tenantShards(stack)) {
     const c = await shard.counters();
-    total.calls += c.calls;
-    total.events += c.events;
-    total.commits += c.commits;
-    total.poolsOpened += c.poolsOpened;
+    for (const k of Object.keys(total) as (keyof OutboxCounters)[]) total[k] += c[k];
   }
   return total;
 }

@@ -14,33 +14,37 @@ import { newLedger, usageEvent } from "./support/usage-ledger";
 const shard = (name: string) => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(name));
 
 async function summed(orgId: string): Promise<{ counters: OutboxCounters; status: OutboxStatus }> {
-  const counters: OutboxCounters = { calls: 0, events: 0, commits: 0, poolsOpened: 0 };
+  const counters: OutboxCounters = { calls: 0, events: 0, commits: 0, rowsWritten: 0, poolsOpened: 0 };
   const status: OutboxStatus = { backlog: 0, full: false, deadLettered: 0 };
   for (const name of shardsOf(orgId)) {
     const c = await shard(name).counters();
     const s = await shard(name).status();
-    counters.calls += c.calls;
-    counters.events += c.events;
-    counters.commits += c.commits;
-    counters.poolsOpened += c.poolsOpened;
+    for (const k of Object.keys(counters) as (keyof OutboxCounters)[]) counters[k] += c[k];
     status.backlog += s.backlog;
   }
   return { counters, status };
 }
 
 describe("recordUsage (group commit)", () => {
-  it("sends an organization's events that end together in one call and one transaction, to one shard", async () => {
+  it("sends an organization's events that end together in one call and one transaction, to one shard, as one row", async () => {
     const ledger = await newLedger();
     const other = await newLedger();
     const events = Array.from({ length: 24 }, () => usageEvent(ledger));
     const others = Array.from({ length: 5 }, () => usageEvent(other));
     await Promise.all([...events, ...others].map((e) => recordUsage(env, e)));
     const { counters, status } = await summed(ledger.orgId);
-    expect(counters).toEqual({ calls: 1, events: 24, commits: 1, poolsOpened: 0 });
+    // One row and its key's index entry, as SQLite counts rows written (an event a row would be 48).
+    expect(counters).toEqual({ calls: 1, events: 24, commits: 1, rowsWritten: 2, poolsOpened: 0 });
     expect(status.backlog).toBe(24);
     // The group went to the shard its first event picks; the other organization's to one of its own.
     expect(await shard(outboxShard(ledger.orgId, events[0]!.requestId)).status()).toMatchObject({ backlog: 24 });
-    expect((await summed(other.orgId)).counters).toEqual({ calls: 1, events: 5, commits: 1, poolsOpened: 0 });
+    expect((await summed(other.orgId)).counters).toEqual({
+      calls: 1,
+      events: 5,
+      commits: 1,
+      rowsWritten: 2,
+      poolsOpened: 0,
+    });
   });
 
   it("sends a group that reached its size cap at once, the rest in the next group", async () => {
@@ -48,7 +52,7 @@ describe("recordUsage (group commit)", () => {
     const events = Array.from({ length: 205 }, () => usageEvent(ledger));
     await Promise.all(events.map((e) => recordUsage(env, e)));
     const { counters, status } = await summed(ledger.orgId);
-    expect(counters).toEqual({ calls: 2, events: 205, commits: 2, poolsOpened: 0 });
+    expect(counters).toEqual({ calls: 2, events: 205, commits: 2, rowsWritten: 4, poolsOpened: 0 });
     expect(status.backlog).toBe(205);
   });
 
@@ -88,7 +92,7 @@ describe("recordUsage (group commit)", () => {
     await stub.enqueue(second);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.status()).toMatchObject({ backlog: 0 });
-    expect(await stub.counters()).toEqual({ calls: 2, events: 2, commits: 2, poolsOpened: 1 });
+    expect(await stub.counters()).toEqual({ calls: 2, events: 2, commits: 2, rowsWritten: 6, poolsOpened: 1 });
     const rows = await withDb(env, (db) =>
       db
         .select({ id: inferenceUsage.requestId })

@@ -6,10 +6,12 @@ import { describe, expect, it } from "vitest";
 import { createInstance, uniqueSlug } from "../../dev/fixtures";
 import { chatSessions, inferenceUsage, instanceRequestMetrics } from "../../schema";
 import { withDb } from "../../worker/db";
+import { outboxRows, ROW_MAX_CHARS, rowEvents } from "../../worker/usage/outbox-rows";
 import { writeUsageBatch } from "../../worker/usage/write-postgres";
 import { newLedger, usageEvent } from "./support/usage-ledger";
 
-const outbox = () => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(uniqueSlug("test-outbox")));
+const outboxNamed = (name: string) => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(name));
+const outbox = () => outboxNamed(uniqueSlug("test-outbox"));
 
 const rowsFor = (ids: string[]) =>
   withDb(env, (db) => db.select().from(inferenceUsage).where(inArray(inferenceUsage.requestId, ids)));
@@ -58,6 +60,60 @@ describe("UsageOutbox", () => {
     await drain(stub);
     expect(await rowsFor([e.requestId])).toHaveLength(1);
     expect(await metricsFor(ledger.instanceId)).toEqual(before);
+  });
+
+  it("stores a group as few rows as fit, once however often it is sent, and writes every event", async () => {
+    const ledger = await newLedger();
+    const stub = outbox();
+    // Error text as long as a host's error body may be (64 KiB): twenty of them do not fit one row.
+    const events = Array.from({ length: 20 }, (_, i) => usageEvent(ledger, { error: `${i}`.padEnd(60_000, "x") }));
+    const rows = outboxRows(events);
+    expect(rows.map((r) => r.events)).toEqual([8, 8, 4]);
+    expect(rows.map((r) => r.key)).toEqual([events[0]!.requestId, events[8]!.requestId, events[16]!.requestId]);
+    expect(rows.every((r) => r.payload.length <= ROW_MAX_CHARS)).toBe(true);
+    expect(rows.flatMap((r) => rowEvents(r.payload) ?? [])).toEqual(events);
+
+    expect(await stub.enqueueBatch(events)).toEqual({ backlog: 20, full: false, deadLettered: 0 });
+    // A group sent again (its first call failed after storing) splits into the same rows: stored once.
+    expect(await stub.enqueueBatch(events)).toEqual({ backlog: 20, full: false, deadLettered: 0 });
+    const stored = await runInDurableObject(stub, (_, state) =>
+      state.storage.sql.exec("SELECT request_id, events FROM outbox ORDER BY rowid").toArray(),
+    );
+    expect(stored).toEqual(rows.map((r) => ({ request_id: r.key, events: r.events })));
+    await drain(stub);
+    expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 0 });
+    expect(await rowsFor(events.map((e) => e.requestId))).toHaveLength(20);
+    expect(await metricsFor(ledger.instanceId)).toMatchObject({ totalRequests: 20 });
+  });
+
+  it("takes a stored row for events only when it is a JSON object or an array of them", () => {
+    expect(rowEvents('{"requestId":"a"}')).toEqual([{ requestId: "a" }]);
+    expect(rowEvents('[{"requestId":"a"},{"requestId":"b"}]')).toEqual([{ requestId: "a" }, { requestId: "b" }]);
+    for (const broken of ["{not json", "[1]", '[{"requestId":"a"},null]', "3", "null", '"text"'])
+      expect(rowEvents(broken)).toBeNull();
+  });
+
+  it("reads what a shard stored before rows held groups (an event a row, no count column)", async () => {
+    const ledger = await newLedger();
+    const name = uniqueSlug("test-outbox");
+    const old = [usageEvent(ledger), usageEvent(ledger)];
+    await runInDurableObject(outboxNamed(name), (_, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE outbox");
+      sql.exec(
+        "CREATE TABLE outbox (request_id TEXT PRIMARY KEY, payload TEXT NOT NULL, enqueued_at INTEGER NOT NULL)",
+      );
+      for (const e of old) sql.exec("INSERT INTO outbox VALUES (?, ?, ?)", e.requestId, JSON.stringify(e), Date.now());
+    });
+    // The object starts again on that storage, as it would after a deploy.
+    await expect(runInDurableObject(outboxNamed(name), (_, state) => state.abort("restart"))).rejects.toThrow();
+    const stub = outboxNamed(name);
+    expect(await stub.status()).toEqual({ backlog: 2, full: false, deadLettered: 0 });
+    const group = [usageEvent(ledger), usageEvent(ledger), usageEvent(ledger)];
+    expect(await stub.enqueueBatch(group)).toEqual({ backlog: 5, full: false, deadLettered: 0 });
+    await drain(stub);
+    expect(await stub.status()).toEqual({ backlog: 0, full: false, deadLettered: 0 });
+    expect(await rowsFor([...old, ...group].map((e) => e.requestId))).toHaveLength(5);
   });
 
   it("flushes a backlog larger than one batch, in order, and empties itself", async () => {
