@@ -171,7 +171,7 @@ export const CONFIG_VARS = {
       "How long an ended request's lease release waits for the isolate's next acquire on its fleet to carry it, before one call sends all that is owed.",
   },
   FLEET_SPARE_LEASES: {
-    default: 4,
+    default: 16,
     min: 0,
     max: 32,
     unit: "leases",
