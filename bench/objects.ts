@@ -25,6 +25,7 @@ const CASES = [
     perOp: 1,
   },
   { path: "/outbox/enqueue", what: "UsageOutbox: one event per call (group commit sends many)", perOp: 1 },
+  { path: "/outbox/enqueue-group", what: "UsageOutbox: events/s, a group of 24 per call (one row)", perOp: 24 },
 ];
 
 // The outbox's flush has no database here and says so on every retry: those lines are not figures.

@@ -155,6 +155,13 @@ export default {
         });
         break;
       }
+      case "/outbox/enqueue-group": {
+        const outbox = env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(`bench-${crypto.randomUUID()}`));
+        await drive(ops, concurrency, async (i) => {
+          await outbox.enqueueBatch(Array.from({ length: 24 }, (_, j) => event(i * 24 + j)));
+        });
+        break;
+      }
       default:
         return new Response("unknown benchmark", { status: 404 });
     }
