@@ -63,15 +63,15 @@ export class UsageOutbox extends DurableObject<Env> {
       error TEXT NOT NULL,
       failed_at INTEGER NOT NULL
     )`);
-    this.pending = this.countRows("outbox");
-    this.deadLettered = this.countRows("dead_letter");
+    this.pending = this.countEvents("outbox");
+    this.deadLettered = this.countEvents("dead_letter");
     ctx.blockConcurrencyWhile(async () => {
       this.flushScheduled = (await ctx.storage.getAlarm()) !== null;
     });
   }
 
-  /** Events held (a table scan: for startup and rare events, never per request). */
-  private countRows(table: "outbox" | "dead_letter"): number {
+  /** Events a table holds (a dead letter is one; a table scan: for startup and rare events, never per request). */
+  private countEvents(table: "outbox" | "dead_letter"): number {
     const n = table === "outbox" ? "coalesce(sum(events), 0)" : "count(*)";
     return this.ctx.storage.sql.exec<{ n: number }>(`SELECT ${n} AS n FROM ${table}`).one().n;
   }
@@ -155,8 +155,8 @@ export class UsageOutbox extends DurableObject<Env> {
       sql.exec(`DELETE FROM dead_letter WHERE ${OF_ORGANIZATION}`, organizationId);
       return n;
     });
-    this.pending = this.countRows("outbox");
-    this.deadLettered = this.countRows("dead_letter");
+    this.pending = this.countEvents("outbox");
+    this.deadLettered = this.countEvents("dead_letter");
     if (moved > 0 && !this.flushScheduled) await this.flushAt(Date.now());
     return moved;
   }
@@ -229,7 +229,7 @@ export class UsageOutbox extends DurableObject<Env> {
       this.counted.rowsWritten += sql.exec("DELETE FROM outbox WHERE rowid <= ?", last).rowsWritten;
     });
     this.pending = Math.max(0, this.pending - taken);
-    if (dead.length > 0) this.deadLettered = this.countRows("dead_letter");
+    if (dead.length > 0) this.deadLettered = this.countEvents("dead_letter");
     for (const d of dead) {
       const event = d.event ?? d.payload; // the raw text when it did not parse
       console.error(

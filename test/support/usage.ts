@@ -4,6 +4,7 @@ import { inferenceUsage, instanceRequestMetrics } from "../../schema";
 import type { OutboxCounters, OutboxStatus } from "../../worker/contracts";
 import { fleetName } from "../../worker/stubs";
 import { shardsOf } from "../../worker/usage/shards";
+import { addCounters, noCounters } from "./outbox-counters";
 import type { Stack } from "./stack";
 import { waitFor } from "./wait";
 
@@ -89,11 +90,8 @@ export async function outboxStatus(stack: Stack): Promise<OutboxStatus> {
 
 /** The tenant's usage outbox shards' counters, summed. */
 export async function outboxCounters(stack: Stack): Promise<OutboxCounters> {
-  const total: OutboxCounters = { calls: 0, events: 0, commits: 0, rowsWritten: 0, poolsOpened: 0 };
-  for (const shard of await tenantShards(stack)) {
-    const c = await shard.counters();
-    for (const k of Object.keys(total) as (keyof OutboxCounters)[]) total[k] += c[k];
-  }
+  const total = noCounters();
+  for (const shard of await tenantShards(stack)) addCounters(total, await shard.counters());
   return total;
 }
 

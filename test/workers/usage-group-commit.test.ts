@@ -9,18 +9,17 @@ import type { OutboxCounters, OutboxStatus } from "../../worker/contracts";
 import { withDb } from "../../worker/db";
 import { recordUsage } from "../../worker/usage/record";
 import { outboxShard, SHARDS_PER_ORGANIZATION, shardsOf } from "../../worker/usage/shards";
+import { addCounters, noCounters } from "../support/outbox-counters";
 import { newLedger, usageEvent } from "./support/usage-ledger";
 
 const shard = (name: string) => env.USAGE_OUTBOX.get(env.USAGE_OUTBOX.idFromName(name));
 
 async function summed(orgId: string): Promise<{ counters: OutboxCounters; status: OutboxStatus }> {
-  const counters: OutboxCounters = { calls: 0, events: 0, commits: 0, rowsWritten: 0, poolsOpened: 0 };
+  const counters = noCounters();
   const status: OutboxStatus = { backlog: 0, full: false, deadLettered: 0 };
   for (const name of shardsOf(orgId)) {
-    const c = await shard(name).counters();
-    const s = await shard(name).status();
-    for (const k of Object.keys(counters) as (keyof OutboxCounters)[]) counters[k] += c[k];
-    status.backlog += s.backlog;
+    addCounters(counters, await shard(name).counters());
+    status.backlog += (await shard(name).status()).backlog;
   }
   return { counters, status };
 }
