@@ -6,15 +6,14 @@
 // flush runs in a transaction that is rolled back, so the database is left as it was.
 // Embedded PGlite by default; DATABASE_URL=postgres://… measures a real server (a scratch database:
 // it is migrated and seeded).
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { openLocalDatabase } from "../dev/database";
 import { migrateDatabase } from "../dev/migrate";
 import { seedDemo } from "../dev/seed";
 import { batchJson } from "../worker/usage/batch-json";
-import type { UsageEvent } from "../worker/usage/event";
 import { median } from "./overhead-probes";
+import { benchUsageEvent } from "./usage-event";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 5;
 const FLUSHES = Number(process.env.BENCH_FLUSHES) || 20;
@@ -43,32 +42,11 @@ interface Ids {
   instanceId: string;
 }
 
-const event = (ids: Ids): UsageEvent => ({
-  ...ids,
-  requestId: randomUUID(),
-  clientRequestId: randomUUID(),
-  occurredAt: new Date().toISOString(),
-  endpoint: "/v1/chat/completions",
-  status: "succeeded",
-  offeringId: null,
-  sessionKey: null,
-  estimated: false,
-  priceInputPer1k: "0.000100",
-  priceOutputPer1k: "0.000200",
-  httpStatus: 200,
-  attempts: 1,
-  durationMs: 41,
-  ttftMs: null,
-  error: null,
-  inputTokens: 24,
-  outputTokens: 16,
-});
-
 /** Milliseconds per flush of `size` events, the median of FLUSHES flushes. */
 async function flushes(client: pg.PoolClient, ids: Ids, size: number, run: (json: string) => Promise<unknown>) {
   const times: number[] = [];
   for (let i = 0; i < FLUSHES; i++) {
-    const json = batchJson(Array.from({ length: size }, () => event(ids)));
+    const json = batchJson(Array.from({ length: size }, (_, j) => benchUsageEvent(i * size + j, ids)));
     await client.query("BEGIN");
     const started = performance.now();
     await run(json);

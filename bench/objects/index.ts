@@ -5,7 +5,7 @@ import { FleetObject } from "../../durable-objects/fleet";
 import { LimiterObject } from "../../durable-objects/limiter";
 import { UsageOutbox } from "../../durable-objects/usage-outbox";
 import type { Lease, Settlement } from "../../worker/contracts";
-import type { UsageEvent } from "../../worker/usage/event";
+import { benchUsageEvent as event } from "../usage-event";
 
 export { FleetObject, LimiterObject, UsageOutbox };
 
@@ -29,32 +29,6 @@ async function seededFleet(env: Env): Promise<DurableObjectStub<FleetObject>> {
       knownStatus: "ready",
     });
   return fleet;
-}
-
-function event(i: number): UsageEvent {
-  return {
-    requestId: crypto.randomUUID(),
-    clientRequestId: `bench-${i}`,
-    occurredAt: new Date().toISOString(),
-    endpoint: "/v1/chat/completions",
-    status: "succeeded",
-    apiKeyId: "00000000-0000-4000-8000-000000000001",
-    organizationId: "00000000-0000-4000-8000-000000000002",
-    modelUuid: "00000000-0000-4000-8000-000000000003",
-    modelHfId: "bench/model",
-    offeringId: null,
-    instanceId: null,
-    sessionKey: null,
-    estimated: false,
-    priceInputPer1k: "0.5",
-    priceOutputPer1k: "1.5",
-    httpStatus: 200,
-    attempts: 1,
-    durationMs: 5,
-    inputTokens: 10,
-    outputTokens: 20,
-    error: null,
-  };
 }
 
 async function drive(ops: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
